@@ -1,0 +1,3 @@
+from zotrec.cli import main
+
+main()

@@ -1,0 +1,154 @@
+"""The `Paper` record every stage exchanges, and identifier normalisation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+_ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(v\d+)?(?!\d)")
+_ARXIV_OLD = re.compile(r"(?<![\w.-])([a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?(?!\d)")
+_DOI = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
+
+
+def normalize_arxiv_id(value: str | None) -> str | None:
+    """Return the arXiv id without version (``2401.01234``, ``hep-th/9901001``), or None."""
+    if not value:
+        return None
+    text = value.strip()
+    match = _ARXIV_NEW.search(text) or _ARXIV_OLD.search(text)
+    return match.group(1) if match else None
+
+
+def arxiv_version(value: str | None) -> str | None:
+    """Return the version suffix (``v2``) of an arXiv id or URL, or None."""
+    if not value:
+        return None
+    match = _ARXIV_NEW.search(value) or _ARXIV_OLD.search(value)
+    return match.group(2) if match and match.group(2) else None
+
+
+def normalize_doi(value: str | None) -> str | None:
+    """Return a lower-case bare DOI (``10.1038/xyz``) from a DOI, doi: URI or doi.org URL."""
+    if not value:
+        return None
+    match = _DOI.search(value.strip())
+    if not match:
+        return None
+    return match.group(0).rstrip(".,;)]}>\"'").lower()
+
+
+def normalize_title(value: str | None) -> str:
+    """Fold a title for matching: accents stripped, lower case, punctuation and markup dropped."""
+    if not value:
+        return ""
+    text = unicodedata.normalize("NFKD", value)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"\$[^$]*\$", " ", text)  # inline TeX
+    text = re.sub(r"<[^>]+>", " ", text)  # HTML tags
+    text = re.sub(r"[^\w]+", " ", text.lower())
+    return " ".join(text.split())
+
+
+@dataclass
+class Paper:
+    """One paper, whatever it came from: a digest entry or an item of the user's library."""
+
+    title: str
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
+    date: date | None = None
+    arxiv_id: str | None = None
+    arxiv_version: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    source: str = ""
+    categories: list[str] = field(default_factory=list)
+    journal: str | None = None
+    item_type: str | None = None  # Zotero item type when known
+    key: str | None = None  # Zotero item key when the paper is a library item
+    collections: list[str] = field(default_factory=list)  # collection paths ("A/B")
+    tags: list[str] = field(default_factory=list)
+    date_added: str | None = None  # ISO timestamp, library items only
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.title = " ".join((self.title or "").split())
+        self.abstract = " ".join((self.abstract or "").split())
+        if self.arxiv_id:
+            raw = self.arxiv_id
+            self.arxiv_id = normalize_arxiv_id(raw) or raw
+            self.arxiv_version = self.arxiv_version or arxiv_version(raw)
+        if self.doi:
+            self.doi = normalize_doi(self.doi) or self.doi
+
+    @property
+    def text(self) -> str:
+        """Title and abstract, the text every model reads."""
+        return f"{self.title}. {self.abstract}" if self.abstract else self.title
+
+    @property
+    def norm_title(self) -> str:
+        return normalize_title(self.title)
+
+    def identity_keys(self) -> list[str]:
+        """Keys under which two records are the same paper: arXiv id, DOI, normalised title."""
+        keys = []
+        if self.arxiv_id:
+            keys.append(f"arxiv:{self.arxiv_id.lower()}")
+        if self.doi:
+            keys.append(f"doi:{self.doi.lower()}")
+            arxiv_from_doi = re.match(r"10\.48550/arxiv\.(.+)", self.doi, re.IGNORECASE)
+            if arxiv_from_doi:
+                keys.append(f"arxiv:{arxiv_from_doi.group(1).lower()}")
+        title = self.norm_title
+        if len(title) >= 12:
+            keys.append(f"title:{title}")
+        return keys
+
+    @property
+    def primary_key(self) -> str:
+        """The strongest identity key (arXiv id, then DOI, then title)."""
+        keys = self.identity_keys()
+        return keys[0] if keys else f"title:{self.norm_title}"
+
+    @property
+    def link(self) -> str | None:
+        """The best URL for a person: arXiv abstract page, then DOI, then the given URL."""
+        if self.arxiv_id:
+            return f"https://arxiv.org/abs/{self.arxiv_id}"
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        return self.url
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (ISO date, identifiers grouped under ``ids``)."""
+        data = asdict(self)
+        data["date"] = self.date.isoformat() if self.date else None
+        data["ids"] = {
+            k: v for k, v in (("arxiv", self.arxiv_id), ("doi", self.doi)) if v
+        }
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Paper":
+        """Inverse of :meth:`to_json`."""
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if isinstance(fields.get("date"), str):
+            fields["date"] = date.fromisoformat(fields["date"])
+        return cls(**fields)
+
+
+def dedupe(papers: list[Paper]) -> list[Paper]:
+    """Drop later papers that share an arXiv id, DOI or normalised title with an earlier one."""
+    seen: set[str] = set()
+    kept = []
+    for paper in papers:
+        keys = paper.identity_keys()
+        if any(k in seen for k in keys):
+            continue
+        seen.update(keys)
+        kept.append(paper)
+    return kept
