@@ -1,0 +1,1 @@
+"""Shipped trained models (installed as zotrec.models)."""

@@ -1,0 +1,27 @@
+"""Shared fixtures: the read-only data beside the project, isolated user dirs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data, or skip the test with a clear reason when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA} (tests that read real data need it)")
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path_factory, monkeypatch) -> Path:
+    """Point zotrec's config/data/cache dirs at a fresh temp folder for every test."""
+    home = tmp_path_factory.mktemp("zotrec-home")
+    monkeypatch.setenv("ZOTREC_HOME", str(home))
+    for var in ("ZOTERO_API_KEY", "ZOTERO_LIBRARY_ID", "ZOTERO_LIBRARY_TYPE", "ZOTREC_ZOTERO_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
+    return home

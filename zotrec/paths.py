@@ -1,0 +1,48 @@
+"""Where zotrec keeps its files: platformdirs, or everything under $ZOTREC_HOME when set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "zotrec"
+
+
+def _home() -> Path | None:
+    value = os.environ.get("ZOTREC_HOME")
+    return Path(value) if value else None
+
+
+def config_dir() -> Path:
+    home = _home()
+    return home / "config" if home else Path(platformdirs.user_config_dir(APP))
+
+
+def data_dir() -> Path:
+    home = _home()
+    return home / "data" if home else Path(platformdirs.user_data_dir(APP))
+
+
+def cache_dir() -> Path:
+    home = _home()
+    return home / "cache" if home else Path(platformdirs.user_cache_dir(APP))
+
+
+def config_file() -> Path:
+    return config_dir() / "config.toml"
+
+
+def state_file() -> Path:
+    return data_dir() / "state.sqlite"
+
+
+def demo_library_file() -> Path:
+    return data_dir() / "demo-library.sqlite"
+
+
+def ensure(path: Path) -> Path:
+    """Create ``path`` (a directory) and return it."""
+    path.mkdir(parents=True, exist_ok=True)
+    return path
