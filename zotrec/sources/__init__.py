@@ -1,0 +1,176 @@
+"""Digest sources: read any supported format, from a file or a URL, into `Paper` records.
+
+``read_source(spec)`` reads one file path or URL and raises :class:`SourceError` with a one-line
+problem; ``read_sources(specs)`` reads many, never raises for one bad source, and de-duplicates.
+Files larger than :data:`MAX_BYTES` (40 MB) are refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import importlib
+import io
+import pathlib
+import zlib
+from dataclasses import dataclass
+
+from zotrec.errors import SourceError
+from zotrec.paper import Paper, dedupe
+from zotrec.sources.common import MAX_BYTES, Options, ParseProblem, decode, one_line, source_error
+from zotrec.sources.detect import FORMATS, detect_format
+
+__all__ = [
+    "MAX_BYTES",
+    "FORMATS",
+    "SourceReport",
+    "detect_format",
+    "is_url",
+    "parse_bytes",
+    "read_source",
+    "read_sources",
+]
+
+
+@dataclass
+class SourceReport:
+    """What happened to one source of a run: papers read, or the one-line error."""
+
+    source: str
+    count: int
+    error: str | None = None
+    format: str | None = None
+
+
+def is_url(spec: str) -> bool:
+    return spec.lower().startswith(("http://", "https://"))
+
+
+def _size_problem(size: int) -> str:
+    return (
+        f"too large ({size / 1e6:.1f} MB; the limit for a digest is {MAX_BYTES // (1024 * 1024)} MB)"
+    )
+
+
+def _gunzip(data: bytes) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            out = fh.read(MAX_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as err:
+        raise ParseProblem(f"broken gzip data ({one_line(err, 80)})") from None
+    if len(out) > MAX_BYTES:
+        raise ParseProblem(_size_problem(len(out)) + " after decompression")
+    return out
+
+
+def parse_bytes(
+    data: bytes,
+    name: str,
+    *,
+    digest_date: dt.date | None = None,
+    skip_replacements: bool = False,
+    format: str | None = None,
+    **_ignored: object,
+) -> list[Paper]:
+    """Detect the format of ``data`` and parse it; ``name`` (path or URL) becomes ``Paper.source``."""
+    try:
+        if len(data) > MAX_BYTES:
+            raise ParseProblem(_size_problem(len(data)))
+        if not data.strip():
+            raise ParseProblem("empty file" if data == b"" else "empty (only whitespace)")
+        if data[:2] == b"\x1f\x8b":
+            data = _gunzip(data)
+            if not data.strip():
+                raise ParseProblem("empty after decompression")
+        text = decode(data)
+        fmt = format or detect_format(text, name.removesuffix(".gz"))
+        if fmt not in FORMATS:
+            raise ParseProblem(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+        module = importlib.import_module(f"zotrec.sources.{FORMATS[fmt]}")
+        options = Options(digest_date=digest_date or dt.date.today(), skip_replacements=skip_replacements)
+        try:
+            papers = module.parse(text, name, options)
+        except (ParseProblem, SourceError, MemoryError):
+            raise
+        except Exception as err:  # a parser library choked: report it on one line
+            raise ParseProblem(f"could not parse as {fmt}: {type(err).__name__}: {err}") from err
+    except ParseProblem as err:
+        raise source_error(name, err) from None
+    for paper in papers:
+        paper.source = name
+        paper.extras.setdefault("format", fmt)
+    return papers
+
+
+def _read_file(spec: str) -> bytes:
+    path = pathlib.Path(spec).expanduser()
+    try:
+        if path.is_dir():
+            raise source_error(spec, "is a directory, not a digest file")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise source_error(spec, _size_problem(size))
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise source_error(spec, "file not found") from None
+    except PermissionError:
+        raise source_error(spec, "permission denied") from None
+    except OSError as err:
+        raise source_error(spec, f"cannot read ({err.strerror or err})") from None
+
+
+def read_source(
+    spec: str,
+    *,
+    digest_date: dt.date | None = None,
+    skip_replacements: bool = False,
+    cache_dir: pathlib.Path | None = None,
+    format: str | None = None,
+) -> list[Paper]:
+    """Read one digest (file path or http(s) URL) into papers, de-duplicated within the source."""
+    spec = str(spec)
+    if is_url(spec):
+        from zotrec.sources.fetch import fetch
+
+        data = fetch(spec, cache_dir=cache_dir)
+    else:
+        data = _read_file(spec)
+    papers = parse_bytes(
+        data, spec, digest_date=digest_date, skip_replacements=skip_replacements, format=format
+    )
+    return dedupe(papers)
+
+
+def read_sources(
+    specs: list[str],
+    *,
+    digest_date: dt.date | None = None,
+    skip_replacements: bool = False,
+    cache_dir: pathlib.Path | None = None,
+    enrich: bool = False,
+) -> tuple[list[Paper], list[SourceReport]]:
+    """Read every source; a failing one is recorded in its report and the others are still read.
+
+    Papers are de-duplicated within and across sources (first occurrence wins).
+    """
+    papers: list[Paper] = []
+    reports: list[SourceReport] = []
+    for spec in specs:
+        try:
+            got = read_source(
+                spec, digest_date=digest_date, skip_replacements=skip_replacements, cache_dir=cache_dir
+            )
+        except SourceError as err:
+            reports.append(SourceReport(str(spec), 0, err.problem))
+            continue
+        except Exception as err:  # never let one source kill the run
+            reports.append(SourceReport(str(spec), 0, one_line(f"{type(err).__name__}: {err}")))
+            continue
+        fmt = got[0].extras.get("format") if got else None
+        reports.append(SourceReport(str(spec), len(got), None, fmt))
+        papers.extend(got)
+    if enrich and papers:
+        from zotrec.sources.enrich import enrich_papers
+
+        enrich_papers(papers, cache_dir=cache_dir)
+    return dedupe(papers), reports
