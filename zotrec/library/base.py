@@ -63,6 +63,9 @@ class WriteResult:
 
     created: dict[int, str] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)
+    # True when the server said the write token was already used: the batch landed in an
+    # earlier attempt whose answer was lost, and ``created`` may be empty (reconcile by reading).
+    token_already_used: bool = False
 
 
 @runtime_checkable
@@ -79,8 +82,12 @@ class Library(Protocol):
         """Key of the collection at ``path`` (``A/B``), created with its parents if missing."""
         ...
 
-    def create_items(self, items: list[dict[str, Any]]) -> WriteResult:
-        """Create at most 50 items (regular items, or notes with ``parentItem``)."""
+    def create_items(self, items: list[dict[str, Any]], *, write_token: str | None = None) -> WriteResult:
+        """Create at most 50 items (regular items, or notes with ``parentItem``).
+
+        ``write_token`` (32 hex chars) makes the write idempotent: sending the same token
+        again never writes twice (the Web API answers 412, reported as ``token_already_used``).
+        """
         ...
 
     def writable(self) -> bool:
