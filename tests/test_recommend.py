@@ -1,0 +1,121 @@
+"""The recommender on real arXiv papers: ranking, reasons, scale, cache round trip, feedback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zotrec.paper import Paper
+from zotrec.recommend import LibraryIndex, Recommender
+from zotrec.recommend.feedback import feedback_from_library
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _rows(folder: Path, n_files: int) -> list[dict]:
+    rows, seen = [], set()
+    for f in sorted(folder.glob("*.jsonl"))[:n_files]:
+        for line in f.read_text().splitlines():
+            d = json.loads(line)
+            if d["id"] not in seen and d.get("summary"):
+                seen.add(d["id"])
+                rows.append(d)
+    return rows
+
+
+def _paper(d: dict, key: str | None = None) -> Paper:
+    return Paper(title=d["title"], abstract=d["summary"], arxiv_id=d["id"], key=key)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    if not SHARED_DATA.is_dir():
+        pytest.skip("shared data not found")
+    astro = _rows(SHARED_DATA / "corpora" / "arxiv-daily-astro", 6)
+    cs = _rows(SHARED_DATA / "corpora" / "arxiv-daily-cs", 1)
+    library = [_paper(d, key=f"LIB{i:05d}") for i, d in enumerate(astro[:150])]
+    related = [_paper(d) for d in astro[150:180]]
+    unrelated = [_paper(d) for d in cs[:120]]
+    return library, related, unrelated
+
+
+@pytest.fixture(scope="module")
+def index(corpus):
+    return LibraryIndex.build(corpus[0])
+
+
+def test_related_papers_rank_first(corpus, index):
+    _, related, unrelated = corpus
+    recs = Recommender(index).rank(unrelated + related)
+    assert len(recs) == len(related) + len(unrelated)
+    top = [r.paper for r in recs[: len(related)]]
+    assert sum(p in related for p in top) >= 0.8 * len(related)
+    scores = [r.score for r in recs]
+    assert all(0.0 <= s <= 100.0 for s in scores)
+    assert np.mean([r.score for r in recs if r.paper in related]) > np.mean(
+        [r.score for r in recs if r.paper in unrelated]
+    ) + 20
+
+
+def test_reasons_point_at_library_items(corpus, index):
+    library, _, _ = corpus
+    near_dup = Paper(title=library[7].title, abstract=library[7].abstract + " We also discuss the results.")
+    rec = Recommender(index).rank([near_dup])[0]
+    assert len(rec.reasons) == 3
+    assert rec.reasons[0].key == "LIB00007"
+    assert rec.reasons[0].title == library[7].title
+    assert rec.reasons[0].similarity > rec.reasons[1].similarity
+    assert rec.terms and all(isinstance(t, str) for t in rec.terms)
+    assert rec.score > 75
+
+
+def test_non_research_scores_zero_and_comes_last(corpus, index):
+    _, related, _ = corpus
+    notice = Paper(title=related[0].title, abstract=related[0].abstract, extras={"non_research": True})
+    recs = Recommender(index).rank([notice] + related[1:5])
+    assert recs[-1].paper is notice and recs[-1].score == 0.0
+
+
+def test_index_round_trip_gives_identical_scores(corpus, index):
+    _, related, unrelated = corpus
+    digest = related[:10] + unrelated[:30]
+    again = LibraryIndex.from_bytes(index.to_bytes())
+    a = [(r.paper.title, r.score) for r in Recommender(index).rank(digest)]
+    b = [(r.paper.title, r.score) for r in Recommender(again).rank(digest)]
+    assert a == b
+
+
+def test_feedback_moves_near_duplicates(corpus, index):
+    _, related, unrelated = corpus
+    digest = related[:10] + unrelated[:40]
+    target = unrelated[3]
+    near = Paper(title=target.title + " revisited", abstract=target.abstract + " Further experiments are reported.")
+    base = {r.paper.title: r.score for r in Recommender(index).rank(digest + [near])}[near.title]
+    up = {r.paper.title: r.score for r in Recommender(index, feedback=[(target, 1)]).rank(digest + [near])}
+    down_target = related[2]
+    near_rel = Paper(title=down_target.title + " revisited", abstract=down_target.abstract + " More data.")
+    base_rel = {r.paper.title: r.score for r in Recommender(index).rank(digest + [near_rel])}[near_rel.title]
+    down = {
+        r.paper.title: r.score for r in Recommender(index, feedback=[(down_target, -1)]).rank(digest + [near_rel])
+    }
+    assert up[near.title] > base
+    assert down[near_rel.title] < base_rel
+
+
+def test_feedback_from_library_rules():
+    target = "TARGET01"
+    items = [
+        {"key": "A", "collections": [target], "tags": []},  # left alone
+        {"key": "B", "collections": [target, "READ0001"], "tags": []},  # copied
+        {"key": "C", "collections": ["READ0001"], "tags": []},  # moved
+        {"key": "D", "collections": [target], "tags": [{"tag": "zotrec:+"}]},
+        {"key": "E", "collections": [target, "READ0001"], "tags": [{"tag": "zotrec:-"}]},
+    ]
+    pushed = {k: f"arxiv:{k}" for k in "ABCDEFG"}
+    got = dict(feedback_from_library(pushed, items, ["F"], target))
+    assert got == {
+        "arxiv:A": 0, "arxiv:B": 1, "arxiv:C": 1, "arxiv:D": 1, "arxiv:E": -1, "arxiv:F": -1, "arxiv:G": -1,
+    }
