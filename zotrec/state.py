@@ -1,0 +1,248 @@
+"""The state file (SQLite, WAL): runs, papers seen, items pushed, library feature cache, feedback.
+
+The schema is versioned with ``PRAGMA user_version`` and upgraded by ordered migrations; a file
+written by a newer zotrec is refused, and a corrupt file is moved aside and rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from zotrec.errors import StateError
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, finished REAL,
+        outcome TEXT NOT NULL DEFAULT 'running', counts TEXT NOT NULL DEFAULT '{}',
+        summary TEXT);
+    CREATE TABLE seen (
+        identity TEXT PRIMARY KEY, title TEXT NOT NULL, first_run INTEGER, last_run INTEGER,
+        score REAL);
+    CREATE TABLE pushed (
+        identity TEXT PRIMARY KEY,          -- Paper.primary_key of the recommended paper
+        run_id INTEGER NOT NULL, library TEXT NOT NULL, collection TEXT NOT NULL,
+        status TEXT NOT NULL,               -- intent | created | done | failed
+        item_key TEXT, write_token TEXT, note_token TEXT,
+        item TEXT NOT NULL,                 -- the item JSON to create (kept until done)
+        note TEXT NOT NULL,                 -- the note HTML
+        paper TEXT NOT NULL,                -- Paper.to_json()
+        error TEXT, created REAL NOT NULL, updated REAL NOT NULL);
+    CREATE INDEX pushed_status ON pushed(status);
+    CREATE TABLE library_cache (
+        library TEXT PRIMARY KEY, version INTEGER NOT NULL, size INTEGER NOT NULL,
+        features BLOB NOT NULL, updated REAL NOT NULL);
+    CREATE TABLE feedback (
+        identity TEXT PRIMARY KEY, item_key TEXT, value INTEGER NOT NULL, reason TEXT NOT NULL,
+        paper TEXT NOT NULL, updated REAL NOT NULL);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass
+class PushRecord:
+    identity: str
+    run_id: int
+    library: str
+    collection: str
+    status: str
+    item_key: str | None
+    write_token: str | None
+    note_token: str | None
+    item: dict[str, Any]
+    note: str
+    paper: dict[str, Any]
+    error: str | None
+
+
+class StateStore:
+    """Open (creating or upgrading) the state file at ``path``."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.recovered_from: Path | None = None
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as err:
+            self.recovered_from = self._move_aside(err)
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise StateError(
+                f"{self.path}: written by a newer zotrec (schema {version} > {SCHEMA_VERSION}); "
+                "upgrade zotrec or move the file away"
+            )
+        if version > 0:
+            db.execute("SELECT count(*) FROM runs").fetchone()  # touch a table: detects corruption
+            db.execute("PRAGMA quick_check").fetchone()
+        for number in range(version, SCHEMA_VERSION):
+            db.execute("BEGIN IMMEDIATE")
+            for statement in MIGRATIONS[number].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number + 1}")
+            db.execute("COMMIT")
+        return db
+
+    def _move_aside(self, err: Exception) -> Path:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        self.path.rename(aside)
+        for suffix in ("-wal", "-shm"):
+            extra = Path(str(self.path) + suffix)
+            if extra.exists():
+                extra.rename(Path(str(aside) + suffix))
+        return aside
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _tx(self) -> "_Transaction":
+        return _Transaction(self._db)
+
+    # -- runs ----------------------------------------------------------------------------
+    def start_run(self) -> int:
+        cur = self._db.execute("INSERT INTO runs (started) VALUES (?)", (time.time(),))
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, outcome: str, counts: dict[str, Any], summary: dict[str, Any] | None = None) -> None:
+        self._db.execute(
+            "UPDATE runs SET finished = ?, outcome = ?, counts = ?, summary = ? WHERE id = ?",
+            (time.time(), outcome, json.dumps(counts), json.dumps(summary) if summary else None, run_id),
+        )
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT id, started, finished, outcome, counts FROM runs ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [
+            {"id": r[0], "started": r[1], "finished": r[2], "outcome": r[3], "counts": json.loads(r[4])}
+            for r in rows
+        ]
+
+    def run_summary(self, run_id: int) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT summary FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def last_run_id(self) -> int | None:
+        row = self._db.execute("SELECT max(id) FROM runs WHERE summary IS NOT NULL").fetchone()
+        return row[0] if row else None
+
+    # -- seen papers ---------------------------------------------------------------------
+    def mark_seen(self, run_id: int, entries: list[tuple[str, str, float | None]]) -> None:
+        with self._tx():
+            self._db.executemany(
+                "INSERT INTO seen VALUES (?, ?, ?, ?, ?) ON CONFLICT(identity) DO UPDATE SET "
+                "last_run = excluded.last_run, score = excluded.score",
+                [(identity, title, run_id, run_id, score) for identity, title, score in entries],
+            )
+
+    # -- pushes (exactly once) -------------------------------------------------------------
+    def record_intents(self, records: list[PushRecord]) -> None:
+        """Write the intent to push before anything is sent to the library."""
+        now = time.time()
+        with self._tx():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO pushed (identity, run_id, library, collection, status, item_key, "
+                "write_token, note_token, item, note, paper, error, created, updated) "
+                "VALUES (?, ?, ?, ?, 'intent', NULL, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                [
+                    (r.identity, r.run_id, r.library, r.collection, r.write_token, r.note_token,
+                     json.dumps(r.item), r.note, json.dumps(r.paper), now, now)
+                    for r in records
+                ],
+            )
+
+    def set_batch_token(self, identities: list[str], token: str, column: str = "write_token") -> None:
+        assert column in ("write_token", "note_token")
+        with self._tx():
+            self._db.executemany(
+                f"UPDATE pushed SET {column} = ?, updated = ? WHERE identity = ?",
+                [(token, time.time(), i) for i in identities],
+            )
+
+    def mark_pushed(self, identity: str, status: str, item_key: str | None = None, error: str | None = None) -> None:
+        self._db.execute(
+            "UPDATE pushed SET status = ?, item_key = coalesce(?, item_key), error = ?, updated = ? WHERE identity = ?",
+            (status, item_key, error, time.time(), identity),
+        )
+
+    def pushes(self, library: str, statuses: tuple[str, ...] | None = None, run_id: int | None = None) -> list[PushRecord]:
+        query = "SELECT identity, run_id, library, collection, status, item_key, write_token, note_token, item, note, paper, error FROM pushed WHERE library = ?"
+        args: list[Any] = [library]
+        if statuses:
+            query += f" AND status IN ({','.join('?' * len(statuses))})"
+            args += list(statuses)
+        if run_id is not None:
+            query += " AND run_id = ?"
+            args.append(run_id)
+        rows = self._db.execute(query + " ORDER BY created, rowid", args)
+        return [
+            PushRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), r[9], json.loads(r[10]), r[11])
+            for r in rows
+        ]
+
+    def pushed_identities(self, library: str) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT identity FROM pushed WHERE library = ?", (library,))}
+
+    # -- library feature cache -------------------------------------------------------------
+    def cached_features(self, library: str, version: int) -> bytes | None:
+        row = self._db.execute(
+            "SELECT features FROM library_cache WHERE library = ? AND version = ?", (library, version)
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def store_features(self, library: str, version: int, size: int, features: bytes) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO library_cache VALUES (?, ?, ?, ?, ?)",
+            (library, version, size, features, time.time()),
+        )
+
+    # -- feedback ------------------------------------------------------------------------------
+    def set_feedback(self, identity: str, item_key: str | None, value: int, reason: str, paper: dict[str, Any]) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?, ?)",
+            (identity, item_key, value, reason, json.dumps(paper), time.time()),
+        )
+
+    def feedback(self) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT identity, item_key, value, reason, paper, updated FROM feedback ORDER BY updated")
+        return [
+            {"identity": r[0], "item_key": r[1], "value": r[2], "reason": r[3], "paper": json.loads(r[4]), "updated": r[5]}
+            for r in rows
+        ]
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def new_token() -> str:
+    """A Zotero-Write-Token: 32 random hex characters."""
+    return uuid.uuid4().hex
+
+
+def iter_chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
