@@ -196,6 +196,10 @@ class StateStore:
             for r in rows
         ]
 
+    def pushes_of_run(self, run_id: int) -> list[PushRecord]:
+        libraries = [r[0] for r in self._db.execute("SELECT DISTINCT library FROM pushed WHERE run_id = ?", (run_id,))]
+        return [rec for lib in libraries for rec in self.pushes(lib, run_id=run_id)]
+
     def pushed_identities(self, library: str) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT identity FROM pushed WHERE library = ?", (library,))}
 

@@ -1,0 +1,390 @@
+"""The Typer CLI: thin wrappers that parse options, call library functions and print.
+
+Heavy libraries (scikit-learn, pyzotero, feedparser) are imported inside commands so that
+`zotrec --help` and `zotrec --version` start fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+
+from zotrec import __version__
+from zotrec.errors import EXIT_FAILURE, ZotrecError
+
+app = typer.Typer(
+    name="zotrec",
+    help="Classify new papers by topic and recommend them into your Zotero library.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+library_app = typer.Typer(help="The embedded library file: import exports, export collections.", no_args_is_help=True)
+config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
+app.add_typer(library_app, name="library")
+app.add_typer(config_app, name="config")
+
+
+class Ctx:
+    """Global options shared by every command."""
+
+    quiet: bool = False
+    debug: bool = False
+    config_path: Optional[Path] = None
+
+
+CTX = Ctx()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"zotrec {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (for cron)."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Config file (default: the user config dir)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    CTX.quiet, CTX.debug, CTX.config_path = quiet, debug, config
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+# -- output helpers -------------------------------------------------------------------------
+def console():
+    from rich.console import Console
+
+    return Console(quiet=CTX.quiet, highlight=False)
+
+
+def err_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def error_line(message: str) -> None:
+    """One line on stderr, whatever happens (also in --quiet mode)."""
+    sys.stderr.write(f"error: {' '.join(str(message).split())}\n")
+
+
+def warn_line(message: str) -> None:
+    if not CTX.quiet:
+        sys.stderr.write(f"warning: {' '.join(str(message).split())}\n")
+
+
+def run(func: Callable[[], int | None]) -> None:
+    """Call a command body: ZotrecError -> one line + its exit code; anything else -> one line, code 1."""
+    try:
+        code = func()
+    except typer.Exit:
+        raise
+    except ZotrecError as err:
+        if CTX.debug:
+            raise
+        error_line(str(err))
+        raise typer.Exit(err.exit_code) from None
+    except KeyboardInterrupt:
+        error_line("interrupted")
+        raise typer.Exit(130) from None
+    except Exception as err:  # noqa: BLE001 - no traceback without --debug
+        if CTX.debug:
+            raise
+        error_line(f"unexpected {type(err).__name__}: {err} (run with --debug for details)")
+        raise typer.Exit(EXIT_FAILURE) from None
+    raise typer.Exit(code or 0)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def load_cfg():
+    from zotrec.config import load_config
+
+    cfg = load_config(CTX.config_path)
+    for warning in cfg.warnings:
+        warn_line(warning)
+    return cfg
+
+
+def open_state():
+    from zotrec import paths
+    from zotrec.state import StateStore
+
+    state = StateStore(paths.state_file())
+    if state.recovered_from:
+        warn_line(f"state file was corrupt; moved to {state.recovered_from} and rebuilt")
+    return state
+
+
+def ranked_table(ranked: list, title: str):
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("topics", max_width=22)
+    table.add_column("title", ratio=3)
+    table.add_column("why: nearest in your library", ratio=2)
+    for rank_no, r in enumerate(ranked, 1):
+        topics = ", ".join(label for label, _, _ in r.topics[:2]) or "-"
+        why = r.reasons[0][0] if r.reasons else "-"
+        table.add_row(str(rank_no), f"{r.score:.0f}", topics, r.paper.title, why)
+    return table
+
+
+# -- sync -----------------------------------------------------------------------------------
+@app.command()
+def sync(
+    digest: list[str] = typer.Option([], "--digest", "-d", help="Digest file or URL (repeatable; adds to config)."),
+    demo: bool = typer.Option(False, "--demo", help="Run offline on the shipped demo digest and library."),
+    library: Optional[Path] = typer.Option(None, "--library", help="Embedded library file to use."),
+    collection: Optional[str] = typer.Option(None, "--collection", help="Target collection."),
+    top: Optional[int] = typer.Option(None, "--top", help="Push at most N papers (default 20)."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Minimum score, 0-100."),
+    per_topic: Optional[int] = typer.Option(None, "--per-topic", help="At most K papers per top topic."),
+    digest_date: Optional[dt.datetime] = typer.Option(None, "--digest-date", formats=["%Y-%m-%d"], help="Reference date for dates without a year."),
+    skip_replacements: bool = typer.Option(False, "--skip-replacements", help="Skip arXiv replacements."),
+    enrich: bool = typer.Option(False, "--enrich", help="Look up missing arXiv ids by title (network)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Everything except writes: show what would be pushed."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON summary."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML report to FILE."),
+) -> None:
+    """Read digests, rank them against your library, push the best into a Zotero collection."""
+
+    def body() -> int:
+        from zotrec.syncrun import SyncRequest, run_sync
+
+        request = SyncRequest(
+            digests=digest, demo=demo, library=library, collection=collection, top=top,
+            threshold=threshold, per_topic=per_topic,
+            digest_date=digest_date.date() if digest_date else None,
+            skip_replacements=skip_replacements, enrich=enrich, dry_run=dry_run, report=report,
+            config_path=CTX.config_path,
+        )
+        out = console()
+        with out.status("syncing", spinner="dots") if not (CTX.quiet or as_json) else _nullcontext() as status:
+            progress = (lambda msg: status.update(msg)) if status else None
+            result, warnings = run_sync(request, progress=progress)
+        for warning in warnings:
+            warn_line(warning)
+        for src in result.failed_sources:
+            error_line(f"{src.source}: {src.error}")
+        for paper, problem in result.outcome.failed:
+            error_line(f"could not push {paper.title!r}: {problem} (will retry next run)")
+        if as_json:
+            data = result.to_json()
+            data.pop("all", None)
+            print_json(data)
+        else:
+            print_sync(result, out)
+        return result.exit_code
+
+    run(body)
+
+
+class _nullcontext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def print_sync(result, out) -> None:
+    title = f"{len(result.recommended)} recommended of {result.papers_read} papers (threshold {result.threshold:g})"
+    if result.recommended:
+        out.print(ranked_table(result.recommended, title))
+    else:
+        out.print(title)
+    verb = "would push" if result.dry_run else "pushed"
+    out.print(
+        f"{verb} {len(result.outcome.pushed)} new items, skipped {len(result.outcome.skipped_duplicates)} "
+        f"already in the library or pushed before; library: {result.library_description} ({result.library_size} items)"
+    )
+
+
+@app.command()
+def recommend(
+    library: str = typer.Option(..., "--library", help="Library: BibTeX/CSL-JSON/Zotero RDF file, embedded .sqlite, or 'config'."),
+    digest: list[str] = typer.Option(..., "--digest", "-d", help="Digest file or URL (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    show_all: bool = typer.Option(False, "--all", help="Every digest paper, not only the recommended ones."),
+    top: int = typer.Option(20, "--top", help="Recommend at most N."),
+    threshold: float = typer.Option(60.0, "--threshold", help="Minimum score, 0-100."),
+    digest_date: Optional[dt.datetime] = typer.Option(None, "--digest-date", formats=["%Y-%m-%d"]),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML report to FILE."),
+) -> None:
+    """Rank digest papers against a library without pushing anything."""
+
+    def body() -> int:
+        from zotrec.syncrun import recommend_only
+
+        result = recommend_only(
+            library, digest, top=top, threshold=threshold,
+            digest_date=digest_date.date() if digest_date else None, report=report, config_path=CTX.config_path,
+        )
+        for src in result.failed_sources:
+            error_line(f"{src.source}: {src.error}")
+        shown = result.ranked if show_all else result.recommended
+        if as_json:
+            print_json([r.to_json() for r in shown])
+        else:
+            console().print(ranked_table(shown, f"{len(result.recommended)} recommended of {result.papers_read} papers"))
+        return result.exit_code
+
+    run(body)
+
+
+# -- library --------------------------------------------------------------------------------
+@library_app.command("import")
+def library_import(
+    file: Path = typer.Argument(..., help="Zotero export: BibTeX (.bib), CSL-JSON (.json) or Zotero RDF (.rdf)."),
+    library: Optional[Path] = typer.Option(None, "--library", help="Embedded library file (default: the data dir)."),
+) -> None:
+    """Fill the embedded library from a Zotero export (collections and tags kept)."""
+
+    def body() -> int:
+        from zotrec.library.transfer import import_file
+
+        target = library or _default_embedded()
+        added, skipped = import_file(file, target)
+        console().print(f"imported {added} items into {target} ({skipped} already there)")
+        return 0
+
+    run(body)
+
+
+@library_app.command("export")
+def library_export(
+    collection: str = typer.Option("zotrec: Recommended", "--collection", help="Collection path to export."),
+    fmt: str = typer.Option("ris", "--format", help="ris | bibtex | csljson"),
+    library: Optional[Path] = typer.Option(None, "--library", help="Embedded library file."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to FILE instead of stdout."),
+) -> None:
+    """Export a collection so it can be imported into Zotero by hand (File > Import)."""
+
+    def body() -> int:
+        from zotrec.library.transfer import export_collection
+
+        text = export_collection(library or _default_embedded(), collection, fmt)
+        if out:
+            out.write_text(text, encoding="utf-8")
+            console().print(f"wrote {out}")
+        else:
+            sys.stdout.write(text)
+        return 0
+
+    run(body)
+
+
+def _default_embedded() -> Path:
+    cfg = load_cfg()
+    from zotrec import paths
+
+    return Path(cfg.zotero.library) if cfg.zotero.backend == "embedded" and cfg.zotero.library else paths.data_dir() / "library.sqlite"
+
+
+# -- state -------------------------------------------------------------------------------------
+@app.command()
+def history(
+    run_id: Optional[int] = typer.Option(None, "--run", help="Show what run ID pushed."),
+    limit: int = typer.Option(20, "--limit", help="How many runs."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List recent runs with their counts, or what one run pushed."""
+
+    def body() -> int:
+        from zotrec.history import run_details, recent_runs
+
+        state = open_state()
+        if run_id is None:
+            runs = recent_runs(state, limit)
+            if as_json:
+                print_json(runs)
+            else:
+                from rich.table import Table
+
+                table = Table(title="recent runs")
+                for col in ("run", "started", "duration", "outcome", "papers", "recommended", "pushed", "failed"):
+                    table.add_column(col)
+                for r in runs:
+                    c = r["counts"]
+                    table.add_row(str(r["id"]), r["started_at"], r["duration"], r["outcome"], str(c.get("papers", "")),
+                                  str(c.get("recommended", "")), str(c.get("pushed", "")), str(c.get("failed", "")))
+                console().print(table)
+        else:
+            details = run_details(state, run_id)
+            if as_json:
+                print_json(details)
+            else:
+                out = console()
+                out.print(f"run {run_id}: {details['outcome']}, pushed {len(details['pushed'])}")
+                for p in details["pushed"]:
+                    out.print(f"  {p['item_key'] or '-':8}  {p['status']:7}  {p['collection']}  {p['title']}")
+        return 0
+
+    run(body)
+
+
+@app.command()
+def feedback(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Show what zotrec learned from what you did with the items it pushed."""
+
+    def body() -> int:
+        state = open_state()
+        rows = state.feedback()
+        if as_json:
+            print_json([{k: v for k, v in r.items() if k != "paper"} | {"title": r["paper"]["title"]} for r in rows])
+            return 0
+        from rich.table import Table
+
+        table = Table(title="feedback from Zotero (+1 liked, -1 disliked, 0 left alone)")
+        for col in ("value", "why", "item", "title"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(f"{r['value']:+d}", r["reason"], r["item_key"] or "-", r["paper"]["title"])
+        console().print(table)
+        return 0
+
+    run(body)
+
+
+@config_app.command("show")
+def config_show(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Print the effective configuration (flags > environment > file > defaults), secrets masked."""
+
+    def body() -> int:
+        cfg = load_cfg()
+        data = cfg.masked()
+        if as_json:
+            print_json(data)
+            return 0
+        out = console()
+        out.print(f"# effective configuration (file: {data.pop('config_file') or 'none, defaults'})")
+        for section, values in data.items():
+            out.print(f"[{section}]")
+            for key, value in values.items():
+                out.print(f"{key} = {json.dumps(value)}")
+        return 0
+
+    run(body)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""Fill the embedded library from Zotero exports, and export its collections for Zotero's File > Import."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from zotrec.errors import LibraryError
+from zotrec.library.base import Collection, LibrarySnapshot
+from zotrec.library.embedded import EmbeddedLibrary
+from zotrec.library.items import item_to_paper, paper_to_item
+from zotrec.paper import Paper
+
+EXPORT_FORMATS = ("ris", "bibtex", "csljson")
+
+
+def read_export(path: Path) -> list[Paper]:
+    """Papers of a Zotero export (BibTeX, CSL-JSON, Zotero RDF) with their tags and collections."""
+    from zotrec.sources import read_source
+
+    return read_source(str(path))
+
+
+def _item_for(paper: Paper, collection_keys: list[str]) -> dict[str, Any]:
+    item = paper_to_item(paper, collections=collection_keys, tags=paper.tags)
+    if paper.item_type and paper.item_type not in (item["itemType"],):
+        item["itemType"] = paper.item_type
+        if paper.journal:
+            item["publicationTitle"] = paper.journal
+        if paper.item_type != "preprint":
+            item.pop("archiveID", None)
+            item.pop("repository", None)
+            if paper.arxiv_id:
+                item["extra"] = f"arXiv: {paper.arxiv_id}"
+    return item
+
+
+def import_file(file: Path, target: Path) -> tuple[int, int]:
+    """Import an export into the embedded library at ``target``; returns (added, already there)."""
+    papers = read_export(file)
+    library = EmbeddedLibrary(target)
+    try:
+        snapshot = library.snapshot()
+        known = {k for item in snapshot.items for k in item_to_paper(item).identity_keys()}
+        keys: dict[str, str] = {}
+        items, skipped = [], 0
+        for paper in papers:
+            if any(k in known for k in paper.identity_keys()):
+                skipped += 1
+                continue
+            known.update(paper.identity_keys())
+            for path in paper.collections:
+                if path not in keys:
+                    keys[path] = library.ensure_collection(path)
+            items.append(_item_for(paper, [keys[p] for p in paper.collections]))
+        library.add_items(items)
+        return len(items), skipped
+    finally:
+        library.close()
+
+
+def snapshot_from_file(path: Path) -> LibrarySnapshot:
+    """A library given as a file: an embedded library (.sqlite) or a Zotero export."""
+    if not path.exists():
+        raise LibraryError(f"{path}: no such file")
+    if path.suffix in (".sqlite", ".db"):
+        library = EmbeddedLibrary(path, create=False)
+        try:
+            return library.snapshot()
+        finally:
+            library.close()
+    papers = read_export(path)
+    collections: dict[str, Collection] = {}
+    by_path: dict[str, str] = {}
+    items = []
+    for number, paper in enumerate(papers):
+        for cpath in paper.collections:
+            if cpath not in by_path:
+                by_path[cpath] = f"C{len(by_path):07d}"
+                parent_path = cpath.rsplit("/", 1)[0] if "/" in cpath else None
+                collections[by_path[cpath]] = Collection(
+                    by_path[cpath], cpath.rsplit("/", 1)[-1], by_path.get(parent_path or "")
+                )
+        item = _item_for(paper, [by_path[c] for c in paper.collections])
+        item["key"] = f"F{number:07d}"
+        item["dateAdded"] = paper.date_added or ""
+        items.append(item)
+    return LibrarySnapshot(version=0, items=items, collections=collections)
+
+
+def export_collection(library_path: Path, collection: str, fmt: str) -> str:
+    """The items of ``collection`` (with subcollections) as RIS, BibTeX or CSL-JSON text."""
+    if fmt not in EXPORT_FORMATS:
+        raise LibraryError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+    library = EmbeddedLibrary(library_path, create=False)
+    try:
+        snapshot = library.snapshot()
+        roots = [k for k in snapshot.collections if snapshot.collection_path(k) == collection]
+        if not roots:
+            raise LibraryError(f"{library_path}: no collection named {collection!r}")
+        keys = {k for k in snapshot.collections
+                if snapshot.collection_path(k) == collection or snapshot.collection_path(k).startswith(collection + "/")}
+        items = [i for i in snapshot.items if keys & set(i.get("collections", []))]
+        notes = {i["key"]: [c["note"] for c in library.children(i["key"]) if c.get("itemType") == "note"] for i in items}
+    finally:
+        library.close()
+    return {"ris": to_ris, "bibtex": to_bibtex, "csljson": to_csljson}[fmt](items, notes)
+
+
+def _creators(item: dict[str, Any]) -> list[dict[str, str]]:
+    return [c for c in item.get("creators", []) if c.get("lastName") or c.get("name")]
+
+
+def _strip_html(text: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", text).split())
+
+
+def to_ris(items: list[dict[str, Any]], notes: dict[str, list[str]]) -> str:
+    import rispy
+
+    entries = []
+    for item in items:
+        entry: dict[str, Any] = {
+            "type_of_reference": "JOUR",
+            "title": item.get("title", ""),
+            "authors": [c.get("name") or f"{c.get('lastName', '')}, {c.get('firstName', '')}".strip(", ") for c in _creators(item)],
+            "abstract": item.get("abstractNote", ""),
+            "date": item.get("date", ""),
+            "urls": [item["url"]] if item.get("url") else [],
+            "keywords": [t["tag"] for t in item.get("tags", [])],
+        }
+        if item.get("publicationTitle"):
+            entry["journal_name"] = item["publicationTitle"]
+        elif item.get("repository"):
+            entry["journal_name"] = item["repository"]
+        if item.get("DOI"):
+            entry["doi"] = item["DOI"]
+        if item.get("archiveID"):
+            entry["number"] = item["archiveID"]
+        if notes.get(item["key"]):
+            entry["notes"] = [_strip_html(n) for n in notes[item["key"]]]
+        entries.append({k: v for k, v in entry.items() if v})
+    return rispy.dumps(entries)
+
+
+def _citekey(item: dict[str, Any], used: set[str]) -> str:
+    creators = _creators(item)
+    last = (creators[0].get("lastName") or creators[0].get("name") or "anon") if creators else "anon"
+    year = re.search(r"\d{4}", item.get("date", "") or "")
+    word = next((w for w in re.findall(r"[A-Za-z]+", item.get("title", "")) if len(w) > 3), "paper")
+    base = re.sub(r"[^A-Za-z0-9]", "", f"{last}{year.group(0) if year else ''}{word.lower()}") or "item"
+    key, n = base, 1
+    while key in used:
+        n += 1
+        key = f"{base}{n}"
+    used.add(key)
+    return key
+
+
+def to_bibtex(items: list[dict[str, Any]], notes: dict[str, list[str]]) -> str:
+    from bibtexparser.bibdatabase import BibDatabase
+    from bibtexparser.bwriter import BibTexWriter
+
+    db = BibDatabase()
+    used: set[str] = set()
+    for item in items:
+        entry = {
+            "ENTRYTYPE": "article" if item.get("itemType") == "journalArticle" else "misc",
+            "ID": _citekey(item, used),
+            "title": item.get("title", ""),
+            "author": " and ".join(c.get("name") or f"{c.get('lastName', '')}, {c.get('firstName', '')}".strip(", ") for c in _creators(item)),
+            "abstract": item.get("abstractNote", ""),
+            "url": item.get("url", ""),
+            "doi": item.get("DOI", ""),
+            "keywords": ", ".join(t["tag"] for t in item.get("tags", [])),
+        }
+        year = re.search(r"\d{4}", item.get("date", "") or "")
+        if year:
+            entry["year"] = year.group(0)
+        if item.get("publicationTitle"):
+            entry["journal"] = item["publicationTitle"]
+        if item.get("archiveID", "").startswith("arXiv:"):
+            entry["eprint"] = item["archiveID"].split(":", 1)[1]
+            entry["archiveprefix"] = "arXiv"
+        if notes.get(item["key"]):
+            entry["note"] = _strip_html(notes[item["key"]][0])
+        db.entries.append({k: v for k, v in entry.items() if v})
+    return BibTexWriter().write(db)
+
+
+def to_csljson(items: list[dict[str, Any]], notes: dict[str, list[str]]) -> str:
+    out = []
+    for item in items:
+        entry: dict[str, Any] = {
+            "id": item["key"],
+            "type": "article-journal" if item.get("itemType") == "journalArticle" else "article",
+            "title": item.get("title", ""),
+            "author": [
+                {"literal": c["name"]} if c.get("name") else {"family": c.get("lastName", ""), "given": c.get("firstName", "")}
+                for c in _creators(item)
+            ],
+            "abstract": item.get("abstractNote", ""),
+            "URL": item.get("url", ""),
+            "DOI": item.get("DOI", ""),
+            "container-title": item.get("publicationTitle") or item.get("repository", ""),
+            "number": item.get("archiveID", ""),
+            "keyword": ", ".join(t["tag"] for t in item.get("tags", [])),
+        }
+        parts = [int(p) for p in re.findall(r"\d+", item.get("date", "") or "")[:3]]
+        if parts:
+            entry["issued"] = {"date-parts": [parts]}
+        if notes.get(item["key"]):
+            entry["note"] = _strip_html(notes[item["key"]][0])
+        out.append({k: v for k, v in entry.items() if v})
+    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
