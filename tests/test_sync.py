@@ -1,0 +1,136 @@
+"""The sync pipeline end to end: through the library function and through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from zotrec.cli import app
+from zotrec.demo import DEMO_COLLECTION, demo_digest_path, ensure_demo_library
+from zotrec.errors import EXIT_INPUT, EXIT_PARTIAL
+from zotrec.library.embedded import EmbeddedLibrary
+from zotrec.syncrun import SyncRequest, run_sync
+
+runner = CliRunner()
+
+
+def _collection_items(path: Path, name: str = "zotrec: Recommended") -> list[dict]:
+    lib = EmbeddedLibrary(path, create=False)
+    snap = lib.snapshot()
+    key = snap.find_collection(name)
+    items = snap.items_in_collection(key) if key else []
+    lib.close()
+    return items
+
+
+def test_demo_sync_library_function(tmp_path):
+    lib_path = tmp_path / "demo.sqlite"
+    result, warnings = run_sync(SyncRequest(demo=True, library=lib_path))
+    assert result.papers_read == 38
+    assert result.exit_code == 0
+    assert result.recommended, "the demo recommends something"
+    assert len(result.outcome.pushed) == len(result.recommended)
+    # the best picks are about dynamics and learning, like the demo library
+    top_titles = " ".join(r.paper.title.lower() for r in result.recommended[:5])
+    assert any(w in top_titles for w in ("koopman", "chaotic", "dynamics", "sindy", "dynamical"))
+    # scores are best first, on the 0-100 scale, and each pick says why
+    scores = [r.score for r in result.ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 <= s <= 100 for s in scores)
+    assert all(r.reasons and r.reasons[0][1] for r in result.recommended)  # nearest item with its key
+    items = _collection_items(lib_path)
+    assert len(items) == len(result.recommended)
+    item = items[0]
+    assert item["itemType"] == "preprint"
+    assert "zotrec" in {t["tag"] for t in item["tags"]}
+    lib = EmbeddedLibrary(lib_path)
+    notes = lib.children(item["key"])
+    assert notes and "Recommended by zotrec" in notes[0]["note"]
+    lib.close()
+
+    second, _ = run_sync(SyncRequest(demo=True, library=lib_path))
+    assert second.outcome.pushed == []
+    assert len(second.outcome.skipped_duplicates) == len(result.recommended)
+    assert len(_collection_items(lib_path)) == len(result.recommended)
+
+
+def test_demo_sync_cli_json_and_second_run(tmp_path):
+    lib_path = tmp_path / "demo.sqlite"
+    first = runner.invoke(app, ["sync", "--demo", "--library", str(lib_path), "--json"])
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.stdout)
+    assert data["papers"] == 38
+    assert data["recommended"] and {"title", "score", "topics", "reasons"} <= set(data["recommended"][0])
+    assert len(data["pushed"]) == len(data["recommended"])
+    assert data["skipped_duplicates"] == 0
+    second = runner.invoke(app, ["sync", "--demo", "--library", str(lib_path), "--json"])
+    again = json.loads(second.stdout)
+    assert again["pushed"] == []
+    assert again["skipped_duplicates"] == len(data["recommended"])
+
+
+def test_demo_sync_table_output(tmp_path):
+    out = runner.invoke(app, ["sync", "--demo", "--library", str(tmp_path / "d.sqlite")])
+    assert out.exit_code == 0, out.output
+    assert "recommended of 38 papers" in out.stdout
+    assert "pushed" in out.stdout
+
+
+def test_quiet_prints_nothing(tmp_path):
+    out = runner.invoke(app, ["--quiet", "sync", "--demo", "--library", str(tmp_path / "d.sqlite")])
+    assert out.exit_code == 0
+    assert out.stdout == ""
+
+
+def test_unreadable_digest_is_one_line_error(tmp_path):
+    missing = tmp_path / "nope.txt"
+    out = runner.invoke(app, ["sync", "--library", str(tmp_path / "l.sqlite"), "--digest", str(missing)])
+    assert out.exit_code == EXIT_INPUT
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and str(missing) in lines[0]
+    assert "Traceback" not in out.output
+
+
+def test_bad_digest_does_not_stop_the_good_one(tmp_path):
+    junk = tmp_path / "junk.xml"
+    junk.write_bytes(b"<rss><channel><item><title>broken")
+    out = runner.invoke(
+        app,
+        ["sync", "--library", str(tmp_path / "l.sqlite"), "--digest", str(junk),
+         "--digest", str(demo_digest_path()), "--json", "--threshold", "0"],
+    )
+    assert out.exit_code == EXIT_PARTIAL
+    data = json.loads(out.stdout)
+    assert data["papers"] == 38
+    assert "junk.xml" in out.stderr
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    lib_path = tmp_path / "demo.sqlite"
+    result, _ = run_sync(SyncRequest(demo=True, library=lib_path, dry_run=True))
+    assert result.outcome.pushed  # what would be pushed
+    assert _collection_items(lib_path) == []
+
+
+def test_threshold_and_top_n(tmp_path):
+    lib_path = tmp_path / "demo.sqlite"
+    result, _ = run_sync(SyncRequest(demo=True, library=lib_path, threshold=0, top=3, dry_run=True))
+    assert len(result.recommended) == 3
+    assert [r.chosen for r in result.ranked[:4]] == [True, True, True, False]
+    assert result.ranked[3].why_not == "top 3 reached"
+    strict, _ = run_sync(SyncRequest(demo=True, library=lib_path, threshold=100, dry_run=True))
+    assert all(r.score >= 100 for r in strict.recommended)
+
+
+def test_demo_library_is_real_and_reused(tmp_path):
+    lib = ensure_demo_library(tmp_path / "x.sqlite")
+    snap = lib.snapshot()
+    assert 50 <= len(snap.items) <= 200
+    assert snap.find_collection(DEMO_COLLECTION)
+    version = lib.version
+    lib.close()
+    again = ensure_demo_library(tmp_path / "x.sqlite")
+    assert again.version == version  # not filled twice
+    again.close()
