@@ -126,8 +126,12 @@ def read_source(
     skip_replacements: bool = False,
     cache_dir: pathlib.Path | None = None,
     format: str | None = None,
+    dedupe_within: bool = True,
 ) -> list[Paper]:
-    """Read one digest (file path or http(s) URL) into papers, de-duplicated within the source."""
+    """Read one digest (file path or http(s) URL) into papers, de-duplicated within the source.
+
+    ``dedupe_within=False`` keeps every entry (``zotrec library import`` wants each item).
+    """
     spec = str(spec)
     if is_url(spec):
         from zotrec.sources.fetch import fetch
@@ -138,7 +142,7 @@ def read_source(
     papers = parse_bytes(
         data, spec, digest_date=digest_date, skip_replacements=skip_replacements, format=format
     )
-    return dedupe(papers)
+    return dedupe(papers) if dedupe_within else papers
 
 
 def read_sources(

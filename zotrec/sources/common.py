@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from dataclasses import dataclass, field
 
 from zotrec.errors import SourceError
@@ -116,9 +117,13 @@ def parse_date(value: object) -> dt.date | None:
             return dt.date(*(int(g) for g in match.groups()))
         except ValueError:
             return None
-    try:
-        from dateutil import parser as dateparser
+    if not re.search(r"\d{4}", text):
+        return None  # no year: not a date we can trust
+    from dateutil import parser as dateparser
 
-        return dateparser.parse(text, default=dt.datetime(1900, 1, 1)).date()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return dateparser.parse(text, default=dt.datetime(1900, 1, 1)).date()
     except (ValueError, OverflowError, TypeError):
         return None
