@@ -37,20 +37,27 @@ def _item_for(paper: Paper, collection_keys: list[str]) -> dict[str, Any]:
     return item
 
 
+def _import_keys(paper: Paper) -> list[str]:
+    """Identity keys, with a fallback for short untitled-ish entries (title + first author)."""
+    first = paper.authors[0].lower() if paper.authors else ""
+    return paper.identity_keys() or [f"raw:{paper.norm_title}|{first}"]
+
+
 def import_file(file: Path, target: Path) -> tuple[int, int]:
     """Import an export into the embedded library at ``target``; returns (added, already there)."""
     papers = read_export(file)
     library = EmbeddedLibrary(target)
     try:
         snapshot = library.snapshot()
-        known = {k for item in snapshot.items for k in item_to_paper(item).identity_keys()}
+        known = {k for item in snapshot.items for k in _import_keys(item_to_paper(item))}
         keys: dict[str, str] = {}
         items, skipped = [], 0
         for paper in papers:
-            if any(k in known for k in paper.identity_keys()):
+            keys_of_paper = _import_keys(paper)
+            if any(k in known for k in keys_of_paper):
                 skipped += 1
                 continue
-            known.update(paper.identity_keys())
+            known.update(keys_of_paper)
             for path in paper.collections:
                 if path not in keys:
                     keys[path] = library.ensure_collection(path)
