@@ -56,6 +56,16 @@ def _fields(lines: list[str]) -> dict[str, str]:
     return fields
 
 
+def _header_date(value: str):
+    """The mail's own Date: header ("Fri,  3 Mar 23 01:29:12 GMT", two-digit year)."""
+    match = re.search(r"(\d{1,2})\s+([A-Z][a-z]{2})\s+(\d{2,4})\b", value)
+    if not match:
+        return None
+    year = int(match.group(3))
+    year = year + 2000 if year < 100 else year
+    return parse_date(f"{match.group(1)} {match.group(2)} {year}")
+
+
 def sniff(text: str) -> bool:
     return bool(re.search(r"^\\\\\s*\narXiv:\S+", text[:200000], re.MULTILINE))
 
@@ -63,7 +73,7 @@ def sniff(text: str) -> bool:
 def parse(text: str, source: str, options: Options) -> list[Paper]:
     lines = text.replace("\r\n", "\n").split("\n")
     header = _fields(lines[:8])
-    listing_date = parse_date(header.get("date"))
+    listing_date = _header_date(header.get("date", ""))
     section = "new"
     papers: list[Paper] = []
     n_entries = 0
