@@ -7,6 +7,8 @@ target collection and the run record. Both are plain functions over a `Library` 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -238,6 +240,37 @@ def topic_counts(papers: list[Paper], model_path: Path | None = None) -> dict[st
     return counts
 
 
+def library_topics(snapshot: LibrarySnapshot, library_id: str, model_path: Path | None = None) -> dict[str, int]:
+    """The library's top-topic counts for the report, predicted once per library version and model."""
+    try:
+        from zotrec import paths
+        from zotrec.topics import shipped_model_path
+
+        model = Path(model_path) if model_path else shipped_model_path()
+        stat = model.stat()
+        papers = [p for p in snapshot.papers() if p.title]
+        content = hashlib.sha256("
+".join(sorted(f"{p.key}:{p.title}" for p in papers)).encode()).hexdigest()[:16]
+        key = f"{library_id}|{snapshot.version}|{content}|{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        cache = paths.cache_dir() / "library-topics.json"
+        try:
+            entries = json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            entries = {}
+        if key not in entries:
+            counts = topic_counts(papers, model_path)
+            entries = {k: v for k, v in entries.items() if not k.startswith(f"{library_id}|")}
+            entries[key] = counts
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp")
+            tmp.write_text(json.dumps(entries), encoding="utf-8")
+            tmp.replace(cache)
+        return dict(entries[key])
+    except Exception as err:  # noqa: BLE001 - a picture in the report must never fail a sync
+        log.warning("library topic distribution not computed: %s", err)
+        return {}
+
+
 def sync(
     library: Library,
     state: StateStore,
@@ -262,6 +295,7 @@ def sync(
             run_id=run_id, papers_read=len(papers), sources=reports, ranked=ranked,
             library_size=len(snapshot.items), library_description=library.description,
             threshold=options.threshold, dry_run=options.dry_run,
+            library_topics=library_topics(snapshot, library_id, options.model_path),
         )
         candidates = [
             Candidate(
