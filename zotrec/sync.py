@@ -249,8 +249,7 @@ def library_topics(snapshot: LibrarySnapshot, library_id: str, model_path: Path 
         model = Path(model_path) if model_path else shipped_model_path()
         stat = model.stat()
         papers = [p for p in snapshot.papers() if p.title]
-        content = hashlib.sha256("
-".join(sorted(f"{p.key}:{p.title}" for p in papers)).encode()).hexdigest()[:16]
+        content = hashlib.sha256("\n".join(sorted(f"{p.key}:{p.title}" for p in papers)).encode()).hexdigest()[:16]
         key = f"{library_id}|{snapshot.version}|{content}|{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
         cache = paths.cache_dir() / "library-topics.json"
         try:

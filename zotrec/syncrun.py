@@ -134,6 +134,8 @@ def recommend_only(
         path = Path(library_spec)
         snapshot = snapshot_from_file(path)
         description, library_id = str(path), f"file:{path.resolve()}"
+    from zotrec.sync import library_topics
+
     state = StateStore(paths.state_file())
     try:
         ranked = rank(papers, snapshot, library_id, options, state)
@@ -142,6 +144,7 @@ def recommend_only(
     result = SyncResult(
         run_id=None, papers_read=len(papers), sources=reports, ranked=ranked,
         library_size=len(snapshot.items), library_description=description, threshold=threshold, dry_run=True,
+        library_topics=library_topics(snapshot, library_id, options.model_path),
     )
     if report:
         write_reports(result, report, 0)
