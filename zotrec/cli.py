@@ -246,6 +246,27 @@ def recommend(
     run(body)
 
 
+@app.command()
+def report(
+    run_id: Optional[int] = typer.Argument(None, metavar="[RUN]", help="Run number (see `zotrec history`); default the last run."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to FILE (default: the reports folder in the data dir)."),
+) -> None:
+    """Re-render the HTML report of a recorded run from the state; prints the path written."""
+
+    def body() -> int:
+        from zotrec.report import run_report
+
+        state = open_state()
+        try:
+            path = run_report(state, run_id, out)
+        finally:
+            state.close()
+        typer.echo(str(path))
+        return 0
+
+    run(body)
+
+
 # -- library --------------------------------------------------------------------------------
 @library_app.command("import")
 def library_import(
