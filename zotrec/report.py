@@ -1,0 +1,359 @@
+"""The HTML report of a run: one self-contained page (inline CSS and SVG, no script, no remote loads).
+
+Everything is rendered from the run summary (``SyncResult.to_json()``, also stored in the state), so
+``zotrec report RUN`` re-renders any past run exactly as the live sync wrote it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from zotrec import __version__, paths
+from zotrec.errors import ZotrecError
+
+TEMPLATES = Path(__file__).with_name("templates")
+ZOTERO_KEY = re.compile(r"^[A-Z0-9]{8}$")
+SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
+KEPT = re.compile(r"^zotrec-(run-\d+|\d{8}-\d{6})\.html$")
+MAX_AUTHORS = 8
+MAX_TOPIC_ROWS = 8
+
+# chart geometry (SVG user units; the charts scale to the column width)
+CHART_W = 360
+LABEL_H = 15
+BAR_H = 9
+
+
+class ReportError(ZotrecError):
+    """A report could not be rendered or written."""
+
+
+# -- values for the template ------------------------------------------------------------------
+def display_title(title: str | None) -> str:
+    """The title as a person reads it: BibTeX case braces and escaped specials dropped (outside math)."""
+    text = " ".join((title or "").split()) or "(untitled)"
+    if "$" in text:
+        return text
+    text = re.sub(r"\\([&%_#$])", r"\1", text)
+    return re.sub(r"(?<!\\)[{}]", "", text)
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only plain http(s) links go into an href (no javascript:, data:, file:)."""
+    return url if url and SAFE_URL.match(url) else None
+
+
+def zotero_link(key: str | None) -> str | None:
+    return f"zotero://select/library/items/{key}" if key and ZOTERO_KEY.match(key) else None
+
+
+def paper_links(paper: dict[str, Any]) -> tuple[str | None, list[tuple[str, str]]]:
+    """The title's link and the identifier links (label, href) of a digest paper."""
+    ids = paper.get("ids") or {}
+    links: list[tuple[str, str]] = []
+    if ids.get("arxiv"):
+        links.append((f"arXiv:{ids['arxiv']}", f"https://arxiv.org/abs/{ids['arxiv']}"))
+    if ids.get("doi"):
+        links.append((f"doi:{ids['doi']}", f"https://doi.org/{ids['doi']}"))
+    links = [(label, href) for label, href in links if safe_url(href)]
+    href = safe_url(paper.get("url")) or (links[0][1] if links else None)
+    return href, links
+
+
+def source_name(source: str) -> str:
+    """A short name for a digest source: the file name of a path, the URL as given."""
+    if "://" in source:
+        return source
+    return Path(source).name or source
+
+
+def when(timestamp: float | None) -> str:
+    if not timestamp:
+        return "unknown date"
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%A %d %B %Y, %H:%M UTC")
+
+
+def paper_view(paper: dict[str, Any], rank: int, pushed_keys: dict[str, str]) -> dict[str, Any]:
+    href, links = paper_links(paper)
+    authors = list(paper.get("authors") or [])
+    score = float(paper.get("score") or 0.0)
+    return {
+        "rank": rank,
+        "title": display_title(paper.get("title")),
+        "href": href,
+        "links": links,
+        "authors": authors[:MAX_AUTHORS],
+        "more_authors": max(0, len(authors) - MAX_AUTHORS),
+        "date": paper.get("date"),
+        "score": score,
+        "score_pct": max(0.0, min(100.0, score)),
+        "topics": [
+            {"label": t.get("label", ""), "name": t.get("name") or t.get("label", ""),
+             "pct": round(100 * float(t.get("probability") or 0))}
+            for t in paper.get("topics") or []
+        ],
+        "reasons": [
+            {"title": display_title(r.get("title")), "href": zotero_link(r.get("key")),
+             "similarity": float(r.get("similarity") or 0.0)}
+            for r in paper.get("reasons") or []
+        ],
+        "terms": list(paper.get("terms") or []),
+        "chosen": bool(paper.get("chosen")),
+        "why_not": paper.get("why_not"),
+        "in_zotero": zotero_link(pushed_keys.get(_identity(paper))),
+    }
+
+
+def _identity(paper: dict[str, Any]) -> str:
+    ids = paper.get("ids") or {}
+    if ids.get("arxiv"):
+        return f"arxiv:{ids['arxiv'].lower()}"
+    if ids.get("doi"):
+        return f"doi:{ids['doi'].lower()}"
+    return "title:" + " ".join((paper.get("title") or "").lower().split())
+
+
+# -- pictures ------------------------------------------------------------------------------------
+def _top_label(paper: dict[str, Any]) -> str:
+    topics = paper.get("topics") or []
+    return (topics[0].get("label") or "none") if topics else "none"
+
+
+def topic_chart(papers: list[dict[str, Any]], library: dict[str, int]) -> dict[str, Any]:
+    """Shares of each top topic in the digest and in the library, as bar geometry."""
+    names: dict[str, str] = {}
+    digest: dict[str, int] = {}
+    for p in papers:
+        label = _top_label(p)
+        digest[label] = digest.get(label, 0) + 1
+        for t in p.get("topics") or []:
+            names.setdefault(t.get("label", ""), t.get("name") or "")
+    n_digest, n_library = sum(digest.values()), sum(library.values())
+
+    def share(counts: dict[str, int], total: int, label: str) -> float:
+        return counts.get(label, 0) / total if total else 0.0
+
+    labels = sorted(
+        set(digest) | set(library),
+        key=lambda l: (-max(share(digest, n_digest, l), share(library, n_library, l)), l),
+    )
+    shown, rest = labels[:MAX_TOPIC_ROWS], labels[MAX_TOPIC_ROWS:]
+    rows = [
+        (l, names.get(l) or _taxonomy_name(l), share(digest, n_digest, l), share(library, n_library, l))
+        for l in shown
+    ]
+    if rest:
+        rows.append((
+            "other", f"{len(rest)} more topics",
+            sum(share(digest, n_digest, l) for l in rest), sum(share(library, n_library, l) for l in rest),
+        ))
+    has_library = n_library > 0
+    row_h = LABEL_H + BAR_H * (2 if has_library else 1) + 8
+    top = 24
+    scale = max([max(d, lib) for _, _, d, lib in rows] + [0.01])
+    width = CHART_W - 44  # room for the percentage on the right
+    bars = []
+    for i, (label, name, d, lib) in enumerate(rows):
+        y = top + i * row_h
+        text = _clip(label if not name or name == label else f"{name} ({label})", 52)
+        row = {"text": text, "y": y + 11, "bars": []}
+        series = [("digest", d)] + ([("library", lib)] if has_library else [])
+        for j, (kind, value) in enumerate(series):
+            by = y + LABEL_H + j * BAR_H
+            w = width * value / scale
+            row["bars"].append({
+                "kind": kind, "x": 0, "y": by, "w": round(max(w, 1.0 if value else 0.0), 1), "h": BAR_H - 2,
+                "tx": round(w + 4, 1), "ty": by + BAR_H - 2, "pct": f"{100 * value:.0f}%",
+            })
+        bars.append(row)
+    return {
+        "width": CHART_W, "height": top + len(rows) * row_h + 4, "rows": bars,
+        "has_library": has_library, "n_digest": n_digest, "n_library": n_library,
+    }
+
+
+def _clip(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1].rstrip() + "\u2026"
+
+
+def _taxonomy_name(label: str) -> str:
+    if label == "none":
+        return "no confident topic"
+    try:
+        from zotrec.topics import taxonomy
+
+        return taxonomy.name(label)
+    except Exception:  # noqa: BLE001 - a name is a nicety, the label is enough
+        return label
+
+
+def score_chart(papers: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
+    """A histogram of scores in bins of 10 (chosen papers stacked apart) with the threshold marked."""
+    chosen, other = [0] * 10, [0] * 10
+    for p in papers:
+        b = min(9, max(0, int(float(p.get("score") or 0) // 10)))
+        (chosen if p.get("chosen") else other)[b] += 1
+    left, right, top, bottom = 28, 14, 34, 24
+    plot_w, plot_h = CHART_W - left - right, 130
+    peak = max([c + o for c, o in zip(chosen, other)] + [1])
+    step = plot_w / 10
+    bins = []
+    for i in range(10):
+        x = left + i * step + 1
+        h_other = plot_h * other[i] / peak
+        h_chosen = plot_h * chosen[i] / peak
+        y0 = top + plot_h
+        bins.append({
+            "x": round(x, 1), "w": round(step - 2, 1),
+            "other": {"y": round(y0 - h_other, 1), "h": round(h_other, 1), "n": other[i]},
+            "chosen": {"y": round(y0 - h_other - h_chosen, 1), "h": round(h_chosen, 1), "n": chosen[i]},
+            "label": f"{i * 10}-{i * 10 + 10}", "count": chosen[i] + other[i],
+            "cx": round(x + (step - 2) / 2, 1), "cy": round(y0 - h_other - h_chosen - 3, 1),
+        })
+    t = max(0.0, min(100.0, float(threshold)))
+    return {
+        "width": CHART_W, "height": top + plot_h + bottom, "bins": bins,
+        "left": left, "right": CHART_W - right, "top": top, "base": top + plot_h,
+        "ticks": [{"x": round(left + plot_w * v / 100, 1), "v": v} for v in range(0, 101, 20)],
+        "threshold": {"x": round(left + plot_w * t / 100, 1), "v": f"{threshold:g}",
+                      "anchor": "end" if t > 70 else "start", "tx": round(left + plot_w * t / 100 + (-4 if t > 70 else 4), 1)},
+        "peak": peak,
+    }
+
+
+# -- the page ------------------------------------------------------------------------------------
+def report_context(summary: dict[str, Any]) -> dict[str, Any]:
+    """Everything the template shows, computed from a run summary."""
+    everything = summary.get("all")
+    if everything is None:  # a summary without the full digest (e.g. trimmed JSON): show what we have
+        everything = list(summary.get("recommended") or [])
+    pushed = summary.get("pushed") or []
+    pushed_keys = {_identity(p): p.get("key") for p in pushed if p.get("key")}
+    ranked = [paper_view(p, i, pushed_keys) for i, p in enumerate(everything, 1)]
+    recommended = [p for p in ranked if p["chosen"]]
+    rest = [p for p in ranked if not p["chosen"]]
+    sources = [
+        {"name": source_name(str(s.get("source", ""))), "full": str(s.get("source", "")),
+         "count": s.get("count", 0), "error": s.get("error"), "format": s.get("format")}
+        for s in summary.get("sources") or []
+    ]
+    library = summary.get("library") or {}
+    started, finished = summary.get("started"), summary.get("finished")
+    threshold = float(summary.get("threshold") or 0.0)
+    return {
+        "run_id": summary.get("run_id"),
+        "date": when(started),
+        "duration": f"{finished - started:.1f} s" if started and finished else None,
+        "sources": sources,
+        "failed_sources": [s for s in sources if s["error"]],
+        "papers": summary.get("papers", len(everything)),
+        "library": {"description": library.get("description", ""), "size": library.get("size", 0)},
+        "threshold": threshold,
+        "recommended": recommended,
+        "rest": rest,
+        "pushed": len(pushed),
+        "failed": summary.get("failed") or [],
+        "skipped_duplicates": summary.get("skipped_duplicates", 0),
+        "dry_run": bool(summary.get("dry_run")),
+        "topic_chart": topic_chart(everything, dict(summary.get("library_topics") or {})),
+        "score_chart": score_chart(everything, threshold),
+        "version": __version__,
+    }
+
+
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,  # every value is escaped: titles carry <, & and TeX
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_report(summary: dict[str, Any]) -> str:
+    """The report page (HTML) of one run summary."""
+    return _environment().get_template("report.html.j2").render(**report_context(summary))
+
+
+def _summary(result_or_summary: Any) -> dict[str, Any]:
+    if isinstance(result_or_summary, dict):
+        return result_or_summary
+    return result_or_summary.to_json()
+
+
+def write_report(result_or_summary: Any, path: Path | str) -> Path:
+    """Render a run (a SyncResult or its summary dict) into ``path``, atomically."""
+    path = Path(path)
+    html = render_report(_summary(result_or_summary))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(html)
+        os.replace(tmp, path)
+    except OSError as err:
+        raise ReportError(f"{path}: cannot write the report ({err.strerror or err})") from None
+    return path
+
+
+def reports_dir() -> Path:
+    return paths.data_dir() / "reports"
+
+
+def report_name(summary: dict[str, Any]) -> str:
+    """``zotrec-run-N.html`` for a recorded run, else ``zotrec-YYYYMMDD-HHMMSS.html`` (UTC start)."""
+    if summary.get("run_id") is not None:
+        return f"zotrec-run-{int(summary['run_id'])}.html"
+    started = dt.datetime.fromtimestamp(summary.get("started") or 0, dt.timezone.utc)
+    return f"zotrec-{started:%Y%m%d-%H%M%S}.html"
+
+
+def keep_report(result_or_summary: Any, keep: int) -> Path | None:
+    """Write the report into the data dir's reports folder and keep only the newest ``keep`` there."""
+    if keep <= 0:
+        return None
+    summary = _summary(result_or_summary)
+    folder = reports_dir()
+    path = write_report(summary, folder / report_name(summary))
+    prune_reports(folder, keep)
+    return path
+
+
+def prune_reports(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` reports zotrec wrote there (other files are left alone)."""
+    kept = [p for p in folder.iterdir() if p.is_file() and KEPT.match(p.name)]
+    kept.sort(key=lambda p: (p.stat().st_mtime, _run_number(p.name)), reverse=True)
+    removed = []
+    for old in kept[keep:]:
+        try:
+            old.unlink()
+            removed.append(old)
+        except OSError:
+            pass
+    return removed
+
+
+def _run_number(name: str) -> int:
+    match = re.match(r"zotrec-run-(\d+)\.html$", name)
+    return int(match.group(1)) if match else -1
+
+
+def run_report(state: Any, run_id: int | None = None, out: Path | None = None) -> Path:
+    """Re-render a recorded run (default: the last one) from the state; returns the file written."""
+    if run_id is None:
+        run_id = state.last_run_id()
+        if run_id is None:
+            raise ReportError("no recorded run to report on yet (run `zotrec sync` first)")
+    summary = state.run_summary(run_id)
+    if summary is None:
+        raise ReportError(f"no summary for run {run_id} in the state (see `zotrec history`)")
+    return write_report(summary, out or reports_dir() / report_name(summary))
