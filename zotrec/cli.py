@@ -402,6 +402,58 @@ def config_show(as_json: bool = typer.Option(False, "--json")) -> None:
     run(body)
 
 
+# -- parse ----------------------------------------------------------------------------------
+@app.command("parse")
+def parse_cmd(
+    sources: list[str] = typer.Argument(..., help="Digest files or URLs (any supported format)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of papers."),
+    digest_date: Optional[dt.datetime] = typer.Option(None, "--digest-date", formats=["%Y-%m-%d"], help="Reference date for dates without a year."),
+    skip_replacements: bool = typer.Option(False, "--skip-replacements", help="Skip arXiv replacements."),
+    enrich: bool = typer.Option(False, "--enrich", help="Look up missing arXiv ids by title (network)."),
+) -> None:
+    """Read digests and print the papers found: a table, or with --json a list of objects."""
+
+    def body() -> int:
+        from zotrec.errors import EXIT_INPUT, EXIT_PARTIAL
+        from zotrec.sources import read_sources
+
+        papers, reports = read_sources(
+            list(sources), digest_date=digest_date.date() if digest_date else None,
+            skip_replacements=skip_replacements, enrich=enrich,
+        )
+        failed = sum(1 for report in reports if report.error)
+        for report in reports:
+            if report.error:
+                error_line(f"{report.source}: {report.error}")
+        if as_json:
+            print_json([paper.to_json() for paper in papers])
+        elif papers or not failed:
+            console().print(papers_table(papers, reports))
+        return EXIT_INPUT if failed == len(reports) else EXIT_PARTIAL if failed else 0
+
+    run(body)
+
+
+def papers_table(papers: list, reports: list):
+    from rich.table import Table
+
+    read = sum(r.count for r in reports)
+    table = Table(title=f"{len(papers)} papers ({read} read from {len(reports)} sources)", expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("title", ratio=3)
+    table.add_column("authors", ratio=1)
+    table.add_column("ids", no_wrap=True)
+    for number, paper in enumerate(papers, 1):
+        n_authors = paper.extras.get("n_authors")
+        authors = ", ".join(paper.authors[:2]) + (" et al." if len(paper.authors) > 2 else "")
+        if not authors and n_authors:
+            authors = f"{n_authors} authors"
+        ids = paper.arxiv_id and f"arXiv:{paper.arxiv_id}" or paper.doi and f"doi:{paper.doi}" or ""
+        table.add_row(str(number), paper.date.isoformat() if paper.date else "-", paper.title, authors, ids)
+    return table
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
