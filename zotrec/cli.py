@@ -73,13 +73,17 @@ def err_console():
 
 
 def error_line(message: str) -> None:
-    """One line on stderr, whatever happens (also in --quiet mode)."""
-    sys.stderr.write(f"error: {' '.join(str(message).split())}\n")
+    """One line on stderr, whatever happens (also in --quiet mode); secrets redacted."""
+    from zotrec.logs import redact
+
+    sys.stderr.write(f"error: {redact(' '.join(str(message).split()))}\n")
 
 
 def warn_line(message: str) -> None:
+    from zotrec.logs import redact
+
     if not CTX.quiet:
-        sys.stderr.write(f"warning: {' '.join(str(message).split())}\n")
+        sys.stderr.write(f"warning: {redact(' '.join(str(message).split()))}\n")
 
 
 def run(func: Callable[[], int | None]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from zotrec import paths
 from zotrec.errors import ConfigError
+from zotrec.logs import redact, register_secret
 
 BACKENDS = ("embedded", "web", "local", "sqlite")
 
@@ -103,7 +104,11 @@ def _coerce(name: str, value: Any, target: Any) -> Any:
             pass
     elif kind is str and isinstance(value, (str, int)) and not isinstance(value, bool):
         return str(value)
-    raise ConfigError(f"{name} must be {kind.__name__}, got {value!r}")
+    shown = f"a {type(value).__name__}" if name in SECRET_NAMES else redact(repr(value))
+    raise ConfigError(f"{name} must be {kind.__name__}, got {shown}")
+
+
+SECRET_NAMES = {"zotero.api_key", "zotero.local_api_key", "ZOTERO_API_KEY"}
 
 
 def load_config(path: Path | None = None, *, env: dict[str, str] | None = None) -> Config:
@@ -118,6 +123,8 @@ def load_config(path: Path | None = None, *, env: dict[str, str] | None = None) 
     elif explicit:
         raise ConfigError(f"{path}: config file not found (create one with `zotrec init`)")
     _apply_env(cfg, env)
+    register_secret(cfg.zotero.api_key)
+    register_secret(cfg.zotero.local_api_key)
     validate(cfg)
     return cfg
 
@@ -189,6 +196,23 @@ def _apply_env(cfg: Config, env: dict[str, str]) -> None:
         cfg.zotero.backend = "web"
 
 
+def library_id_problem(value: str, library_type: str) -> str:
+    """The one-line message for a library id that is not a numeric user or group id."""
+    import re
+
+    group = re.search(r"groups/(\d+)", value)
+    if group:
+        return (f"zotero.library_id must be the numeric id, not a URL: set library_id = \"{group.group(1)}\" "
+                'and library_type = "group"')
+    if not value:
+        return "zotero.library_id is empty: set ZOTERO_LIBRARY_ID or zotero.library_id (your userID from zotero.org/settings/keys)"
+    shown = redact(value)
+    if len(shown) > 40:
+        shown = shown[:20] + "..."
+    return (f"zotero.library_id must be the numeric {library_type} id (ZOTERO_LIBRARY_ID; your userID is on "
+            f"zotero.org/settings/keys), got {shown!r}")
+
+
 def validate(cfg: Config) -> None:
     z = cfg.zotero
     if z.backend not in BACKENDS:
@@ -199,9 +223,7 @@ def validate(cfg: Config) -> None:
         if not z.api_key:
             raise ConfigError("the Web API backend needs an API key: set ZOTERO_API_KEY or zotero.api_key")
         if not z.library_id.isdigit():
-            raise ConfigError(
-                f"zotero.library_id must be the numeric user or group id (ZOTERO_LIBRARY_ID), got {z.library_id!r}"
-            )
+            raise ConfigError(library_id_problem(z.library_id, z.library_type))
     if z.backend == "sqlite" and not z.library:
         raise ConfigError("the sqlite backend needs zotero.library = path to zotero.sqlite")
     if not 0 <= cfg.sync.threshold <= 100:

@@ -14,8 +14,13 @@ def _when(ts: float | None) -> str:
 
 
 def recent_runs(state: StateStore, limit: int = 20) -> list[dict[str, Any]]:
+    from zotrec.lock import is_locked
+
     runs = state.runs(limit)
+    live = is_locked()
     for r in runs:
+        if r["outcome"] == "running" and not (live and r is runs[0]):
+            r["outcome"] = "interrupted"  # its process died (no sync holds the lock)
         r["started_at"] = _when(r["started"])
         r["duration"] = f"{r['finished'] - r['started']:.1f}s" if r["finished"] else "-"
     return runs

@@ -43,6 +43,11 @@ MIGRATIONS: list[str] = [
         identity TEXT PRIMARY KEY, item_key TEXT, value INTEGER NOT NULL, reason TEXT NOT NULL,
         paper TEXT NOT NULL, updated REAL NOT NULL);
     """,
+    # 2: pending pushes are looked up by library and status on every run
+    """
+    CREATE INDEX pushed_library_status ON pushed(library, status);
+    CREATE INDEX runs_outcome ON runs(outcome);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -70,6 +75,7 @@ class StateStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.recovered_from: Path | None = None
+        self.corruption: str | None = None
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as err:
@@ -78,18 +84,26 @@ class StateStore:
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            return self._prepare(db)
+        except BaseException:
+            db.close()
+            raise
+
+    def _prepare(self, db: sqlite3.Connection) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            db.close()
             raise StateError(
                 f"{self.path}: written by a newer zotrec (schema {version} > {SCHEMA_VERSION}); "
                 "upgrade zotrec or move the file away"
             )
         if version > 0:
             db.execute("SELECT count(*) FROM runs").fetchone()  # touch a table: detects corruption
-            db.execute("PRAGMA quick_check").fetchone()
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if not check or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else 'no answer'}")
         for number in range(version, SCHEMA_VERSION):
             db.execute("BEGIN IMMEDIATE")
             for statement in MIGRATIONS[number].split(";"):
@@ -100,6 +114,7 @@ class StateStore:
         return db
 
     def _move_aside(self, err: Exception) -> Path:
+        self.corruption = str(err)
         aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
         self.path.rename(aside)
         for suffix in ("-wal", "-shm"):
@@ -124,6 +139,11 @@ class StateStore:
             "UPDATE runs SET finished = ?, outcome = ?, counts = ?, summary = ? WHERE id = ?",
             (time.time(), outcome, json.dumps(counts), json.dumps(summary) if summary else None, run_id),
         )
+
+    def mark_interrupted(self) -> int:
+        """Runs left 'running' by a process that died (call with the run lock held)."""
+        cur = self._db.execute("UPDATE runs SET outcome = 'interrupted' WHERE outcome = 'running'")
+        return cur.rowcount
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self._db.execute(

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from zotrec import paths
 from zotrec.config import Config, load_config
-from zotrec.errors import ConfigError
+from zotrec.errors import ConfigError, ZotrecError
+from zotrec.lock import RunLock
+from zotrec.logs import log, setup_file_log
 from zotrec.library.base import Library
 from zotrec.state import StateStore
 from zotrec.sync import Progress, SyncOptions, SyncResult, rank, read_digests, sync
@@ -71,7 +77,24 @@ def resolve_library(cfg: Config, request: SyncRequest) -> tuple[Library, str]:
 
 
 def run_sync(request: SyncRequest, progress: Progress | None = None) -> tuple[SyncResult, list[str]]:
-    """Load config, open library and state, run the pipeline, write the report if asked."""
+    """Take the run lock, load config, open library and state, run the pipeline, log what happened."""
+    setup_file_log()
+    started = time.time()
+    log.info("sync start (pid %d%s)", os.getpid(), ", dry run" if request.dry_run else "")
+    try:
+        with RunLock():
+            result, warnings = _run_locked(request, progress)
+    except ZotrecError as err:
+        log.error("sync failed (exit %d): %s", err.exit_code, err)
+        raise
+    except BaseException as err:
+        log.error("sync failed: %s: %s", type(err).__name__, err)
+        raise
+    log_result(result, warnings, time.time() - started)
+    return result, warnings
+
+
+def _run_locked(request: SyncRequest, progress: Progress | None) -> tuple[SyncResult, list[str]]:
     cfg = load_config(request.config_path)
     options = sync_options(cfg, request)
     if request.demo and not request.digests:
@@ -80,11 +103,20 @@ def run_sync(request: SyncRequest, progress: Progress | None = None) -> tuple[Sy
         options.digests = [str(demo_digest_path())]
     if not options.digests:
         raise ConfigError("no digest to read: pass --digest SOURCE or set sources.digests in the config")
+    log.info("config %s; digests: %s; collection %r; threshold %g; top %d",
+             cfg.path or "(defaults)", ", ".join(options.digests), options.collection, options.threshold, options.top_n)
     library, library_id = resolve_library(cfg, request)
+    library = _test_kill_hook(library)
+    log.info("library: %s", library.description)
     state = StateStore(request.state_path or paths.state_file())
     warnings = list(cfg.warnings)
     if state.recovered_from:
         warnings.append(f"state file was corrupt; moved to {state.recovered_from} and rebuilt")
+    interrupted = state.mark_interrupted()
+    if interrupted:
+        log.warning("%d earlier run(s) were interrupted; their pending pushes are reconciled now", interrupted)
+    for warning in warnings:
+        log.warning("%s", warning)
     try:
         result = sync(library, state, options, library_id=library_id, progress=progress)
         write_reports(result, request.report, cfg.keep_reports)
@@ -92,6 +124,63 @@ def run_sync(request: SyncRequest, progress: Progress | None = None) -> tuple[Sy
         state.close()
         library.close()
     return result, warnings
+
+
+def log_result(result: SyncResult, warnings: list[str], seconds: float) -> None:
+    """What a run did, in the run log: sources, pushes, failures, outcome."""
+    for src in result.sources:
+        if src.error:
+            log.error("source %s failed: %s", src.source, src.error)
+        else:
+            log.info("source %s: %d papers", src.source, src.count)
+    verb = "would push" if result.dry_run else "pushed"
+    for paper, key in result.outcome.pushed:
+        log.info("%s %s%s", verb, paper.title, f" [{key}]" if key else "")
+    for paper, problem in result.outcome.failed:
+        log.error("could not push %s: %s (will retry next run)", paper.title, problem)
+    log.info(
+        "run %s finished in %.1fs: exit %d; %d papers, %d recommended, %s %d, %d duplicates skipped, "
+        "%d recovered, %d failed; library %s (%d items)",
+        result.run_id, seconds, result.exit_code, result.papers_read, len(result.recommended), verb,
+        len(result.outcome.pushed), len(result.outcome.skipped_duplicates), result.outcome.recovered,
+        len(result.outcome.failed), result.library_description, result.library_size,
+    )
+
+
+_KILL_CALLS = ("snapshot", "ensure_collection", "create_items")
+
+
+class _KillingLibrary:
+    """Test hook (``ZOTREC_TEST_KILL=before:N`` / ``after:N``): SIGKILL this process around the Nth library call."""
+
+    def __init__(self, inner: Library, when: str, nth: int) -> None:
+        self._inner, self._when, self._nth, self._calls = inner, when, nth, 0
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name not in _KILL_CALLS:
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._calls += 1
+            if self._calls == self._nth and self._when == "before":
+                os.kill(os.getpid(), signal.SIGKILL)
+            value = attr(*args, **kwargs)
+            if self._calls == self._nth and self._when == "after":
+                os.kill(os.getpid(), signal.SIGKILL)
+            return value
+
+        return call
+
+
+def _test_kill_hook(library: Library) -> Library:
+    spec = os.environ.get("ZOTREC_TEST_KILL", "")
+    if not spec:
+        return library
+    when, _, nth = spec.partition(":")
+    if when not in ("before", "after") or not nth.isdigit():
+        raise ConfigError(f"ZOTREC_TEST_KILL must be before:N or after:N, got {spec!r}")
+    return _KillingLibrary(library, when, int(nth))  # type: ignore[return-value]
 
 
 def write_reports(result: SyncResult, report: Path | None, keep: int) -> None:
