@@ -24,8 +24,9 @@ def entry_to_paper(entry, source: str) -> Paper:
     for key, name in (("arxiv_comment", "comment"), ("arxiv_journal_ref", "journal_ref")):
         if entry.get(key):
             extras[name] = " ".join(entry[key].split())
-    if entry.get("updated"):
-        extras["updated"] = entry["updated"][:10]
+    updated = dict.get(entry, "updated")  # plain dict access: no feedparser key aliasing
+    if updated:
+        extras["updated"] = updated[:10]
     return Paper(
         title=html_text(entry.get("title")),
         abstract=html_text(entry.get("summary")),

@@ -76,13 +76,13 @@ def entry_authors(entry: Any) -> list[str]:
 def entry_date(entry: Any):
     """The entry's date as written (no time-zone shift), from published, dc:date or updated."""
     for key in ("published", "dc_date", "prism_publicationdate", "prism_coverdate", "updated", "created"):
-        value = entry.get(key)
+        value = dict.get(entry, key)  # plain dict access: no feedparser key aliasing
         date = parse_date(value) if value else None
         if date:
             return date
     for key in ("published_parsed", "updated_parsed"):
-        if entry.get(key):
-            return parse_date(entry[key])
+        if dict.get(entry, key):
+            return parse_date(dict.get(entry, key))
     return None
 
 
