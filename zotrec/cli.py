@@ -406,6 +406,128 @@ def config_show(as_json: bool = typer.Option(False, "--json")) -> None:
     run(body)
 
 
+# -- operations: init, doctor, schedule ---------------------------------------------------------
+@app.command()
+def init(
+    backend: Optional[str] = typer.Option(None, "--backend", help="embedded | web | local | sqlite"),
+    library: Optional[str] = typer.Option(None, "--library", help="Embedded library file, or path of zotero.sqlite."),
+    library_id: Optional[str] = typer.Option(None, "--library-id", help="Web API: numeric user or group id."),
+    library_type: Optional[str] = typer.Option(None, "--library-type", help="user | group"),
+    api_key: Optional[str] = typer.Option(None, "--api-key", help="Web API key (stored in the 0600 config file)."),
+    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Web API base URL override."),
+    collection: Optional[str] = typer.Option(None, "--collection", help="Target collection."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Minimum score, 0-100."),
+    top: Optional[int] = typer.Option(None, "--top", help="Push at most N papers per run."),
+    digest: list[str] = typer.Option([], "--digest", "-d", help="Digest file or URL read on every sync (repeatable)."),
+    topic_model: Optional[str] = typer.Option(None, "--topic-model", help="Topic model file (default: shipped)."),
+    no_input: bool = typer.Option(False, "--no-input", help="Never prompt: take flags and defaults (for scripts)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing config file."),
+) -> None:
+    """Write a commented config file (prompts for what the flags do not give, unless --no-input)."""
+
+    def body() -> int:
+        from zotrec import paths
+        from zotrec.init_config import InitValues, init_config
+
+        v = InitValues()
+        ask = not no_input
+
+        def value(given, prompt: str, default, **kw):
+            if given is not None:
+                return given
+            return typer.prompt(prompt, default=default, **kw) if ask else default
+
+        v.backend = value(backend, "Backend (embedded, web, local, sqlite)", v.backend)
+        if v.backend in ("embedded", "sqlite"):
+            default_lib = str(paths.data_dir() / "library.sqlite") if v.backend == "embedded" else ""
+            v.library = value(library, "Library file" if v.backend == "embedded" else "Path of zotero.sqlite", default_lib)
+        if v.backend == "web":
+            v.library_id = value(library_id, "Zotero library id (numeric; zotero.org/settings/keys)", "")
+            v.library_type = value(library_type, "Library type (user or group)", v.library_type)
+            v.api_key = value(api_key, "API key (empty: use ZOTERO_API_KEY from the environment)", "",
+                              hide_input=True, show_default=False)
+            v.endpoint = endpoint or ""
+        elif library_type:
+            v.library_type = library_type
+        v.collection = value(collection, "Target collection", v.collection)
+        v.threshold = float(value(threshold, "Minimum score (0-100)", v.threshold))
+        v.top_n = int(value(top, "At most N papers per run", v.top_n))
+        if digest:
+            v.digests = list(digest)
+        elif ask:
+            answer = typer.prompt("Digests to read (files or URLs, comma-separated; empty: none)", default="",
+                                  show_default=False)
+            v.digests = [d.strip() for d in answer.split(",") if d.strip()]
+        v.topic_model = topic_model or ""
+        path, warnings = init_config(v, CTX.config_path, force=force)
+        for warning in warnings:
+            warn_line(warning)
+        console().print(f"wrote {path} (mode 600); check it with `zotrec doctor`")
+        return 0
+
+    run(body)
+
+
+@app.command()
+def doctor(
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+    no_sources: bool = typer.Option(False, "--no-sources", help="Do not read the configured sources."),
+) -> None:
+    """Check config, backend, library, write access, models and sources: one line per check."""
+
+    def body() -> int:
+        from zotrec.doctor import exit_code, run_checks
+
+        checks = run_checks(CTX.config_path, check_sources=not no_sources)
+        if as_json:
+            print_json({"checks": [c.to_json() for c in checks], "exit_code": exit_code(checks)})
+        else:
+            for check in checks:
+                if check.status == "FAIL":
+                    sys.stderr.write(check.line() + "\n")
+                elif not CTX.quiet:
+                    sys.stdout.write(check.line() + "\n")
+        return exit_code(checks)
+
+    run(body)
+
+
+@app.command()
+def schedule(
+    at: str = typer.Option("07:30", "--at", help="Time of day, HH:MM (24-hour clock)."),
+    install: bool = typer.Option(False, "--install", help="Add the line to your crontab (idempotent)."),
+    systemd_dir: Optional[Path] = typer.Option(None, "--systemd-dir", help="Also write the systemd units into DIR."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Print a crontab line and a systemd service + timer that run `zotrec sync` daily for this config."""
+
+    def body() -> int:
+        from zotrec.schedule import UNIT, install_crontab, make_schedule, write_systemd_units
+
+        plan = make_schedule(CTX.config_path, at)
+        for warning in plan.warnings:
+            warn_line(warning)
+        status = install_crontab(plan) if install else None
+        written = write_systemd_units(plan, systemd_dir) if systemd_dir else []
+        if as_json:
+            print_json({"crontab": plan.crontab_line(), "service": plan.service_unit(), "timer": plan.timer_unit(),
+                        "installed": status, "written": [str(p) for p in written]})
+            return 0
+        if install:
+            console().print(f"crontab: {status}: {plan.crontab_line()}")
+            return 0
+        out = sys.stdout
+        out.write(f"# crontab line (add with `crontab -e`, or run `zotrec schedule --install`):\n{plan.crontab_line()}\n\n")
+        out.write(f"# systemd user units: ~/.config/systemd/user/{UNIT}.service\n{plan.service_unit()}\n")
+        out.write(f"# ~/.config/systemd/user/{UNIT}.timer\n{plan.timer_unit()}\n")
+        out.write(f"# then: systemctl --user daemon-reload && systemctl --user enable --now {UNIT}.timer\n")
+        for path in written:
+            out.write(f"# wrote {path}\n")
+        return 0
+
+    run(body)
+
+
 # -- parse ----------------------------------------------------------------------------------
 @app.command("parse")
 def parse_cmd(

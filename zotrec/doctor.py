@@ -1,0 +1,182 @@
+"""`zotrec doctor`: check everything a sync needs and report one line per check (never the API key).
+
+Checks: config, data dir writable, state file, run lock, backend reachable + library size, write
+permission, topic model integrity (sha256 against its card), and each configured source readable.
+Doctor changes nothing: the state file is opened read-only and nothing is written to the library.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from zotrec import paths
+from zotrec.errors import EXIT_BACKEND, EXIT_CONFIG, EXIT_INPUT, EXIT_OK, ZotrecError
+from zotrec.logs import redact
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | warn | FAIL
+    detail: str
+    exit_code: int = EXIT_OK  # the sync exit code this failure would cause
+
+    def line(self) -> str:
+        return redact(f"{self.status:<4}  {self.name:<12}  {' '.join(self.detail.split())}")
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["detail"] = redact(data["detail"])
+        return data
+
+
+def exit_code(checks: list[Check]) -> int:
+    """0 when nothing failed, else the exit code of the first failed check."""
+    return next((c.exit_code for c in checks if c.status == FAIL), EXIT_OK)
+
+
+def run_checks(config_path: Path | None = None, *, check_sources: bool = True) -> list[Check]:
+    from zotrec.config import load_config
+
+    checks: list[Check] = []
+    try:
+        cfg = load_config(config_path)
+    except ZotrecError as err:
+        return [Check("config", FAIL, str(err), EXIT_CONFIG)]
+    z = cfg.zotero
+    where = f"{z.backend}" + (f" {z.library_type} library {z.library_id}" if z.backend in ("web", "local") else "")
+    checks.append(Check("config", OK, f"{cfg.path or 'no config file, defaults and environment'} (backend {where})"))
+    checks += [Check("config", WARN, w) for w in cfg.warnings]
+    checks.append(_data_dir())
+    checks.append(_state())
+    checks.append(_lock())
+    checks += _backend(cfg)
+    checks += _models(cfg)
+    if check_sources:
+        checks += _sources(cfg)
+    return checks
+
+
+def _data_dir() -> Check:
+    directory = paths.data_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".doctor-"):
+            pass
+    except OSError as err:
+        return Check("data dir", FAIL, f"{directory} is not writable ({err.strerror or err})", EXIT_CONFIG)
+    return Check("data dir", OK, f"{directory} writable")
+
+
+def _state() -> Check:
+    from zotrec.state import SCHEMA_VERSION
+
+    path = paths.state_file()
+    if not path.exists():
+        return Check("state", OK, f"{path} not created yet (the first sync creates it)")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            check = db.execute("PRAGMA quick_check").fetchone()[0]
+            runs = db.execute("SELECT count(*) FROM runs").fetchone()[0] if version else 0
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as err:
+        return Check("state", WARN, f"{path} is unreadable ({err}); the next sync moves it aside and rebuilds it")
+    if version > SCHEMA_VERSION:
+        return Check("state", FAIL, f"{path} was written by a newer zotrec (schema {version}); upgrade zotrec", EXIT_CONFIG)
+    if check != "ok":
+        return Check("state", WARN, f"{path} is damaged ({check}); the next sync moves it aside and rebuilds it")
+    upgrade = f", upgraded to {SCHEMA_VERSION} on the next sync" if version < SCHEMA_VERSION else ""
+    return Check("state", OK, f"{path}: schema {version}{upgrade}, {runs} runs")
+
+
+def _lock() -> Check:
+    from zotrec.lock import holder_text, is_locked
+
+    if is_locked():
+        return Check("lock", WARN, f"a sync is running now ({holder_text()})")
+    return Check("lock", OK, "no sync running")
+
+
+def _backend(cfg) -> list[Check]:
+    from zotrec.library import open_library
+
+    try:
+        library = open_library(cfg.zotero, cache_dir=paths.cache_dir())
+    except ZotrecError as err:
+        return [Check("backend", FAIL, str(err), err.exit_code)]
+    except Exception as err:  # noqa: BLE001 - doctor reports, never crashes
+        return [Check("backend", FAIL, f"{type(err).__name__}: {err}", EXIT_BACKEND)]
+    try:
+        probe = getattr(library, "probe", None) or getattr(library, "describe", None)
+        if callable(probe):
+            info = probe()
+            if not info.get("reachable"):
+                return [Check("backend", FAIL, f"{info.get('description') or library.description}: "
+                              f"{info.get('problem') or 'does not answer'}", EXIT_BACKEND)]
+            size, writable = info.get("items"), info.get("writable")
+        else:
+            size, writable = len(library.snapshot().items), library.writable()
+    except ZotrecError as err:
+        return [Check("backend", FAIL, f"{library.description}: {err}", EXIT_BACKEND)]
+    except Exception as err:  # noqa: BLE001
+        return [Check("backend", FAIL, f"{library.description}: {type(err).__name__}: {err}", EXIT_BACKEND)]
+    finally:
+        try:
+            library.close()
+        except Exception:  # noqa: BLE001
+            pass
+    checks = [
+        Check("backend", OK, f"{library.description} answers"),
+        Check("library", OK if size else WARN,
+              f"{size} items" + ("" if size else ": an empty library gives weak recommendations (import yours)")),
+    ]
+    if writable:
+        checks.append(Check("write", OK, "writes allowed"))
+    else:
+        checks.append(Check("write", FAIL, "this backend or API key cannot write: give the key write access "
+                            "(zotero.org/settings/keys) or use `zotrec library export`", EXIT_BACKEND))
+    return checks
+
+
+def _models(cfg) -> list[Check]:
+    from zotrec.topics import load_topic_model
+
+    checks = []
+    for name, path in (("topic model", cfg.topic_model or None), ("personal", cfg.personal_model or None)):
+        if name == "personal" and not path:
+            continue
+        try:
+            model = load_topic_model(path)
+        except ZotrecError as err:
+            checks.append(Check(name, FAIL, str(err), EXIT_CONFIG))
+            continue
+        where = path or "shipped model"
+        checks.append(Check(name, OK, f"{where}: sha256 matches its card, {len(model.labels)} labels"))
+    return checks
+
+
+def _sources(cfg) -> list[Check]:
+    from zotrec.sources import read_source
+
+    if not cfg.digests:
+        return [Check("sources", WARN, "no digests configured: add sources.digests or pass --digest to sync")]
+    checks = []
+    for spec in cfg.digests:
+        try:
+            papers = read_source(spec, cache_dir=paths.cache_dir())
+        except ZotrecError as err:
+            checks.append(Check("source", FAIL, str(err), EXIT_INPUT))
+        except Exception as err:  # noqa: BLE001
+            checks.append(Check("source", FAIL, f"{spec}: {type(err).__name__}: {err}", EXIT_INPUT))
+        else:
+            checks.append(Check("source", OK if papers else WARN, f"{spec}: {len(papers)} papers"))
+    return checks
