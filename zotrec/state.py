@@ -37,7 +37,7 @@ MIGRATIONS: list[str] = [
         error TEXT, created REAL NOT NULL, updated REAL NOT NULL);
     CREATE INDEX pushed_status ON pushed(status);
     CREATE TABLE library_cache (
-        library TEXT PRIMARY KEY, version INTEGER NOT NULL, size INTEGER NOT NULL,
+        library TEXT PRIMARY KEY, version TEXT NOT NULL, size INTEGER NOT NULL,
         features BLOB NOT NULL, updated REAL NOT NULL);
     CREATE TABLE feedback (
         identity TEXT PRIMARY KEY, item_key TEXT, value INTEGER NOT NULL, reason TEXT NOT NULL,
@@ -224,16 +224,16 @@ class StateStore:
         return {r[0] for r in self._db.execute("SELECT identity FROM pushed WHERE library = ?", (library,))}
 
     # -- library feature cache -------------------------------------------------------------
-    def cached_features(self, library: str, version: int) -> bytes | None:
+    def cached_features(self, library: str, version: str) -> bytes | None:
         row = self._db.execute(
-            "SELECT features FROM library_cache WHERE library = ? AND version = ?", (library, version)
+            "SELECT features FROM library_cache WHERE library = ? AND version = ?", (library, str(version))
         ).fetchone()
         return bytes(row[0]) if row else None
 
-    def store_features(self, library: str, version: int, size: int, features: bytes) -> None:
+    def store_features(self, library: str, version: str, size: int, features: bytes) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO library_cache VALUES (?, ?, ?, ?, ?)",
-            (library, version, size, features, time.time()),
+            (library, str(version), size, features, time.time()),
         )
 
     # -- feedback ------------------------------------------------------------------------------

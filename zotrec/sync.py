@@ -7,7 +7,6 @@ target collection and the run record. Both are plain functions over a `Library` 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import time
@@ -131,13 +130,39 @@ class SyncResult:
         }
 
 
-def library_index(snapshot: LibrarySnapshot, library_id: str, state: StateStore | None):
-    """The library's features, from the state cache when the library version is unchanged."""
+def profile_papers(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> list[Paper]:
+    """The papers that describe the user's interests: every item with a title, except items
+    that sit only in zotrec's own collection (those count once the user acts on them: feedback)."""
+    ours = {k for k in snapshot.collections
+            if (p := snapshot.collection_path(k)) == collection or p.startswith(collection + "/")}
+    papers = []
+    for paper, item in zip(snapshot.papers(), snapshot.items):
+        cols = set(item.get("collections", []))
+        if not paper.title or (cols and cols <= ours):
+            continue
+        papers.append(paper)
+    return papers
+
+
+def fingerprint(snapshot: LibrarySnapshot, papers: list[Paper]) -> str:
+    """Identifies the profile's content: unchanged by zotrec's own pushes, changed by any edit."""
+    versions = {item.get("key"): item.get("version", 0) for item in snapshot.items}
+    digest = hashlib.sha256()
+    for key in sorted(p.key or p.norm_title for p in papers):
+        digest.update(f"{key}:{versions.get(key, 0)};".encode())
+    return digest.hexdigest()[:32]
+
+
+def library_index(
+    snapshot: LibrarySnapshot, library_id: str, state: StateStore | None, collection: str = DEFAULT_COLLECTION
+):
+    """The library's features, from the state cache when the library's content is unchanged."""
     from zotrec.recommend import LibraryIndex
 
-    papers = [p for p in snapshot.papers() if p.title]
+    papers = profile_papers(snapshot, collection)
+    version = fingerprint(snapshot, papers)
     if state is not None:
-        cached = state.cached_features(library_id, snapshot.version)
+        cached = state.cached_features(library_id, version)
         if cached is not None:
             try:
                 return LibraryIndex.from_bytes(cached), papers
@@ -145,7 +170,7 @@ def library_index(snapshot: LibrarySnapshot, library_id: str, state: StateStore 
                 log.warning("library feature cache unreadable; rebuilding")
     index = LibraryIndex.build(papers)
     if state is not None:
-        state.store_features(library_id, snapshot.version, len(papers), index.to_bytes())
+        state.store_features(library_id, version, len(papers), index.to_bytes())
     return index, papers
 
 
@@ -191,7 +216,7 @@ def rank(
         for p, ts, pts in zip(papers, topics, personal_topics)
     }
     say(f"scoring against {len(snapshot.items)} library items")
-    index, _ = library_index(snapshot, library_id, state)
+    index, _ = library_index(snapshot, library_id, state, options.collection)
     recs = Recommender(index, feedback=feedback_pairs(state)).rank(papers)
     ranked = [
         Ranked(

@@ -1,0 +1,94 @@
+"""Feedback read back from the library, and the library feature cache, through the pipeline."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from zotrec import paths
+from zotrec.cli import app
+from zotrec.feedback import NEGATIVE_TAG, POSITIVE_TAG
+from zotrec.library.embedded import EmbeddedLibrary
+from zotrec.state import StateStore
+from zotrec.syncrun import SyncRequest, run_sync
+
+
+def _pushed_keys(result) -> list[str]:
+    return [key for _, key in result.outcome.pushed]
+
+
+def test_feedback_signals_from_zotero(tmp_path):
+    lib_path = tmp_path / "demo.sqlite"
+    first, _ = run_sync(SyncRequest(demo=True, library=lib_path, threshold=0, top=5))
+    keys = _pushed_keys(first)
+    assert len(keys) == 5
+    lib = EmbeddedLibrary(lib_path)
+    reading = lib.ensure_collection("Reading")
+    lib.trash_item(keys[0])
+    lib.delete_item(keys[1])
+    item = lib.item(keys[2])
+    lib.update_item(keys[2], {"tags": item["tags"] + [{"tag": POSITIVE_TAG}]})
+    item = lib.item(keys[3])
+    lib.update_item(keys[3], {"collections": item["collections"] + [reading]})
+    item = lib.item(keys[4])
+    lib.update_item(keys[4], {"tags": item["tags"] + [{"tag": NEGATIVE_TAG}]})
+    lib.close()
+
+    run_sync(SyncRequest(demo=True, library=lib_path, threshold=0, top=5))
+    state = StateStore(paths.state_file())
+    got = {f["item_key"]: (f["value"], f["reason"]) for f in state.feedback()}
+    state.close()
+    assert got[keys[0]] == (-1, "moved to the trash")
+    assert got[keys[1]] == (-1, "deleted")
+    assert got[keys[2]] == (1, f"tagged {POSITIVE_TAG}")
+    assert got[keys[3]] == (1, "filed in Reading")
+    assert got[keys[4]] == (-1, f"tagged {NEGATIVE_TAG}")
+
+    shown = CliRunner().invoke(app, ["feedback", "--json"])
+    assert shown.exit_code == 0
+    rows = json.loads(shown.stdout)
+    assert {r["value"] for r in rows} == {-1, 1}
+
+
+def test_feedback_changes_scores(tmp_path):
+    """A negative on a paper lowers its score next time; a positive raises it."""
+    lib_path = tmp_path / "demo.sqlite"
+    everything = SyncRequest(demo=True, library=lib_path, threshold=0, top=100)
+    first, _ = run_sync(everything)
+    before = {r.paper.title: r.score for r in first.ranked}
+    keys = {paper.title: key for paper, key in first.outcome.pushed}
+    middle = [r.paper.title for r in first.ranked[10:30] if 5 < r.score < 95]
+    liked, disliked = middle[0], middle[1]
+    lib = EmbeddedLibrary(lib_path)
+    lib.trash_item(keys[disliked])
+    item = lib.item(keys[liked])
+    lib.update_item(keys[liked], {"tags": item["tags"] + [{"tag": POSITIVE_TAG}]})
+    lib.close()
+    second, _ = run_sync(everything)
+    after = {r.paper.title: r.score for r in second.ranked}
+    assert after[disliked] < before[disliked]
+    assert after[liked] > before[liked]
+
+
+def test_library_features_cached_until_library_changes(tmp_path):
+    lib_path = tmp_path / "demo.sqlite"
+    run_sync(SyncRequest(demo=True, library=lib_path))
+    state = StateStore(paths.state_file())
+    rows = state._db.execute("SELECT version, size FROM library_cache").fetchall()
+    state.close()
+    assert len(rows) == 1 and rows[0][1] == 150
+    # zotrec's own pushes do not change the profile: the next run reuses the cached features
+    run_sync(SyncRequest(demo=True, library=lib_path))
+    state = StateStore(paths.state_file())
+    assert state._db.execute("SELECT version FROM library_cache").fetchall() == rows
+    state.close()
+    # a change by the user does
+    lib = EmbeddedLibrary(lib_path)
+    key = lib.snapshot().items[0]["key"]
+    lib.update_item(key, {"title": "A retitled paper about Koopman operators"})
+    lib.close()
+    run_sync(SyncRequest(demo=True, library=lib_path))
+    state = StateStore(paths.state_file())
+    assert state._db.execute("SELECT version FROM library_cache").fetchall() != rows
+    state.close()
