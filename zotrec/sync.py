@@ -7,6 +7,7 @@ target collection and the run record. Both are plain functions over a `Library` 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import time
