@@ -200,6 +200,7 @@ class ZoteroServer:
         self.lock = threading.RLock()
         self._rng = random.Random(seed) if seed is not None else random.SystemRandom()
         self._port = port
+        self._child_counts: dict[str, int] | None = None
         self.httpd: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
 
@@ -336,7 +337,7 @@ class ZoteroServer:
         base.pop("creators", None) if not item.get("creators") and item_type in CHILD_TYPES else None
         if "creators" in base:
             base["creators"] = []
-        base.update(copy.deepcopy(item))
+        base.update(json.loads(json.dumps(item)))
         return base
 
     def library_obj(self) -> dict[str, Any]:
@@ -361,9 +362,12 @@ class ZoteroServer:
         if year:
             meta["parsedDate"] = year.group(0)
         if data.get("itemType") not in CHILD_TYPES:
-            meta["numChildren"] = sum(1 for d in self.lib.items.values() if d.get("parentItem") == key)
+            counts = self._child_counts
+            meta["numChildren"] = counts.get(key, 0) if counts is not None else sum(
+                1 for d in self.lib.items.values() if d.get("parentItem") == key)
+        # no copy: responses are serialised while the server lock is held
         return {"key": key, "version": data["version"], "library": self.library_obj(), "links": links,
-                "meta": meta, "data": copy.deepcopy(data)}
+                "meta": meta, "data": data}
 
     def collection_obj(self, data: dict[str, Any], base: str) -> dict[str, Any]:
         key = data["key"]
@@ -376,8 +380,12 @@ class ZoteroServer:
                                            if c["parentCollection"] == key),
                      "numItems": sum(1 for d in self.lib.items.values()
                                      if key in d.get("collections", []) and not d.get("deleted"))},
-            "data": copy.deepcopy(data),
+            "data": data,
         }
+
+
+class _Json(str):
+    """An already serialised JSON body."""
 
 
 class HTTPFail(Exception):
@@ -416,7 +424,10 @@ class _Handler(BaseHTTPRequestHandler):
     # -- plumbing ---------------------------------------------------------------------------
     def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
         z = self.zotero
-        if isinstance(body, (dict, list)):
+        if isinstance(body, _Json):
+            payload = str(body).encode()
+            ctype = "application/json"
+        elif isinstance(body, (dict, list)):
             payload = json.dumps(body, ensure_ascii=False).encode()
             ctype = "application/json"
         else:
@@ -497,6 +508,8 @@ class _Handler(BaseHTTPRequestHandler):
                 req.status = -status
                 self.close_connection = True
                 return
+            if isinstance(payload, (dict, list)):
+                payload = _Json(json.dumps(payload, ensure_ascii=False))
         self._send(status, payload, headers)
 
     # -- auth ---------------------------------------------------------------------------------
@@ -690,7 +703,14 @@ class _Handler(BaseHTTPRequestHandler):
                 objs = [d for d in objs if d["key"] in wanted]
             if query.get("itemType"):
                 objs = [d for d in objs if _type_matches(d.get("itemType", ""), query["itemType"])]
-            return self._listing(rest, objs, query, base, z.item_obj, headers)
+            z._child_counts = {}
+            for d in lib.items.values():
+                if d.get("parentItem"):
+                    z._child_counts[d["parentItem"]] = z._child_counts.get(d["parentItem"], 0) + 1
+            try:
+                return self._listing(rest, objs, query, base, z.item_obj, headers)
+            finally:
+                z._child_counts = None
         if rest in ("/collections", "/collections/top") or re.match(r"^/collections/[A-Z0-9]{8}/collections$", rest):
             objs = list(lib.collections.values())
             if rest == "/collections/top":
@@ -974,14 +994,67 @@ def _clean_tex(value: str) -> str:
     return " ".join(value.split())
 
 
+_DELIM = re.compile(r'[{}"]')
+_BARE = re.compile(r"[^,}\s]*")
+_FIELD_START = re.compile(r"\s*,?\s*([A-Za-z][\w-]*)\s*=\s*")
+
+
+def _bib_entries(text: str) -> list[dict[str, str]]:
+    """A minimal, brace-aware BibTeX reader (fast enough for 1,000-entry test libraries)."""
+    entries = []
+    for match in re.finditer(r"@(\w+)\s*\{\s*([^,\s]*)\s*,", text):
+        kind = match.group(1).lower()
+        if kind in ("comment", "string", "preamble"):
+            continue
+        entry = {"ENTRYTYPE": kind, "ID": match.group(2)}
+        pos = match.end()
+        while True:
+            field_match = _FIELD_START.match(text, pos)
+            if not field_match:
+                break
+            name = field_match.group(1).lower()
+            pos = field_match.end()
+            if pos < len(text) and text[pos] in "{\"":
+                quoted = text[pos] == '"'
+                depth, start = 0, pos + 1
+                if quoted:
+                    pos += 1
+                while True:
+                    hit = _DELIM.search(text, pos)
+                    if hit is None:
+                        pos = len(text)
+                        break
+                    pos = hit.start()
+                    ch = text[pos]
+                    if ch == "{":
+                        depth += 1
+                    elif ch == "}":
+                        depth -= 1
+                        if depth == 0 and not quoted:
+                            break
+                    elif quoted and depth == 0:
+                        break
+                    pos += 1
+                value = text[start:pos]
+                pos += 1
+            else:
+                bare = _BARE.match(text, pos)
+                value = bare.group(0) if bare else ""
+                pos += len(value)
+            entry[name] = value
+        entries.append(entry)
+    return entries
+
+
 def items_from_bibtex(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
     """Zotero item ``data`` dicts from a BibTeX export (minimal, for loading test libraries)."""
-    import bibtexparser  # noqa: PLC0415 - only needed for loading
+    entries = _bib_entries(Path(path).read_text(encoding="utf-8"))
 
-    parser = bibtexparser.bparser.BibTexParser(common_strings=True, ignore_nonstandard_types=False)
-    parser.expect_multiple_parse = False
-    with open(path, encoding="utf-8") as handle:
-        db = bibtexparser.load(handle, parser=parser)
+    class _DB:
+        pass
+
+    db = _DB()
+    db.entries = entries  # type: ignore[attr-defined]
     items = []
     for entry in db.entries:
         kind = entry.get("ENTRYTYPE", "misc").lower()
@@ -1023,6 +1096,18 @@ def items_from_bibtex(path: str | Path, limit: int | None = None) -> list[dict[s
         if limit and len(items) >= limit:
             break
     return items
+
+
+def arxiv_records(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """Records of an arXiv JSON-lines corpus file (id, title, summary, authors, published...)."""
+    records = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                records.append(json.loads(line))
+                if limit and len(records) >= limit:
+                    break
+    return records
 
 
 def main(argv: list[str] | None = None) -> int:
