@@ -83,7 +83,10 @@ def parse_bytes(
             if not data.strip():
                 raise ParseProblem("empty after decompression")
         text = decode(data)
-        fmt = format or detect_format(text, name.removesuffix(".gz"))
+        try:
+            fmt = format or detect_format(text, name.removesuffix(".gz"))
+        except RecursionError:
+            raise ParseProblem("nested too deeply to be a digest") from None
         if fmt not in FORMATS:
             raise ParseProblem(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
         module = importlib.import_module(f"zotrec.sources.{FORMATS[fmt]}")
@@ -92,8 +95,12 @@ def parse_bytes(
             papers = module.parse(text, name, options)
         except (ParseProblem, SourceError, MemoryError):
             raise
+        except RecursionError:
+            raise ParseProblem(f"could not parse as {fmt}: nested too deeply") from None
         except Exception as err:  # a parser library choked: report it on one line
             raise ParseProblem(f"could not parse as {fmt}: {type(err).__name__}: {err}") from err
+        if not papers and not skip_replacements:
+            raise ParseProblem(f"no papers found (read as {fmt})")
     except ParseProblem as err:
         raise source_error(name, err) from None
     for paper in papers:

@@ -104,7 +104,15 @@ def entry_to_paper(entry: dict, source: str) -> Paper | None:
     )
 
 
+_ENTRY_START = re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(]", re.MULTILINE)
+
+
 def parse(text: str, source: str, options: Options) -> list[Paper]:
+    # bibtexparser is slow on text that is not BibTeX: look for an entry before handing it over
+    first = _ENTRY_START.search(text)
+    if not first:
+        raise ParseProblem("no BibTeX entries (no line starts with @type{)")
+    text = text[first.start():]
     parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
     try:
         database = bibtexparser.loads(text, parser=parser)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 from bs4 import BeautifulSoup
 
@@ -76,7 +77,9 @@ def _card_papers(soup: BeautifulSoup, source: str) -> list[Paper]:
 
 
 def parse(text: str, source: str, options: Options) -> list[Paper]:
-    soup = BeautifulSoup(text, "lxml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # bs4 warns when the "HTML" is really XML
+        soup = BeautifulSoup(text, "lxml")
     papers = _props_papers(soup, source) or _card_papers(soup, source)
     if papers:
         return papers
