@@ -1,0 +1,100 @@
+"""Helpers for the operations tests (cron, config, state, hostile inputs, kill): a tiny topic model,
+config files, and running the real `zotrec` command in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from zotrec.demo import demo_digest_path
+
+FAKE_KEY = "FAKEkeyZ9q8w7e6r5t4y3u2i"  # a known fake API key the secrecy tests search for
+_MODEL: dict[str, Path] = {}
+
+
+def tiny_topic_model(directory: Path) -> Path:
+    """A small topic model trained on the demo library's arXiv categories (fast to train and load)."""
+    if "path" in _MODEL and _MODEL["path"].exists():
+        return _MODEL["path"]
+    from zotrec.paper import Paper
+    from zotrec.topics import save_topic_model, train_topic_model
+
+    rows = [json.loads(line) for line in (Path(demo_digest_path()).parent / "library.jsonl").open()]
+    texts = [Paper(title=r["title"], abstract=r["summary"]) for r in rows]
+    model = train_topic_model(texts, [r["categories"] for r in rows], min_examples=10, folds=1, n_jobs=1,
+                              max_features=5000)
+    path = save_topic_model(model, Path(directory) / "tiny-topics.joblib")
+    _MODEL["path"] = path
+    return path
+
+
+def write_config(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def embedded_config(home: Path, model: Path, library: Path, digests: list[str] | None = None, extra: str = "") -> Path:
+    """A config file for the embedded backend with the tiny model and the demo digest."""
+    digests = digests if digests is not None else [str(demo_digest_path())]
+    return write_config(
+        home / "config" / "config.toml",
+        f'[zotero]\nbackend = "embedded"\nlibrary = {json.dumps(str(library))}\n\n'
+        f"[sync]\nthreshold = 50\ntop_n = 5\n\n"
+        f"[sources]\ndigests = {json.dumps(digests)}\n\n"
+        f"[model]\ntopics = {json.dumps(str(model))}\n" + extra,
+    )
+
+
+def zotrec_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "zotrec", *args]
+
+
+def run_zotrec(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real CLI in a subprocess with the current environment (ZOTREC_HOME from the fixture)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(zotrec_cmd(*args), capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+_TEMPLATES: dict[str, Path] = {}
+
+
+def warm_state_file(target: Path, snapshot, library_id: str) -> Path:
+    """A state file whose library feature cache already holds ``snapshot``'s features (no runs)."""
+    from zotrec.state import StateStore
+    from zotrec.sync import library_index
+
+    state = StateStore(target)
+    library_index(snapshot, library_id, state)
+    state.close()
+    return target
+
+
+def prepared_embedded(home: Path, root: Path) -> Path:
+    """Reset the session's demo library at a fixed path and give ``home`` a warm state file.
+
+    The library's path is fixed for the session (the feature cache is keyed by it), so every test
+    starts from the same demo library without paying for the feature build again.
+    """
+    import shutil
+
+    from zotrec.demo import ensure_demo_library
+
+    library = root / "library.sqlite"
+    if "embedded" not in _TEMPLATES:
+        template = root / "template-library.sqlite"
+        ensure_demo_library(template).close()
+        shutil.copyfile(template, library)
+        lib = ensure_demo_library(library)
+        warm_state_file(root / "template-state.sqlite", lib.snapshot(), f"embedded:{library.resolve()}")
+        lib.close()
+        _TEMPLATES["embedded"] = template
+    shutil.copyfile(_TEMPLATES["embedded"], library)
+    (home / "data").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(root / "template-state.sqlite", home / "data" / "state.sqlite")
+    return library
