@@ -252,7 +252,7 @@ def recommend(
 
 @app.command()
 def report(
-    run_id: Optional[int] = typer.Argument(None, metavar="[RUN]", help="Run number (see `zotrec history`); default the last run."),
+    run_id: Optional[int] = typer.Argument(None, metavar="RUN", help="Run number (see `zotrec history`); default the last run."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to FILE (default: the reports folder in the data dir)."),
 ) -> None:
     """Re-render the HTML report of a recorded run from the state; prints the path written."""
