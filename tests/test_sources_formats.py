@@ -369,3 +369,45 @@ def test_explicit_format_override(shared_data):
     path = shared_data / "digests/arxiv-api-atom/query_cs.RO-neural_2025-10-17.atom.xml"
     papers = read_source(str(path), format="feed")
     assert len(papers) == 2 and papers[0].extras["format"] == "feed"
+
+
+def test_feed_in_declared_latin1_and_utf16_with_bom():
+    latin = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>Revue</title>'
+        "<item><title>Équations de Schrödinger</title><link>https://ex.org/1</link></item></channel></rss>"
+    )
+    papers = parse_bytes(latin.encode("latin-1"), "latin.xml")
+    assert papers[0].title == "Équations de Schrödinger"
+    utf16 = latin.replace("ISO-8859-1", "UTF-16").encode("utf-16")  # with BOM
+    assert parse_bytes(utf16, "u16.xml")[0].title == "Équations de Schrödinger"
+
+
+ARXIV_RSS2 = b"""<?xml version='1.0' encoding='UTF-8'?>
+<rss xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:dc="http://purl.org/dc/elements/1.1/" version="2.0">
+<channel><title>math.DS updates on arXiv.org</title><link>http://rss.arxiv.org/rss/math.DS</link>
+<item><title>A new one</title><link>https://arxiv.org/abs/2508.00001</link>
+<description>arXiv:2508.00001v1 Announce Type: new
+Abstract: First abstract.</description><guid isPermaLink="false">oai:arXiv.org:2508.00001v1</guid>
+<category>math.DS</category><category>nlin.CD</category><pubDate>Wed, 20 Aug 2025 00:00:00 -0400</pubDate>
+<arxiv:announce_type>new</arxiv:announce_type><dc:creator>Ann Lee, Bo Chen and Cy Dee</dc:creator></item>
+<item><title>A revised one</title><link>https://arxiv.org/abs/2401.00002</link>
+<description>arXiv:2401.00002v3 Announce Type: replace
+Abstract: Second abstract.</description><guid isPermaLink="false">oai:arXiv.org:2401.00002v3</guid>
+<category>math.DS</category><pubDate>Wed, 20 Aug 2025 00:00:00 -0400</pubDate>
+<arxiv:announce_type>replace</arxiv:announce_type><arxiv:DOI>10.1000/j.1</arxiv:DOI>
+<dc:creator>Dan Eve</dc:creator></item>
+</channel></rss>
+"""
+
+
+def test_arxiv_rss2_flavour_and_skip_replacements():
+    papers = parse_bytes(ARXIV_RSS2, "https://rss.arxiv.org/rss/math.DS")
+    assert [p.extras["format"] for p in papers] == ["arxiv-feed"] * 2
+    new, repl = papers
+    assert (new.arxiv_id, new.arxiv_version) == ("2508.00001", "v1")
+    assert new.authors == ["Ann Lee", "Bo Chen", "Cy Dee"] and new.abstract == "First abstract."
+    assert new.categories == ["math.DS", "nlin.CD"] and new.date == D(2025, 8, 20)
+    assert repl.extras["section"] == "replacement" and repl.arxiv_version == "v3"
+    assert repl.doi == "10.1000/j.1"
+    kept = parse_bytes(ARXIV_RSS2, "x", skip_replacements=True)
+    assert [p.arxiv_id for p in kept] == ["2508.00001"]

@@ -11,6 +11,7 @@ import datetime as dt
 import gzip
 import importlib
 import io
+import logging
 import pathlib
 import zlib
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from zotrec.errors import SourceError
 from zotrec.paper import Paper, dedupe
 from zotrec.sources.common import MAX_BYTES, Options, ParseProblem, decode, one_line, source_error
 from zotrec.sources.detect import FORMATS, detect_format
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_BYTES",
@@ -183,5 +186,8 @@ def read_sources(
     if enrich and papers:
         from zotrec.sources.enrich import enrich_papers
 
-        enrich_papers(papers, cache_dir=cache_dir)
+        try:
+            enrich_papers(papers, cache_dir=cache_dir)
+        except Exception as err:  # enrichment is a bonus: never lose the papers over it
+            log.warning("enrichment failed: %s", one_line(f"{type(err).__name__}: {err}"))
     return dedupe(papers), reports

@@ -12,6 +12,7 @@ from lxml import etree
 from zotrec.paper import normalize_doi
 from zotrec.sources.common import ParseProblem, one_line, parse_date
 
+_XML_DECL = re.compile(r"^<\?xml[^>]*\?>")
 _BLOCK_END = re.compile(r"(</(?:p|div|li|h\d|td|tr|blockquote)>|<br\s*/?>)", re.I)
 _NAME_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*;\s*")
 
@@ -36,7 +37,9 @@ def check_xml(text: str) -> None:
 def parse_feed(text: str) -> Any:
     """Parse with feedparser after a strict well-formedness check; refuse feeds without entries."""
     check_xml(text)
-    feed = feedparser.parse(text.encode("utf-8"), sanitize_html=False, resolve_relative_uris=False)
+    # the text is already decoded: drop a declaration that names another encoding
+    data = _XML_DECL.sub("", text.lstrip("\ufeff \t\r\n"), count=1).encode("utf-8")
+    feed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
     if not feed.entries:
         if not feed.version:
             raise ParseProblem("not an RSS or Atom feed")
