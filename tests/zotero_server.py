@@ -213,7 +213,7 @@ class ZoteroServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="zotero-loopback", daemon=True)
+        self.thread = threading.Thread(target=lambda: self.httpd.serve_forever(poll_interval=0.05), name="zotero-loopback", daemon=True)
         self.thread.start()
         return self
 
@@ -293,8 +293,9 @@ class ZoteroServer:
                 self.lib.deleted["items"][child] = version
 
     def items(self, *, include_trashed: bool = False) -> list[dict[str, Any]]:
+        """The library's item ``data`` dicts (shallow copies; do not modify nested values)."""
         with self.lock:
-            return [copy.deepcopy(d) for d in self.lib.items.values() if include_trashed or not d.get("deleted")]
+            return [dict(d) for d in self.lib.items.values() if include_trashed or not d.get("deleted")]
 
     def collection_items(self, key: str) -> list[dict[str, Any]]:
         return [d for d in self.items() if key in d.get("collections", [])]
@@ -402,6 +403,7 @@ class _Handler(BaseHTTPRequestHandler):
     zotero: ZoteroServer
     protocol_version = "HTTP/1.1"
     server_version = "ZoteroLoopback/1.0"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
         pass

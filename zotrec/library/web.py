@@ -127,8 +127,10 @@ class WebLibrary:
         self.max_retries = max_retries
         self.max_wait = max_wait
         self.base_delay = base_delay
+        plain_http = self.endpoint.startswith("http://")  # no TLS: skip loading the CA bundle
         client = client or httpx2.Client(
-            follow_redirects=True, timeout=timeout, trust_env=not (local or _is_loopback(self.endpoint))
+            follow_redirects=True, timeout=timeout, trust_env=not (local or _is_loopback(self.endpoint)),
+            **({"verify": False} if plain_http else {}),
         )
         self.zot = zotero.Zotero(
             library_id, library_type, self.api_key, client=client, local=local,
