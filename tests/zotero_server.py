@@ -439,7 +439,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Zotero-API-Version", "3")
-        if z.local:
+        if z.local and z.local_writes:  # Zotero 10+ (the write-capable local API) sends its server ID
             self.send_header("Zotero-Server-ID", z.server_id or "")
         if z.faults.backoff and 200 <= status < 300:
             self.send_header("Backoff", z.faults.backoff)
@@ -557,9 +557,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any, dict[str, str]]:
         z = self.zotero
         base = z.endpoint
+        if z.local and not z.local_api_enabled:
+            raise HTTPFail(403, "Local API is not enabled")
         if z.local and path == "/" and method == "GET":
             return 200, "Nothing to see here.", {}
-        if z.local and path == "/local/authorize" and method == "POST":
+        if z.local and path == "/local/authorize" and method == "POST" and z.local_writes:
             if not isinstance(body, dict) or not body.get("appName"):
                 raise HTTPFail(400, "appName required")
             key = uuid.uuid4().hex

@@ -219,7 +219,10 @@ class WebLibrary:
             if attempt < self.max_retries:
                 log.info("Zotero read failed (%s); retrying in %.1f s", problem, delay)
                 self._sleep(delay)
-        raise LibraryError(
+        raise self._unreachable(problem)
+
+    def _unreachable(self, problem: str) -> LibraryError:
+        return LibraryError(
             f"Zotero did not answer ({problem}) after {self.max_retries + 1} attempts "
             f"({self._where()}); check the network and try again"
         )
@@ -386,10 +389,13 @@ class WebLibrary:
 
     def _require_writable(self) -> None:
         if not self.writable():
-            raise LibraryError(
-                f"zotrec cannot write to {self._where()} without an API key: set ZOTERO_API_KEY "
-                "(a key with write access, zotero.org/settings/keys)"
-            )
+            raise self._no_write_key()
+
+    def _no_write_key(self) -> LibraryError:
+        return LibraryError(
+            f"zotrec cannot write to {self._where()} without an API key: set ZOTERO_API_KEY "
+            "(a key with write access, zotero.org/settings/keys)"
+        )
 
     def ensure_collection(self, path: str) -> str:
         parts = [p.strip() for p in path.split("/") if p.strip()]
