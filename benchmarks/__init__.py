@@ -1,0 +1,157 @@
+"""zotrec benchmarks: speed at scale (issue 7) and recommender quality (issue 5).
+
+``python -m benchmarks`` runs every speed measurement and prints one table; ``python -m benchmarks
+speed|sync|startup|topics`` runs a part (see ``benchmarks/__main__.py`` and docs/benchmarks.md).
+
+Every measurement runs in a fresh subprocess (:func:`run_child`), so each sees a cold interpreter
+(imports, model loading, cache reads all count) and its peak RSS is its own: ``os.wait4`` returns the
+child's ``ru_maxrss``. Timings are medians of several runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Child:
+    """What one subprocess did: its stdout, exit code, wall time and peak RSS (MB)."""
+
+    stdout: str
+    stderr: str
+    returncode: int
+    wall: float
+    maxrss_mb: float
+
+    def result(self) -> dict[str, Any]:
+        """The JSON object a worker printed on its last stdout line."""
+        if self.returncode != 0:
+            tail = "\n".join(self.stderr.strip().splitlines()[-6:])
+            raise RuntimeError(f"benchmark worker failed (exit {self.returncode}):\n{tail}")
+        lines = [line for line in self.stdout.strip().splitlines() if line.startswith("{")]
+        if not lines:
+            raise RuntimeError(f"benchmark worker printed no result:\n{self.stdout[-500:]}")
+        return json.loads(lines[-1])
+
+
+def run_child(argv: Sequence[str], env: dict[str, str] | None = None, timeout: float = 900) -> Child:
+    """Run ``argv`` in a fresh process; wall time and peak RSS from ``os.wait4``."""
+    full_env = dict(os.environ)
+    full_env.setdefault("PYTHONHASHSEED", "0")
+    full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
+    if env:
+        full_env.update(env)
+    out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"zotrec-bench-{os.getpid()}-{time.monotonic_ns()}"
+    with open(f"{out_path}.out", "w+") as out, open(f"{out_path}.err", "w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(argv), stdout=out, stderr=err, env=full_env, cwd=ROOT)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.002)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    for suffix in (".out", ".err"):
+        Path(f"{out_path}{suffix}").unlink(missing_ok=True)
+    return Child(stdout, stderr, proc.returncode, wall, usage.ru_maxrss / 1024.0)
+
+
+def python_child(module: str, *args: str, env: dict[str, str] | None = None, timeout: float = 900) -> Child:
+    return run_child([sys.executable, "-m", module, *args], env=env, timeout=timeout)
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values)) if values else float("nan")
+
+
+def emit(result: dict[str, Any]) -> None:
+    """Print a worker's result as the last stdout line (JSON), with its own peak RSS."""
+    import resource
+
+    result.setdefault("maxrss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+def machine() -> dict[str, Any]:
+    """nproc, CPU model, RAM, Python and library versions."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram_gb = float("nan")
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gb = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    versions = {}
+    for name in ("numpy", "scipy", "sklearn"):
+        try:
+            versions[name] = __import__(name).__version__
+        except ImportError:
+            pass
+    return {
+        "nproc": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu": cpu,
+        "ram_gb": round(ram_gb, 1),
+        "python": platform.python_version(),
+        **versions,
+    }
+
+
+@dataclass
+class Row:
+    """One line of the final table."""
+
+    part: str
+    what: str
+    value: str
+    target: str = ""
+    status: str = ""  # "ok", "MISS", "n/a" or ""
+    note: str = ""
+
+
+def fmt_s(seconds: float) -> str:
+    if seconds != seconds:  # nan
+        return "n/a"
+    return f"{seconds:.2f} s" if seconds < 100 else f"{seconds:.0f} s"
+
+
+def print_table(rows: list[Row], out=None) -> None:
+    out = out or sys.stdout
+    headers = ("part", "measurement", "value", "target", "", "note")
+    cells = [(r.part, r.what, r.value, r.target, r.status, r.note) for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    widths[-1] = len(headers[-1])  # notes are not padded
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
+    out.write(line + "\n" + "-" * max(len(line), 100) + "\n")
+    for c in cells:
+        out.write("  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip() + "\n")
+    out.flush()
