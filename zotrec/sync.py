@@ -266,15 +266,17 @@ def topic_counts(papers: list[Paper], model_path: Path | None = None) -> dict[st
     return counts
 
 
-def library_topics(snapshot: LibrarySnapshot, library_id: str, model_path: Path | None = None) -> dict[str, int]:
-    """The library's top-topic counts for the report, predicted once per library version and model."""
+def library_topics(
+    snapshot: LibrarySnapshot, library_id: str, model_path: Path | None = None, collection: str = DEFAULT_COLLECTION
+) -> dict[str, int]:
+    """The top-topic counts of the library's profile papers (for the report), once per content and model."""
     try:
         from zotrec import paths
         from zotrec.topics import shipped_model_path
 
         model = Path(model_path) if model_path else shipped_model_path()
         stat = model.stat()
-        papers = [p for p in snapshot.papers() if p.title]
+        papers = profile_papers(snapshot, collection)
         content = hashlib.sha256("\n".join(sorted(f"{p.key}:{p.title}" for p in papers)).encode()).hexdigest()[:16]
         key = f"{library_id}|{snapshot.version}|{content}|{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
         cache = paths.cache_dir() / "library-topics.json"
@@ -320,7 +322,7 @@ def sync(
             run_id=run_id, papers_read=len(papers), sources=reports, ranked=ranked,
             library_size=len(snapshot.items), library_description=library.description,
             threshold=options.threshold, dry_run=options.dry_run,
-            library_topics=library_topics(snapshot, library_id, options.model_path),
+            library_topics=library_topics(snapshot, library_id, options.model_path, options.collection),
         )
         candidates = [
             Candidate(

@@ -233,7 +233,7 @@ def recommend_only(
     result = SyncResult(
         run_id=None, papers_read=len(papers), sources=reports, ranked=ranked,
         library_size=len(snapshot.items), library_description=description, threshold=threshold, dry_run=True,
-        library_topics=library_topics(snapshot, library_id, options.model_path),
+        library_topics=library_topics(snapshot, library_id, options.model_path, options.collection),
     )
     if report:
         write_reports(result, report, 0)
