@@ -24,8 +24,11 @@ def tiny_topic_model(directory: Path) -> Path:
 
     rows = [json.loads(line) for line in (Path(demo_digest_path()).parent / "library.jsonl").open()]
     texts = [Paper(title=r["title"], abstract=r["summary"]) for r in rows]
-    model = train_topic_model(texts, [r["categories"] for r in rows], min_examples=10, folds=1, n_jobs=1,
-                              max_features=5000)
+    import inspect
+
+    wanted = {"min_examples": 10, "n_jobs": 1, "folds": 1, "max_features": 5000, "n_features": 2**14}
+    accepted = inspect.signature(train_topic_model).parameters
+    model = train_topic_model(texts, [r["categories"] for r in rows], **{k: v for k, v in wanted.items() if k in accepted})
     path = save_topic_model(model, Path(directory) / "tiny-topics.joblib")
     _MODEL["path"] = path
     return path

@@ -1,0 +1,164 @@
+"""Exactly once under SIGKILL: a real `zotrec sync` subprocess against the loopback Zotero Web API
+server is killed when the Nth request reaches the server (the server still handles that request, so
+the client dies with its answer lost), for every N of a run; a re-run must then leave every
+recommended paper in the collection exactly once (0 duplicates, 0 missing), each with one note.
+
+The same runs check that the API key never appears in stdout, stderr, the log file, the state file
+or the item cache, and that `history` shows the killed run as interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from opshelp import FAKE_KEY, tiny_topic_model, warm_state_file, write_config, zotrec_cmd
+from zotero_server import ZoteroServer
+from zotrec.demo import demo_digest_path, ensure_demo_library
+
+LIBRARY_ID = "123456"
+COLLECTION = "zotrec: Recommended"
+WORKERS = 2  # kill points run two at a time (each with its own server and home)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Library items, a warm state template, the config text, and a reference run's facts."""
+    root = tmp_path_factory.mktemp("kill")
+    model = tiny_topic_model(root)
+    lib = ensure_demo_library(root / "demo.sqlite")
+    items = lib.snapshot().items
+    lib.close()
+    config = (
+        '[zotero]\nbackend = "web"\n\n[sync]\nthreshold = 50\ntop_n = 3\n\n'
+        f"[sources]\ndigests = {json.dumps([str(demo_digest_path())])}\n\n[model]\ntopics = {json.dumps(str(model))}\n"
+    )
+    with _server(items) as server:
+        from zotrec.library.web import WebLibrary
+
+        web = WebLibrary(api_key=FAKE_KEY, library_id=LIBRARY_ID, endpoint=server.endpoint)
+        warm_state_file(root / "warm-state.sqlite", web.snapshot(), f"web:user:{LIBRARY_ID}")
+        web.close()
+    w = {"root": root, "items": items, "config": config, "warm": root / "warm-state.sqlite"}
+    with _server(items) as server:
+        home = _home(w, "reference")
+        proc = subprocess.run(zotrec_cmd("sync", "--json"), env=_env(home, server), capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        w["requests"] = len(server.log)
+        w["expected"] = sorted(r["title"] for r in json.loads(proc.stdout)["recommended"])
+        w["outputs"] = [proc.stdout, proc.stderr]
+        w["homes"] = [home]
+        _check_collection(server, w["expected"])
+    assert 1 <= len(w["expected"]) <= 3 and 5 <= w["requests"] <= 30
+    return w
+
+
+class _server:
+    def __init__(self, items):
+        self.server = ZoteroServer(api_key=FAKE_KEY, library_id=LIBRARY_ID)
+        self.items = items
+
+    def __enter__(self) -> ZoteroServer:
+        self.server.start()
+        self.server.load(self.items)
+        return self.server
+
+    def __exit__(self, *exc):
+        self.server.stop()
+
+
+def _home(w, name: str) -> Path:
+    home = w["root"] / name
+    (home / "data").mkdir(parents=True)
+    shutil.copyfile(w["warm"], home / "data" / "state.sqlite")
+    write_config(home / "config" / "config.toml", w["config"])
+    return home
+
+
+def _env(home: Path, server: ZoteroServer) -> dict[str, str]:
+    return dict(os.environ, ZOTREC_HOME=str(home), ZOTERO_API_KEY=FAKE_KEY, ZOTERO_LIBRARY_ID=LIBRARY_ID,
+                ZOTREC_ZOTERO_ENDPOINT=server.endpoint)
+
+
+def _check_collection(server: ZoteroServer, expected: list[str]) -> dict[str, int]:
+    key = server.collection_by_name(COLLECTION)
+    assert key, "the target collection exists"
+    assert sum(1 for c in server.lib.collections.values() if c["name"] == COLLECTION) == 1
+    items = server.collection_items(key)
+    titles = Counter(i["title"] for i in items)
+    duplicates = {t: n for t, n in titles.items() if n > 1}
+    missing = set(expected) - set(titles)
+    assert not duplicates, f"duplicates: {duplicates}"
+    assert not missing, f"missing: {missing}"
+    assert sorted(titles) == expected
+    for item in items:
+        notes = [c for c in server.children(item["key"]) if c["itemType"] == "note"]
+        assert len(notes) == 1, f"{item['title']!r} has {len(notes)} notes"
+    return {"items": len(items)}
+
+
+def _kill_at(w, n: int) -> dict:
+    with _server(w["items"]) as server:
+        home = _home(w, f"kill-{n}")
+        holder: dict[str, subprocess.Popen] = {}
+        seen = {"count": 0}
+
+        def hook(request) -> None:
+            seen["count"] += 1
+            if seen["count"] == n:
+                os.kill(holder["proc"].pid, signal.SIGKILL)
+
+        server.on_request = hook
+        env = _env(home, server)
+        holder["proc"] = subprocess.Popen(zotrec_cmd("sync"), env=env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True)
+        out, err = holder["proc"].communicate(timeout=300)
+        killed_rc = holder["proc"].returncode
+        server.on_request = None
+
+        from zotrec.history import recent_runs
+        from zotrec.state import StateStore
+
+        state = StateStore(home / "data" / "state.sqlite")
+        shown = recent_runs(state, 5)[0]["outcome"]  # no sync holds this home's lock
+        state.close()
+
+        rerun = subprocess.run(zotrec_cmd("sync", "--json"), env=env, capture_output=True, text=True, timeout=300)
+        assert rerun.returncode == 0, f"kill at request {n}: re-run failed: {rerun.stderr}"
+        _check_collection(server, w["expected"])
+        state = StateStore(home / "data" / "state.sqlite")
+        outcomes = [r["outcome"] for r in state.runs(5)]
+        state.close()
+        return {"n": n, "rc": killed_rc, "shown": shown, "outcomes": outcomes, "home": home,
+                "outputs": [out, err, rerun.stdout, rerun.stderr]}
+
+
+def test_kill_at_every_request_then_rerun_exactly_once(world):
+    points = list(range(1, world["requests"] + 1))
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = list(pool.map(lambda n: _kill_at(world, n), points))
+    for r in results:
+        assert r["rc"] == -signal.SIGKILL, f"request {r['n']}: the sync was not killed (rc {r['rc']})"
+        assert r["shown"] == "interrupted", r
+        assert r["outcomes"][0] == "ok" and r["outcomes"][1] == "interrupted", r
+    world["outputs"] += [o for r in results for o in r["outputs"]]
+    world["homes"] += [r["home"] for r in results]
+    # the API key never shows: not in any output, log, state or cache file of any of these runs
+    for text in world["outputs"]:
+        assert FAKE_KEY not in text
+    scanned = 0
+    for home in world["homes"]:
+        for path in home.rglob("*"):
+            if path.is_file() and path.suffix != ".toml":  # the config file is where the user put it
+                assert FAKE_KEY.encode() not in path.read_bytes(), f"API key found in {path}"
+                scanned += 1
+    assert scanned >= 3 * len(world["homes"])  # state, log, item cache at least
