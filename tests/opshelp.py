@@ -89,7 +89,7 @@ def prepared_embedded(home: Path, root: Path) -> Path:
     from zotrec.demo import ensure_demo_library
 
     library = root / "library.sqlite"
-    if "embedded" not in _TEMPLATES:
+    if _TEMPLATES.get("embedded-root") != root:
         template = root / "template-library.sqlite"
         ensure_demo_library(template).close()
         shutil.copyfile(template, library)
@@ -97,7 +97,15 @@ def prepared_embedded(home: Path, root: Path) -> Path:
         warm_state_file(root / "template-state.sqlite", lib.snapshot(), f"embedded:{library.resolve()}")
         lib.close()
         _TEMPLATES["embedded"] = template
+        _TEMPLATES["embedded-root"] = root
     shutil.copyfile(_TEMPLATES["embedded"], library)
     (home / "data").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(root / "template-state.sqlite", home / "data" / "state.sqlite")
     return library
+
+
+def session_root(tmp_path_factory) -> Path:
+    """One folder for the whole test session (the shared library and template state live here)."""
+    root = tmp_path_factory.getbasetemp() / "ops-shared"
+    root.mkdir(exist_ok=True)
+    return root

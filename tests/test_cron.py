@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from opshelp import embedded_config, prepared_embedded, tiny_topic_model, zotrec_cmd
+from opshelp import embedded_config, prepared_embedded, session_root, tiny_topic_model, zotrec_cmd
 from zotrec.cli import app
 from zotrec.demo import demo_digest_path
 from zotrec.errors import EXIT_BACKEND, EXIT_CONFIG, EXIT_INPUT, EXIT_LOCKED, EXIT_PARTIAL, LockHeld
@@ -34,7 +34,7 @@ def model(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def shared_root(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("ops-shared")
+    return session_root(tmp_path_factory)
 
 
 @pytest.fixture

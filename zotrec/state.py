@@ -91,14 +91,14 @@ class StateStore:
             raise
 
     def _prepare(self, db: sqlite3.Connection) -> sqlite3.Connection:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:  # checked before anything (even the journal mode) touches the file
             raise StateError(
                 f"{self.path}: written by a newer zotrec (schema {version} > {SCHEMA_VERSION}); "
                 "upgrade zotrec or move the file away"
             )
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
         if version > 0:
             db.execute("SELECT count(*) FROM runs").fetchone()  # touch a table: detects corruption
             check = db.execute("PRAGMA quick_check").fetchone()

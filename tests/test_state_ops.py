@@ -1,0 +1,140 @@
+"""The state file: schema migrations, a newer file refused, corrupt or truncated files moved aside
+and rebuilt (a warning, never a crash, never a duplicate push)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from opshelp import embedded_config, prepared_embedded, session_root, tiny_topic_model
+from zotrec import paths
+from zotrec.cli import app
+from zotrec.errors import EXIT_CONFIG, StateError
+from zotrec.library.embedded import EmbeddedLibrary
+from zotrec.state import MIGRATIONS, SCHEMA_VERSION, StateStore
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    return tiny_topic_model(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="module")
+def shared_root(tmp_path_factory) -> Path:
+    return session_root(tmp_path_factory)
+
+
+def _user_version(path: Path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_new_state_file_is_wal_and_current(tmp_path):
+    state = StateStore(tmp_path / "state.sqlite")
+    assert state._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    state.close()
+    assert _user_version(tmp_path / "state.sqlite") == SCHEMA_VERSION
+
+
+def test_older_state_file_is_upgraded_with_its_data(tmp_path):
+    path = tmp_path / "state.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.execute("INSERT INTO runs (started, outcome, counts) VALUES (1700000000, 'ok', '{\"pushed\": 2}')")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    state = StateStore(path)
+    assert state.recovered_from is None
+    assert state.runs()[0]["counts"] == {"pushed": 2}
+    indexes = {r[0] for r in state._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "pushed_library_status" in indexes
+    state.close()
+    assert _user_version(path) == SCHEMA_VERSION
+
+
+def test_newer_state_file_is_refused_and_left_alone(isolated_dirs):
+    path = paths.state_file()
+    path.parent.mkdir(parents=True)
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StateError):
+        StateStore(path)
+    result = runner.invoke(app, ["history"])
+    assert result.exit_code == EXIT_CONFIG
+    assert result.stderr.count("\n") == 1 and "newer zotrec" in result.stderr
+    assert path.read_bytes() == before
+    assert not list(path.parent.glob("*.corrupt-*"))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "zero-bytes-header"])
+def test_unreadable_state_file_is_moved_aside(tmp_path, damage):
+    path = tmp_path / "state.sqlite"
+    if damage == "garbage":
+        path.write_bytes(b"not a database at all\n" * 500)
+    else:
+        StateStore(path).close()
+        data = bytearray(path.read_bytes())
+        data[:100] = b"\0" * 100
+        path.write_bytes(bytes(data))
+    state = StateStore(path)
+    assert state.recovered_from and state.recovered_from.exists()
+    assert state.runs() == []
+    state.close()
+
+
+def test_truncated_state_file_mid_sync_history(isolated_dirs, model, shared_root):
+    """A state truncated in the middle: the next sync warns, moves it aside, rebuilds, pushes no duplicate."""
+    library = prepared_embedded(isolated_dirs, shared_root)
+    embedded_config(isolated_dirs, model, library)
+    first = runner.invoke(app, ["sync", "--json"])
+    assert first.exit_code == 0, first.output
+    pushed = json.loads(first.stdout)["pushed"]
+    assert pushed
+    path = paths.state_file()
+    state = StateStore(path)  # make sure the WAL is folded into the main file, then cut it in half
+    state._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    state.close()
+    data = path.read_bytes()
+    assert len(data) > 8192
+    path.write_bytes(data[: len(data) // 2])
+
+    second = runner.invoke(app, ["sync", "--json"])
+    assert second.exit_code == 0, second.output
+    assert "state file was corrupt; moved to" in second.stderr
+    assert "Traceback" not in second.output
+    aside = list(path.parent.glob("state.sqlite.corrupt-*"))
+    assert len(aside) == 1
+    result = json.loads(second.stdout)
+    assert result["pushed"] == [] and result["skipped_duplicates"] == len(pushed)  # rebuilt from the library
+    lib = EmbeddedLibrary(library, create=False)
+    snap = lib.snapshot()
+    items = snap.items_in_collection(snap.find_collection("zotrec: Recommended"))
+    lib.close()
+    assert len(items) == len(pushed)
+    assert max(Counter(i["title"] for i in items).values()) == 1
+    history = runner.invoke(app, ["history", "--json"])
+    assert history.exit_code == 0 and len(json.loads(history.stdout)) == 1
+
+
+def test_mark_interrupted(tmp_path):
+    state = StateStore(tmp_path / "state.sqlite")
+    dead = state.start_run()
+    done = state.start_run()
+    state.finish_run(done, "ok", {})
+    assert state.mark_interrupted() == 1
+    assert {r["id"]: r["outcome"] for r in state.runs()} == {dead: "interrupted", done: "ok"}
+    state.close()
