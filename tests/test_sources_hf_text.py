@@ -95,3 +95,21 @@ def test_missing_file_is_one_line_source_error(tmp_path):
     with pytest.raises(SourceError) as info:
         read_source(str(tmp_path / "absent.txt"))
     assert str(info.value) == f"{tmp_path / 'absent.txt'}: file not found"
+
+
+def test_duplicates_across_sources_fill_missing_fields(seed, tmp_path):
+    """The page text has no ids or names; the same paper in a JSON line brings them."""
+    line = (
+        '{"id": "2202.02435", "title": "On Neural Differential Equations", "summary": "x", '
+        '"authors": ["Patrick Kidger"], "categories": ["cs.LG", "math.DS"]}\n'
+    )
+    jsonl = tmp_path / "one.jsonl"
+    jsonl.write_text(line)
+    papers, reports = read_sources([str(seed), str(jsonl)], digest_date=REF)
+    assert len(papers) == 38 and [r.count for r in reports] == [38, 1]
+    kidger = next(p for p in papers if p.title == "On Neural Differential Equations")
+    assert kidger.arxiv_id == "2202.02435" and kidger.authors == ["Patrick Kidger"]
+    assert kidger.categories == ["cs.LG", "math.DS"]
+    assert kidger.source == str(seed) and kidger.date == dt.date(2022, 2, 4)  # first record wins
+    assert kidger.abstract.startswith("The conjoining of dynamical systems")  # not replaced by "x"
+    assert kidger.extras["n_authors"] == 1

@@ -190,4 +190,33 @@ def read_sources(
             enrich_papers(papers, cache_dir=cache_dir)
         except Exception as err:  # enrichment is a bonus: never lose the papers over it
             log.warning("enrichment failed: %s", one_line(f"{type(err).__name__}: {err}"))
-    return dedupe(papers), reports
+    return dedupe(merge_duplicates(papers)), reports
+
+
+_FILLABLE = ("arxiv_id", "arxiv_version", "doi", "authors", "abstract", "date", "categories", "journal", "url")
+
+
+def merge_duplicates(papers: list[Paper]) -> list[Paper]:
+    """Fill the empty fields of the first record of each paper from its later duplicates.
+
+    :func:`zotrec.paper.dedupe` then keeps the first record, now the richest: the HF page text
+    (no ids, no authors) read with the same papers' API JSON or an arXiv feed gets both.
+    """
+    first_of: dict[str, Paper] = {}
+    for paper in papers:
+        keys = paper.identity_keys()
+        first = next((first_of[k] for k in keys if k in first_of), None)
+        if first is None or first is paper:
+            for key in keys:
+                first_of.setdefault(key, paper)
+            continue
+        for name in _FILLABLE:
+            if not getattr(first, name) and getattr(paper, name):
+                value = getattr(paper, name)
+                setattr(first, name, list(value) if isinstance(value, list) else value)
+        for key, value in paper.extras.items():
+            if key != "format":
+                first.extras.setdefault(key, value)
+        for key in first.identity_keys():
+            first_of.setdefault(key, first)
+    return papers
