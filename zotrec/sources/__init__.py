@@ -2,7 +2,31 @@
 
 ``read_source(spec)`` reads one file path or URL and raises :class:`SourceError` with a one-line
 problem; ``read_sources(specs)`` reads many, never raises for one bad source, and de-duplicates.
-Files larger than :data:`MAX_BYTES` (40 MB) are refused.
+``parse_bytes(data, name)`` is the common path of files and downloaded URLs.
+
+Formats (detected from the content; ``format=`` forces one; each a module of this package):
+
+=============  ===================================================================  ==============
+format         what                                                                 module
+=============  ===================================================================  ==============
+hf-text        Hugging Face Papers page copied as text (title, abstract, N authors)  hf_text
+hf-html        Hugging Face Papers page HTML (embedded JSON, cards, or its text)     hf_html
+hf-api         huggingface.co/api/daily_papers JSON                                  hf_api
+arxiv-feed     rss.arxiv.org RSS / Atom (announce type kept as ``extras["section"]``) arxiv_feed
+arxiv-api      export.arxiv.org/api/query Atom, old and new style                    arxiv_api
+arxiv-mail     arXiv daily listing e-mail (new / cross / replacement sections)       arxiv_mail
+journal-rdf    journal RSS 1.0 / RDF with PRISM and Dublin Core (Nature)             journal_rdf
+feed           any RSS 2.0 / Atom; news and corrections get ``extras["non_research"]``  generic_feed
+arxiv-jsonl    arXiv metadata JSON lines (corpora, Kaggle snapshot), also ``.gz``    arxiv_jsonl
+bibtex         BibTeX / BibLaTeX (bibtexparser 1.x); keywords -> tags                bibtex
+ris            RIS (rispy); KW -> tags                                               ris
+csl-json       CSL-JSON; keyword -> tags                                             csl_json
+zotero-rdf     Zotero RDF; dc:subject -> tags, z:Collection -> collection paths      zotero_rdf
+=============  ===================================================================  ==============
+
+Limits: a digest larger than :data:`MAX_BYTES` (40 MB, also after gunzip) is refused; a source
+that yields no paper is an error. URLs go through :mod:`zotrec.sources.fetch` (retries, cache);
+``enrich=True`` looks titles up in the arXiv API (:mod:`zotrec.sources.enrich`).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from rapidfuzz import fuzz
 
 from zotrec import paths
 from zotrec.errors import SourceError
-from zotrec.paper import Paper, normalize_title
+from zotrec.paper import Paper
 from zotrec.sources import arxiv_api
 from zotrec.sources.common import Options, ParseProblem, decode
 from zotrec.sources.fetch import request
