@@ -411,3 +411,10 @@ def test_arxiv_rss2_flavour_and_skip_replacements():
     assert repl.doi == "10.1000/j.1"
     kept = parse_bytes(ARXIV_RSS2, "x", skip_replacements=True)
     assert [p.arxiv_id for p in kept] == ["2508.00001"]
+
+
+def test_hf_api_wrapped_in_an_object(shared_data):
+    items = json.loads((shared_data / "digests/hf-daily-papers-api/2025-06-12.json").read_text())
+    data = json.dumps({"dailyPapers": items, "dateString": "2025-06-12"}).encode()
+    papers = parse_bytes(data, "props.json")
+    assert len(papers) == 10 and papers[0].extras["format"] == "hf-api"

@@ -52,7 +52,7 @@ def _json_kind(text: str, name: str) -> str:
         raise ParseProblem(f"invalid JSON ({err.msg} at line {err.lineno})") from None
     items = data if isinstance(data, list) else [data]
     if isinstance(data, dict):
-        for key in ("items", "papers", "data"):
+        for key in ("dailyPapers", "items", "papers", "data"):
             if isinstance(data.get(key), list):
                 items = data[key]
                 break

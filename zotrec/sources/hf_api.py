@@ -13,7 +13,7 @@ NAME = "hf-api"
 
 def _items(data: Any) -> list[dict]:
     if isinstance(data, dict):
-        for key in ("papers", "items", "data"):
+        for key in ("dailyPapers", "papers", "items", "data"):
             if isinstance(data.get(key), list):
                 return data[key]
         return [data]
