@@ -5,7 +5,8 @@ speed|sync|startup|topics`` runs a part (see ``benchmarks/__main__.py`` and docs
 
 Every measurement runs in a fresh subprocess (:func:`run_child`), so each sees a cold interpreter
 (imports, model loading, cache reads all count) and its peak RSS is its own: ``os.wait4`` returns the
-child's ``ru_maxrss``. Timings are medians of several runs.
+child's ``ru_maxrss`` (forked from a bare launcher, see ``_LAUNCHER``). Timings are medians of
+several runs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,7 @@ class Child:
     returncode: int
     wall: float
     maxrss_mb: float
+    cpu: float = float("nan")  # user + system seconds
 
     def result(self) -> dict[str, Any]:
         """The JSON object a worker printed on its last stdout line."""
@@ -45,35 +48,54 @@ class Child:
         return json.loads(lines[-1])
 
 
-def run_child(argv: Sequence[str], env: dict[str, str] | None = None, timeout: float = 900) -> Child:
-    """Run ``argv`` in a fresh process; wall time and peak RSS from ``os.wait4``."""
+# A tiny launcher between us and the measured process. Linux carries the high-water RSS of the
+# process image that exec replaces into ru_maxrss, and a child forked from this (large) process
+# would start with our RSS; forking from a bare ``python -S`` (about 10 MB) keeps the figure honest.
+# The launcher also times the child itself, so its own start-up is not counted.
+_LAUNCHER = """
+import os, sys, time
+t = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - t
+with open(sys.argv[1], "w") as fh:
+    fh.write(f"{wall} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+def run_child(argv: Sequence[str], env: dict[str, str] | None = None, timeout: float = 1800) -> Child:
+    """Run ``argv`` in a fresh process: its stdout/stderr, exit code, wall time, peak RSS, CPU time."""
     full_env = dict(os.environ)
     full_env.setdefault("PYTHONHASHSEED", "0")
     full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
     if env:
         full_env.update(env)
-    out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"zotrec-bench-{os.getpid()}-{time.monotonic_ns()}"
-    with open(f"{out_path}.out", "w+") as out, open(f"{out_path}.err", "w+") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(list(argv), stdout=out, stderr=err, env=full_env, cwd=ROOT)
-        deadline = start + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.002)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    base = Path(tempfile.gettempdir()) / f"zotrec-bench-{os.getpid()}-{time.monotonic_ns()}"
+    with open(f"{base}.out", "w+") as out, open(f"{base}.err", "w+") as err:
+        proc = subprocess.Popen([sys.executable, "-S", "-c", _LAUNCHER, f"{base}.rss", *argv],
+                                stdout=out, stderr=err, env=full_env, cwd=ROOT)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    for suffix in (".out", ".err"):
-        Path(f"{out_path}{suffix}").unlink(missing_ok=True)
-    return Child(stdout, stderr, proc.returncode, wall, usage.ru_maxrss / 1024.0)
+    try:
+        wall, rss_kb, cpu = Path(f"{base}.rss").read_text().split()
+    except (OSError, ValueError):
+        wall, rss_kb, cpu = "nan", "nan", "nan"
+    for suffix in (".out", ".err", ".rss"):
+        Path(f"{base}{suffix}").unlink(missing_ok=True)
+    return Child(stdout, stderr, proc.returncode, float(wall), float(rss_kb) / 1024.0, float(cpu))
 
 
 def python_child(module: str, *args: str, env: dict[str, str] | None = None, timeout: float = 900) -> Child:
@@ -85,10 +107,13 @@ def median(values: Sequence[float]) -> float:
 
 
 def emit(result: dict[str, Any]) -> None:
-    """Print a worker's result as the last stdout line (JSON), with its own peak RSS."""
-    import resource
-
-    result.setdefault("maxrss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+    """Print a worker's result as the last stdout line (JSON), with its peak RSS (VmHWM)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                result.setdefault("vmhwm_mb", int(line.split()[1]) / 1024.0)
+    except OSError:
+        pass
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
 
