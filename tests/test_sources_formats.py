@@ -253,7 +253,8 @@ def test_arxiv_jsonl_gz_and_msc_categories_dropped(tmp_path):
     assert papers[0].categories == ["cs.CV", "cs.RO"]
     assert papers[1].arxiv_id == "0704.0001" and papers[1].arxiv_version == "v2"
     assert papers[1].doi == "10.1103/physrevd.76.013009" and papers[1].categories == ["hep-ph"]
-    assert papers[1].date == D(2008, 11, 13)
+    assert papers[1].date == D(2007, 4, 2)  # first version, not the last update
+    assert papers[1].authors == ["C. Balázs", "E. L. Berger"]
 
 
 # ---------------------------------------------------------------- generic feeds
@@ -418,3 +419,20 @@ def test_hf_api_wrapped_in_an_object(shared_data):
     data = json.dumps({"dailyPapers": items, "dateString": "2025-06-12"}).encode()
     papers = parse_bytes(data, "props.json")
     assert len(papers) == 10 and papers[0].extras["format"] == "hf-api"
+
+
+def test_arxiv_metadata_csv(shared_data):
+    kaggle = shared_data / "corpora/kaggle-arxiv-snapshot-sample/arxiv_data.csv"
+    papers = read_source(str(kaggle), dedupe_within=False)
+    assert len(papers) == 2000  # MANIFEST: 2,000 rows / 2,000 unique ids
+    first = papers[0]
+    assert first.arxiv_id == "0704.0001"  # the CSV wrote 704.0001
+    assert first.title == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
+    assert first.authors[:2] == ["C. Balázs", "E. L. Berger"]
+    assert first.doi == "10.1103/physrevd.76.013009" and first.categories == ["hep-ph"]
+    assert first.date == D(2007, 4, 2) and first.extras["format"] == "arxiv-csv"
+    keras = shared_data / "corpora/keras-arxiv-abstracts-subset/arxiv_data.csv"
+    rows = read_source(str(keras), dedupe_within=False)
+    assert len(rows) == 1000  # MANIFEST: 1,000 rows, no ids
+    assert rows[0].title == "Neural ODEs for Image Segmentation with Level Sets"
+    assert rows[1].categories == ["cs.CV", "cs.LG", "stat.ML"] and rows[1].arxiv_id is None

@@ -18,6 +18,7 @@ arxiv-mail     arXiv daily listing e-mail (new / cross / replacement sections)  
 journal-rdf    journal RSS 1.0 / RDF with PRISM and Dublin Core (Nature)             journal_rdf
 feed           any RSS 2.0 / Atom; news and corrections get ``extras["non_research"]``  generic_feed
 arxiv-jsonl    arXiv metadata JSON lines (corpora, Kaggle snapshot), also ``.gz``    arxiv_jsonl
+arxiv-csv      arXiv metadata CSV (Kaggle snapshot columns, or titles/summaries)     arxiv_csv
 bibtex         BibTeX / BibLaTeX (bibtexparser 1.x); keywords -> tags                bibtex
 ris            RIS (rispy); KW -> tags                                               ris
 csl-json       CSL-JSON; keyword -> tags                                             csl_json

@@ -8,6 +8,7 @@ from typing import Any
 
 from zotrec.paper import Paper, arxiv_version, normalize_arxiv_id, normalize_doi
 from zotrec.sources.common import Options, ParseProblem, one_line, parse_date
+from zotrec.sources.latex import latex_to_text
 
 NAME = "arxiv-jsonl"
 
@@ -24,9 +25,10 @@ def _authors(value: Any) -> list[str]:
                 names.append(" ".join(x for x in (a[1:2] + a[:1] + a[2:3]) if x))
             elif isinstance(a, dict) and a.get("name"):
                 names.append(a["name"])
-        return [" ".join(n.split()) for n in names if n and n.strip()]
+        return [latex_to_text(n) if "\\" in n else " ".join(n.split()) for n in names if n and n.strip()]
     if isinstance(value, str):
-        return [n.strip() for n in re.split(r",\s*(?:and\s+)?|\s+and\s+", value) if n.strip()]
+        names = [n.strip() for n in re.split(r",\s*(?:and\s+)?|\s+and\s+", value) if n.strip()]
+        return [latex_to_text(n) if "\\" in n else n for n in names]
     return []
 
 
@@ -44,12 +46,13 @@ def record_to_paper(rec: dict, source: str) -> Paper | None:
     version = arxiv_version(raw_id)
     if not version and versions and isinstance(versions[-1], dict):
         version = versions[-1].get("version")
-    date = parse_date(rec.get("published") or rec.get("date") or rec.get("update_date"))
+    date = parse_date(rec.get("published") or rec.get("date"))
     if not date and versions and isinstance(versions[0], dict):
-        date = parse_date(versions[0].get("created"))
+        date = parse_date(versions[0].get("created"))  # first submission
+    date = date or parse_date(rec.get("update_date"))
     extras = {}
     for key in ("comment", "comments", "journal-ref", "AI"):
-        if rec.get(key):
+        if rec.get(key) and key != "journal-ref":
             extras[key.replace("-", "_").lower()] = rec[key]
     return Paper(
         title=title,
@@ -63,7 +66,7 @@ def record_to_paper(rec: dict, source: str) -> Paper | None:
         source=source,
         categories=_categories(rec.get("categories")),
         journal=rec.get("journal-ref") or None,
-        item_type="preprint",
+        item_type="preprint" if raw_id else None,
         extras=extras,
     )
 

@@ -18,6 +18,7 @@ FORMATS = {
     "journal-rdf": "journal_rdf",
     "feed": "generic_feed",
     "arxiv-jsonl": "arxiv_jsonl",
+    "arxiv-csv": "arxiv_csv",
     "bibtex": "bibtex",
     "ris": "ris",
     "csl-json": "csl_json",
@@ -118,6 +119,10 @@ def detect_format(text: str, name: str = "") -> str:
         return "ris"
     if _MAIL.search(stripped[:200000]) or re.search(r"^arXiv:\d{4}\.\d{4,5}", head, re.MULTILINE) and "Title:" in head:
         return "arxiv-mail"
+    from zotrec.sources import arxiv_csv
+
+    if arxiv_csv.sniff(head):
+        return "arxiv-csv"
     if lname.endswith((".bib", ".bibtex")) or _BIBTEX.search(head):
         return "bibtex"
     from zotrec.sources import hf_text
@@ -125,6 +130,6 @@ def detect_format(text: str, name: str = "") -> str:
     if hf_text.sniff(stripped):
         return "hf-text"
     raise ParseProblem(
-        "format not recognised (expected a feed, HTML, JSON, JSON lines, BibTeX, RIS, "
+        "format not recognised (expected a feed, HTML, JSON, JSON lines, CSV, BibTeX, RIS, "
         "an arXiv listing e-mail or a Hugging Face page as text)"
     )
