@@ -155,3 +155,29 @@ def test_read_sources_goes_on_after_bad_sources(corpus, shared_data):
     bad = [r for r in reports if r.error]
     assert len(bad) == len(corpus)
     assert all(r.count == 0 and "\n" not in r.error for r in bad)
+
+
+def test_xml_entity_attacks_are_harmless(tmp_path):
+    laughs = "".join(
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(2, 10)
+    )
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY lol1 "lol">{laughs}]>'
+        '<rss version="2.0"><channel><item><title>&lol9;</title></item></channel></rss>'
+    ).encode()
+    with pytest.raises(SourceError) as info:
+        parse_bytes(bomb, "bomb.xml")
+    assert info.value.problem.startswith("malformed XML")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file://{secret}">]>'
+        '<rss version="2.0"><channel><item><title>A &xxe; title</title><link>https://x.org/1</link>'
+        "</item></channel></rss>"
+    ).encode()
+    for fmt in ("feed", "journal-rdf", "arxiv-api", "arxiv-feed", "zotero-rdf"):
+        try:
+            papers = parse_bytes(xxe, "xxe.xml", format=fmt)
+        except SourceError:
+            continue
+        assert all("TOP-SECRET" not in str(p.to_json()) for p in papers)
