@@ -39,6 +39,7 @@ class SyncSettings:
     route_by_topic: bool = False
     skip_replacements: bool = False
     enrich: bool = False
+    max_papers: int = 50_000  # a digest with more entries is refused before it is parsed
 
 
 @dataclass
@@ -138,6 +139,8 @@ def _apply_file(cfg: Config, path: Path) -> None:
         raise ConfigError(f"{path}: cannot read ({err.__class__.__name__})") from None
     for section, values in data.items():
         if not isinstance(values, dict):
+            if section in _SECTIONS or section in _TOP:
+                raise ConfigError(f"{path}: [{section}] must be a table of settings, got {type(values).__name__}")
             cfg.warnings.append(f"{path}: unknown key {section!r} ignored")
             continue
         if section in _SECTIONS:
@@ -230,3 +233,5 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"sync.threshold must be between 0 and 100, got {cfg.sync.threshold}")
     if cfg.sync.top_n < 0:
         raise ConfigError(f"sync.top_n must be >= 0, got {cfg.sync.top_n}")
+    if cfg.sync.max_papers < 1:
+        raise ConfigError(f"sync.max_papers must be >= 1, got {cfg.sync.max_papers}")

@@ -77,6 +77,8 @@ def render_config(v: InitValues) -> str:
         "skip_replacements = false",
         "# Look up missing arXiv ids by title (uses the network)",
         "enrich = false",
+        "# Refuse a digest with more entries than this (a run must finish in reasonable time)",
+        "max_papers = 50000",
         "",
         "[sources]",
         "# Digests to read on every sync: files or URLs (arXiv listing/RSS/API, HF daily papers, journal feeds,",

@@ -76,11 +76,16 @@ class StateStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.recovered_from: Path | None = None
         self.corruption: str | None = None
+        if self.path.exists() and not self.path.is_file():
+            raise StateError(f"{self.path}: the state file is not a regular file; move it away")
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as err:
-            self.recovered_from = self._move_aside(err)
-            self._db = self._open()
+            try:
+                self.recovered_from = self._move_aside(err)
+                self._db = self._open()
+            except (OSError, sqlite3.Error) as again:
+                raise StateError(f"{self.path}: unusable state file ({err}) and cannot rebuild it ({again})") from None
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -116,6 +121,10 @@ class StateStore:
     def _move_aside(self, err: Exception) -> Path:
         self.corruption = str(err)
         aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        number = 1
+        while aside.exists():
+            number += 1
+            aside = aside.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{number}")
         self.path.rename(aside)
         for suffix in ("-wal", "-shm"):
             extra = Path(str(self.path) + suffix)

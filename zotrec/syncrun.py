@@ -103,6 +103,7 @@ def _run_locked(request: SyncRequest, progress: Progress | None) -> tuple[SyncRe
         options.digests = [str(demo_digest_path())]
     if not options.digests:
         raise ConfigError("no digest to read: pass --digest SOURCE or set sources.digests in the config")
+    check_digest_sizes(options.digests, cfg.sync.max_papers)
     log.info("config %s; digests: %s; collection %r; threshold %g; top %d",
              cfg.path or "(defaults)", ", ".join(options.digests), options.collection, options.threshold, options.top_n)
     library, library_id = resolve_library(cfg, request)
@@ -124,6 +125,46 @@ def _run_locked(request: SyncRequest, progress: Progress | None) -> tuple[SyncRe
         state.close()
         library.close()
     return result, warnings
+
+
+def count_json_lines(path: Path) -> int | None:
+    """Entries of a JSON-lines digest (one object per line), counted without parsing; None for other formats."""
+    import gzip
+
+    try:
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rb") as fh:
+            head = fh.read(65536)
+            if not head.lstrip().startswith(b"{") or b"\n" not in head.strip():
+                return None
+            first = head.lstrip().split(b"\n", 1)[0].strip()
+            if not first.endswith(b"}"):
+                return None  # a pretty-printed JSON document, not JSON lines
+            count = head.count(b"\n")
+            last = head
+            while chunk := fh.read(1 << 20):
+                count += chunk.count(b"\n")
+                last = chunk
+            return count + (0 if last.endswith(b"\n") else 1)
+    except (OSError, EOFError, ValueError):
+        return None  # the source reader reports unreadable files
+
+
+def check_digest_sizes(digests: list[str], limit: int) -> None:
+    """Refuse a digest with more entries than ``limit`` before spending minutes parsing and ranking it."""
+    from zotrec.errors import SourceError
+    from zotrec.sources import is_url
+
+    for spec in digests:
+        if is_url(spec):
+            continue
+        path = Path(spec).expanduser()
+        count = count_json_lines(path) if path.is_file() else None
+        if count is not None and count > limit:
+            raise SourceError(
+                spec, f"holds {count:,} entries; zotrec reads at most {limit:,} papers per run "
+                "(sync.max_papers): split the digest or raise the limit"
+            )
 
 
 def log_result(result: SyncResult, warnings: list[str], seconds: float) -> None:
@@ -210,6 +251,9 @@ def recommend_only(
     """Rank digests against a library given as a file (export or embedded) or 'config'; push nothing."""
     from zotrec.library.transfer import snapshot_from_file
 
+    from zotrec.config import SyncSettings
+
+    check_digest_sizes(list(digests), SyncSettings().max_papers)
     options = SyncOptions(digests=digests, top_n=top, threshold=threshold, digest_date=digest_date)
     papers, reports = read_digests(options)
     if library_spec == "config":
