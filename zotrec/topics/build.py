@@ -1,0 +1,51 @@
+"""Train the arXiv-taxonomy topic model from labelled corpora (what `zotrec train topics` runs)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .corpus import Record, read_corpus
+from .model import Progress, TopicModel, save_topic_model, train_topic_model
+
+
+def corpus_summary(records: Sequence[Record]) -> dict[str, Any]:
+    """What a model was trained on: corpora, sizes, announcement-day range."""
+    days = sorted(r.day for r in records if r.day)
+    return {
+        "papers": len(records),
+        "corpora": dict(Counter(r.corpus for r in records).most_common()),
+        "first_day": days[0].isoformat() if days else None,
+        "last_day": days[-1].isoformat() if days else None,
+        "dedup": "by arXiv id, else normalised title; labels merged; earliest announcement day kept",
+        "labels": "arXiv categories, official aliases merged (cs.SY->eess.SY, math.IT->cs.IT, "
+        "math.MP->math-ph, stat.TH->math.ST, cs.NA->math.NA, q-fin.EC->econ.GN); "
+        "legacy archive codes and MSC/ACM classes dropped",
+    }
+
+
+def train_from_records(records: Sequence[Record], progress: Progress | None = None, **params: Any) -> TopicModel:
+    model = train_topic_model(
+        [(r.title, r.abstract) for r in records], [r.labels for r in records], progress=progress, **params
+    )
+    model.card["training_data"] = corpus_summary(records)
+    return model
+
+
+def train_from_corpora(
+    paths: Sequence[Path | str],
+    out: Path | str | None = None,
+    progress: Progress | None = None,
+    **params: Any,
+) -> TopicModel:
+    """Read the corpora under ``paths``, train, and save to ``out`` when given."""
+    say = progress or (lambda _msg: None)
+    records = read_corpus(paths)
+    say(f"read {len(records)} labelled papers from {len(paths)} path(s)")
+    model = train_from_records(records, progress=progress, **params)
+    model.card["training_data"]["paths"] = [str(p) for p in paths]
+    if out is not None:
+        save_topic_model(model, out)
+    return model

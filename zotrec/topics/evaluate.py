@@ -1,0 +1,109 @@
+"""Metrics for topic models: micro/macro-F1, top-1 primary category and archive, confusions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .model import TextLike, TopicModel
+from .taxonomy import archive
+
+
+@dataclass
+class Evaluation:
+    n: int
+    micro_f1: float
+    macro_f1: float
+    micro_precision: float
+    micro_recall: float
+    top1_primary: float | None  # over papers whose primary label the model knows
+    top1_archive: float | None
+    primary_covered: int
+    no_topic_rate: float  # share of papers with no confident topic
+    per_label: list[dict[str, Any]] = field(default_factory=list)
+    confusions: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k not in ("per_label", "confusions")}
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+def evaluate(
+    model: TopicModel,
+    items: Sequence[TextLike],
+    label_lists: Sequence[Sequence[str]],
+    *,
+    primary: Sequence[str | None] | None = None,
+    archives: bool = True,
+    top_confusions: int = 15,
+) -> Evaluation:
+    """Score ``model`` on labelled papers; true labels outside the model's labels are ignored.
+
+    ``primary`` defaults to the first label of each list.
+    """
+    labels = model.labels
+    index = {label: j for j, label in enumerate(labels)}
+    n, L = len(items), len(labels)
+    Y = np.zeros((n, L), dtype=bool)
+    for i, ls in enumerate(label_lists):
+        for label in ls:
+            if label in index:
+                Y[i, index[label]] = True
+    P = model.predict_proba(items)
+    pred = P >= model.thresholds
+    tp = (pred & Y).sum(0)
+    fp = (pred & ~Y).sum(0)
+    fn = (~pred & Y).sum(0)
+    micro_p = tp.sum() / max(tp.sum() + fp.sum(), 1)
+    micro_r = tp.sum() / max(tp.sum() + fn.sum(), 1)
+    micro_f1 = 2 * tp.sum() / max(2 * tp.sum() + fp.sum() + fn.sum(), 1)
+    f1 = np.where(tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
+    support = Y.sum(0)
+    macro_f1 = float(f1[support > 0].mean()) if (support > 0).any() else 0.0
+
+    prim = list(primary) if primary is not None else [ls[0] if ls else None for ls in label_lists]
+    top = P.argmax(1) if L else np.zeros(n, dtype=int)
+    hits = arch_hits = covered = 0
+    confusions: Counter[tuple[str, str]] = Counter()
+    for i, p in enumerate(prim):
+        if p not in index:
+            continue
+        covered += 1
+        guess = labels[top[i]]
+        if guess == p:
+            hits += 1
+        else:
+            confusions[(p, guess)] += 1
+        if archive(guess) == archive(p):
+            arch_hits += 1
+    per_label = [
+        {
+            "label": label,
+            "name": model.name(label),
+            "support": int(support[j]),
+            "precision": round(float(tp[j] / max(tp[j] + fp[j], 1)), 4),
+            "recall": round(float(tp[j] / max(tp[j] + fn[j], 1)), 4),
+            "f1": round(float(f1[j]), 4),
+            "threshold": round(float(model.thresholds[j]), 4),
+        }
+        for j, label in enumerate(labels)
+    ]
+    return Evaluation(
+        n=n,
+        micro_f1=float(micro_f1),
+        macro_f1=macro_f1,
+        micro_precision=float(micro_p),
+        micro_recall=float(micro_r),
+        top1_primary=hits / covered if covered else None,
+        top1_archive=(arch_hits / covered if covered else None) if archives else None,
+        primary_covered=covered,
+        no_topic_rate=float((~pred.any(1)).mean()) if n else 0.0,
+        per_label=per_label,
+        confusions=[
+            {"true": t, "predicted": g, "count": c} for (t, g), c in confusions.most_common(top_confusions)
+        ],
+    )

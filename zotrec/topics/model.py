@@ -1,0 +1,471 @@
+"""The topic model: train, save (joblib + model card), load (sha256-verified) and predict.
+
+Features: tf-idf over words and word bigrams of title + abstract (the title counted twice).
+Classifier: one linear SVM per label (one-vs-rest), its weights sparsified to the strongest terms
+and stored as float32; Platt-calibrated probabilities fitted on out-of-fold scores; a decision
+threshold per label chosen for F1 on those same out-of-fold probabilities.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import platform
+import re
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import scipy
+import scipy.sparse as sp
+import sklearn
+from joblib import Parallel, delayed
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+from ..errors import ModelError
+from ..paper import Paper
+from . import taxonomy
+
+FORMAT = "zotrec-topic-model/1"
+SHIPPED_NAME = "topics.joblib"
+
+TextLike = str | Paper | tuple[str, str]
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Topic:
+    """One predicted topic: a label (``cs.LG`` or a collection path), its name, its probability."""
+
+    label: str
+    name: str
+    probability: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "name": self.name, "probability": round(float(self.probability), 4)}
+
+
+def document(item: TextLike) -> str:
+    """The text the model reads: title twice (titles are dense in topic words), then the abstract."""
+    if isinstance(item, Paper):
+        title, abstract = item.title, item.abstract
+    elif isinstance(item, tuple):
+        title, abstract = item
+    else:
+        return str(item)
+    title = (title or "").strip()
+    return f"{title}. {title}. {abstract or ''}"
+
+
+def card_path(path: Path) -> Path:
+    """The model card beside a model file: ``topics.joblib`` -> ``topics.card.json``."""
+    return path.with_suffix(".card.json")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def shipped_model_path() -> Path:
+    """The shipped arXiv-taxonomy model inside the installed package ``zotrec.models``."""
+    return Path(str(resources.files("zotrec.models").joinpath(SHIPPED_NAME)))
+
+
+def library_versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "joblib": joblib.__version__,
+    }
+
+
+class TopicModel:
+    """A trained multi-label topic classifier (arXiv categories or personal collections/tags)."""
+
+    def __init__(self, payload: dict[str, Any], card: dict[str, Any] | None = None) -> None:
+        if payload.get("format") != FORMAT:
+            raise ModelError(f"not a zotrec topic model (format {payload.get('format')!r})")
+        self._p = payload
+        self.card: dict[str, Any] = card or {}
+        self._names: dict[str, str] = payload.get("names") or {}
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self._p["labels"])
+
+    @property
+    def kind(self) -> str:
+        return self._p.get("kind", "arxiv")
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        return self._p["thresholds"]
+
+    def name(self, label: str) -> str:
+        return self._names.get(label) or taxonomy.name(label)
+
+    # -- scoring ------------------------------------------------------------------------------
+    def decision(self, items: Sequence[TextLike]) -> np.ndarray:
+        """Raw linear scores, shape (n, labels)."""
+        X = self.features(items)
+        return np.asarray((X @ self._p["coef"].T).toarray(), dtype=np.float32) + self._p["intercept"]
+
+    def features(self, items: Sequence[TextLike]) -> sp.csr_matrix:
+        """The tf-idf rows the classifier reads."""
+        idf = self._p["idf"]
+        return _weigh(_counts([document(i) for i in items], len(idf)), idf)
+
+    def predict_proba(self, items: Sequence[TextLike]) -> np.ndarray:
+        """Calibrated probability of every label, shape (n, labels)."""
+        return self._proba(items)[0]
+
+    def _proba(self, items: Sequence[TextLike]) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities, and whether each paper had any word the model knows."""
+        if not items:
+            return np.zeros((0, len(self._p["labels"])), dtype=np.float32), np.zeros(0, dtype=bool)
+        X = self.features(items)
+        scores = np.asarray((X @ self._p["coef"].T).toarray(), dtype=np.float32) + self._p["intercept"]
+        return _sigmoid(scores, self._p["calib"]), np.diff(X.indptr) > 0
+
+    def predict(self, papers: Sequence[TextLike], max_topics: int = 5) -> list[list[Topic]]:
+        """For every paper, its confident topics, most probable first ([] = no confident topic).
+
+        A paper without a single word the model knows has no confident topic.
+        """
+        out = []
+        labels = self._p["labels"]
+        proba, known = self._proba(papers)
+        for row, has_words in zip(proba, known):
+            if not has_words:
+                out.append([])
+                continue
+            hits = np.flatnonzero(row >= self._p["thresholds"])
+            hits = hits[np.argsort(-row[hits], kind="stable")][:max_topics]
+            out.append([Topic(labels[j], self.name(labels[j]), float(row[j])) for j in hits])
+        return out
+
+    def rank(self, papers: Sequence[TextLike], k: int = 3) -> list[list[Topic]]:
+        """The ``k`` most probable topics of every paper, confident or not."""
+        labels = self._p["labels"]
+        out = []
+        for row in self.predict_proba(papers):
+            top = np.argsort(-row, kind="stable")[:k]
+            out.append([Topic(labels[j], self.name(labels[j]), float(row[j])) for j in top])
+        return out
+
+
+def _sigmoid(scores: np.ndarray, calib: np.ndarray) -> np.ndarray:
+    z = scores * calib[:, 0] + calib[:, 1]
+    return (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
+
+
+# -- features ---------------------------------------------------------------------------------
+_TOKEN = re.compile(r"[^\W\d_][\w-]*\w|[^\W\d_]")
+N_FEATURES = 2**20
+
+
+def analyze(doc: str) -> list[str]:
+    """Lower-cased word tokens (letters first; digits, hyphens inside) and word bigrams."""
+    toks = _TOKEN.findall(doc.lower())
+    return toks + [a + " " + b for a, b in zip(toks, toks[1:])]
+
+
+def _hasher(n_features: int) -> HashingVectorizer:
+    return HashingVectorizer(
+        n_features=n_features, analyzer=analyze, alternate_sign=False, norm=None, dtype=np.float32
+    )
+
+
+def _counts(docs: list[str], n_features: int, n_jobs: int = 1) -> sp.csr_matrix:
+    hasher = _hasher(n_features)
+    if n_jobs <= 1 or len(docs) < 20_000:
+        return hasher.transform(docs).tocsr()
+    step = -(-len(docs) // n_jobs)
+    parts = Parallel(n_jobs=n_jobs)(delayed(hasher.transform)(docs[i : i + step]) for i in range(0, len(docs), step))
+    return sp.vstack(parts).tocsr()
+
+
+def _weigh(X: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """Sublinear tf times idf, rows scaled to unit length (in place on ``X``)."""
+    np.log(X.data, out=X.data)
+    X.data += 1.0
+    X.data *= idf[X.indices]
+    X.eliminate_zeros()
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(1)).ravel())
+    norms[norms == 0] = 1.0
+    X.data /= np.repeat(norms, np.diff(X.indptr)).astype(np.float32)
+    return X
+
+
+def _group(label: str) -> str:
+    return re.split(r"[./]", label, maxsplit=1)[0]
+
+
+def _fit_idf(X: sp.csr_matrix, min_df: int = 2, max_df: float = 0.5) -> np.ndarray:
+    n = X.shape[0]
+    df = np.bincount(X.indices, minlength=X.shape[1])
+    idf = (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
+    idf[(df < min_df) | (df > max_df * n)] = 0.0
+    return idf
+
+
+# -- training ---------------------------------------------------------------------------------
+def _fit_label(X: sp.csr_matrix, y: np.ndarray, C: float, keep: int) -> tuple[np.ndarray, float]:
+    if y.min() == y.max():  # a label absent from (or on every paper of) this training slice
+        return np.zeros(X.shape[1], dtype=np.float32), (5.0 if y[0] else -5.0)
+    clf = LinearSVC(C=C, max_iter=30, tol=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    w = clf.coef_.ravel().astype(np.float32)
+    if keep and np.count_nonzero(w) > keep:
+        cut = np.partition(np.abs(w), -keep)[-keep]
+        w[np.abs(w) < cut] = 0.0
+    return w, float(clf.intercept_[0])
+
+
+def _rows_for(j: int, Y: np.ndarray, groups: np.ndarray | None, max_neg: int, rng: np.random.Generator):
+    """Training rows for label ``j``: its positives, every negative of its group (same arXiv
+    archive: the hard negatives), and a random sample of the other negatives."""
+    if groups is None or len(Y) <= max_neg:
+        return None
+    y = Y[:, j].astype(bool)
+    near = groups[:, j] & ~y
+    far = np.flatnonzero(~groups[:, j] & ~y)
+    take = max(max_neg - int(y.sum()) - int(near.sum()), max_neg // 4, 4 * int(y.sum()))
+    pick = np.zeros(len(Y), dtype=bool)
+    pick[y | near] = True
+    if take < len(far):
+        pick[rng.choice(far, size=take, replace=False)] = True
+    else:
+        pick[far] = True
+    return np.flatnonzero(pick)
+
+
+def _fit_one(X, Y, j, rows, C, keep):
+    if rows is None:
+        return _fit_label(X, Y[:, j], C, keep)
+    return _fit_label(X[rows], Y[rows, j], C, keep)
+
+
+def _fit_all(X: sp.csr_matrix, Y: np.ndarray, C: float, keep: int, n_jobs: int,
+             groups: np.ndarray | None = None, max_neg: int = 12_000, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    rows = [_rows_for(j, Y, groups, max_neg, rng) for j in range(Y.shape[1])]
+    results = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_fit_one)(X, Y, j, rows[j], C, keep) for j in range(Y.shape[1])
+    )
+    coef = sp.csr_matrix(np.vstack([w for w, _ in results]))
+    intercept = np.array([b for _, b in results], dtype=np.float32)
+    return coef, intercept
+
+
+def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling of one label's scores: a 1-D logistic regression on held-out data."""
+    if y.min() == y.max():
+        return 1.0, (2.0 if y[0] else -8.0)
+    lr = LogisticRegression(C=100.0, max_iter=200)
+    lr.fit(scores.reshape(-1, 1), y)
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def _best_threshold(prob: np.ndarray, y: np.ndarray, floor: float = 0.05) -> float:
+    """The probability threshold with the best F1 on out-of-fold data (0.5 when too few positives)."""
+    pos = int(y.sum())
+    if pos < 3:
+        return 0.5
+    order = np.argsort(-prob, kind="stable")
+    ys = y[order]
+    tp = np.cumsum(ys)
+    k = np.arange(1, len(ys) + 1)
+    f1 = 2 * tp / (k + pos)
+    best = int(np.argmax(f1))
+    # midway between the last accepted and the next probability, never below the floor
+    thr = prob[order[best]] if best + 1 >= len(order) else (prob[order[best]] + prob[order[best + 1]]) / 2
+    return float(min(max(thr, floor), 0.95))
+
+
+def train_topic_model(
+    texts: Sequence[TextLike],
+    label_lists: Sequence[Sequence[str]],
+    *,
+    min_examples: int = 20,
+    C: float = 0.3,
+    keep_weights: int = 4000,
+    calibration: float = 0.2,
+    refit: bool = True,
+    n_features: int = N_FEATURES,
+    n_jobs: int = 2,
+    max_negatives: int = 12_000,
+    seed: int = 0,
+    kind: str = "arxiv",
+    names: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> TopicModel:
+    """Train a multi-label topic model; labels with fewer than ``min_examples`` papers are left out.
+
+    A random ``calibration`` share of the papers is held out to fit each label's Platt scaling and
+    F1-optimal threshold; with ``refit`` the weights are then refitted on all papers. The left-out
+    labels and their counts are in ``model.card["left_out"]``.
+    """
+    say = progress or (lambda _msg: None)
+    if len(texts) != len(label_lists):
+        raise ValueError("texts and label_lists differ in length")
+    counts = Counter(label for labels in label_lists for label in dict.fromkeys(labels))
+    kept = sorted(label for label, n in counts.items() if n >= min_examples)
+    left_out = {label: n for label, n in sorted(counts.items()) if n < min_examples}
+    if not kept:
+        raise ModelError(f"no label has at least {min_examples} examples: nothing to train")
+    index = {label: j for j, label in enumerate(kept)}
+    Y = np.zeros((len(texts), len(kept)), dtype=np.int8)
+    for i, labels in enumerate(label_lists):
+        for label in labels:
+            if label in index:
+                Y[i, index[label]] = 1
+
+    n = len(texts)
+    groups = None
+    if max_negatives and n > max_negatives:
+        # group of a label = its arXiv archive (or first collection level); papers of the same
+        # group are the hard negatives every label keeps
+        group_of = sorted({_group(label) for label in kept})
+        gi = {g: k for k, g in enumerate(group_of)}
+        in_group = np.zeros((n, len(group_of)), dtype=bool)
+        for i, labels in enumerate(label_lists):
+            for label in labels:
+                if label in index:
+                    in_group[i, gi[_group(label)]] = True
+        groups = in_group[:, [gi[_group(label)] for label in kept]]
+    say(f"vectorizing {n} papers")
+    X = _counts([document(t) for t in texts], n_features, n_jobs)
+    idf = _fit_idf(X)
+    X = _weigh(X, idf)
+
+    rng = np.random.default_rng(seed)
+    held = rng.random(n) < calibration
+    if held.sum() < 10 or (~held).sum() < 10:
+        held[:] = False
+    if held.any():
+        say(f"fitting {len(kept)} labels on {int((~held).sum())} papers, calibrating on {int(held.sum())}")
+        coef, intercept = _fit_all(X[~held], Y[~held], C, keep_weights, n_jobs,
+                                       None if groups is None else groups[~held], max_negatives, seed)
+        cal_scores, cal_Y = (X[held] @ coef.T).toarray() + intercept, Y[held]
+    if refit or not held.any():
+        say(f"fitting {len(kept)} labels on all {n} papers")
+        coef, intercept = _fit_all(X, Y, C, keep_weights, n_jobs, groups, max_negatives, seed)
+        if not held.any():  # too few papers to hold any out: calibrate on the training scores
+            cal_scores, cal_Y = (X @ coef.T).toarray() + intercept, Y
+
+    calib = np.zeros((len(kept), 2), dtype=np.float32)
+    thresholds = np.zeros(len(kept), dtype=np.float32)
+    for j in range(len(kept)):
+        calib[j] = _platt(cal_scores[:, j].astype(np.float64), cal_Y[:, j])
+        thresholds[j] = _best_threshold(_sigmoid(cal_scores[:, [j]], calib[[j]]).ravel(), cal_Y[:, j])
+
+    name_map = {label: (names or {}).get(label) or taxonomy.name(label) for label in kept}
+    payload = {
+        "format": FORMAT,
+        "kind": kind,
+        "labels": kept,
+        "names": name_map,
+        "idf": idf,
+        "coef": coef.astype(np.float32),
+        "intercept": intercept,
+        "calib": calib,
+        "thresholds": thresholds,
+    }
+    card = {
+        "format": FORMAT,
+        "kind": kind,
+        "labels": kept,
+        "label_counts": {label: counts[label] for label in kept},
+        "left_out": left_out,
+        "min_examples": min_examples,
+        "training_size": n,
+        "calibration_size": int(held.sum()),
+        "features": {"hashed": n_features, "used": int(np.count_nonzero(idf)), "weights_kept": int(coef.nnz)},
+        "params": {"C": C, "keep_weights": keep_weights, "max_negatives": max_negatives, "calibration": calibration, "refit": refit, "seed": seed},
+        "trained_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "library_versions": library_versions(),
+    }
+    return TopicModel(payload, card)
+
+
+# -- save / load ------------------------------------------------------------------------------
+def save_topic_model(model: TopicModel, path: Path | str, **card_extra: Any) -> Path:
+    """Write ``path`` (joblib) and its card ``path.with_suffix('.card.json')`` with the sha256."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    joblib.dump(model._p, buffer, compress=("zlib", 6))
+    data = buffer.getvalue()
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    card = dict(model.card)
+    card.update(card_extra)
+    card["file"] = path.name
+    card["size_bytes"] = len(data)
+    card["sha256"] = hashlib.sha256(data).hexdigest()
+    card["library_versions"] = card.get("library_versions") or library_versions()
+    card_path(path).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    model.card = card
+    return path
+
+
+def read_card(path: Path) -> dict[str, Any]:
+    cpath = card_path(path)
+    try:
+        return json.loads(cpath.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{path}: model card {cpath.name} is missing; refusing to load the model") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{cpath}: unreadable model card ({exc})") from None
+
+
+def load_topic_model(path: Path | str | None = None) -> TopicModel:
+    """Load a topic model (None = the shipped one) after checking its sha256 and scikit-learn version.
+
+    A joblib file is a pickle: the hash is checked on the bytes *before* anything is unpickled.
+    """
+    path = Path(path) if path is not None else shipped_model_path()
+    if not path.is_file():
+        raise ModelError(f"{path}: no topic model there (train one with `zotrec train topics`)")
+    card = read_card(path)
+    data = path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
+    if card.get("sha256") != actual:
+        raise ModelError(
+            f"{path}: sha256 {actual[:12]}… does not match its model card ({str(card.get('sha256'))[:12]}…); "
+            "refusing to load a file that is not the one zotrec saved"
+        )
+    trained_with = (card.get("library_versions") or {}).get("scikit-learn")
+    if trained_with != sklearn.__version__:
+        raise ModelError(
+            f"{path}: trained with scikit-learn {trained_with}, installed {sklearn.__version__}; "
+            f"install scikit-learn=={trained_with} or retrain with `zotrec train topics`"
+        )
+    try:
+        payload = joblib.load(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a model problem
+        raise ModelError(f"{path}: cannot read the model ({type(exc).__name__}: {exc})") from None
+    if not isinstance(payload, dict):
+        raise ModelError(f"{path}: not a zotrec topic model")
+    return TopicModel(payload, card)
