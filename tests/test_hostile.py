@@ -170,3 +170,38 @@ def test_state_file_that_is_a_directory(setup):
     state.mkdir()
     line = _one_line_error(runner.invoke(app, ["sync", "--dry-run"]), EXIT_CONFIG)
     assert "not a regular file" in line
+
+
+# -- secrets ------------------------------------------------------------------------------------------
+def test_api_key_never_appears_anywhere(isolated_dirs, model, monkeypatch, tmp_path):
+    """Commands run with a known fake key: stdout, stderr, --json, the log and the state never show it."""
+    from zotero_server import ZoteroServer
+
+    from opshelp import run_zotrec
+
+    outputs = []
+    with ZoteroServer(api_key="SERVERKEY" + "x" * 15, library_id="123456") as server:  # refuses our key: 403
+        write_config(paths.config_file(), (
+            f'[zotero]\nbackend = "web"\nlibrary_id = "123456"\napi_key = "{FAKE_KEY}"\n'
+            f'endpoint = "{server.endpoint}"\n\n[sources]\ndigests = ["{Path(__file__).parent / "missing.txt"}"]\n'
+            f'[model]\ntopics = "{model}"\n'
+        ), mode=0o644)  # readable by others: warned, still never printed
+        for args in (["config", "show"], ["config", "show", "--json"], ["doctor"], ["doctor", "--json"],
+                     ["sync"], ["sync", "--json"], ["--quiet", "sync"], ["history", "--json"], ["schedule"]):
+            result = runner.invoke(app, args)
+            outputs.append((args, result.stdout + result.stderr))
+        sync = runner.invoke(app, ["sync"])
+        assert sync.exit_code == 5 and "ZOTERO_API_KEY" in sync.stderr, sync.stderr
+        proc = run_zotrec("--debug", "sync", timeout=120)  # a real process, even with --debug
+        outputs.append((["--debug", "sync"], proc.stdout + proc.stderr))
+    monkeypatch.setenv("ZOTREC_CRONTAB", str(tmp_path / "fake-crontab"))
+    (tmp_path / "fake-crontab").write_text(f"#!/bin/sh\n[ \"$1\" = -l ] && exit 0\ncat > {tmp_path / 'table'}\n")
+    (tmp_path / "fake-crontab").chmod(0o755)
+    assert runner.invoke(app, ["schedule", "--install"]).exit_code == 0
+    for args, text in outputs:
+        assert FAKE_KEY not in text, f"key shown by zotrec {' '.join(args)}"
+    assert FAKE_KEY not in (tmp_path / "table").read_text()
+    files = [p for p in isolated_dirs.rglob("*") if p.is_file() and p.suffix != ".toml"]
+    assert any(p.name == "zotrec.log" for p in files)
+    for path in files:
+        assert FAKE_KEY.encode() not in path.read_bytes(), f"key found in {path}"
