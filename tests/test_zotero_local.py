@@ -96,3 +96,16 @@ def test_open_library_local(tmp_path):
         lib = open_library({"backend": "local", "endpoint": server.endpoint}, cache_dir=tmp_path)
         assert isinstance(lib, LocalLibrary)
         assert lib.probe()["reachable"] is True
+
+
+def test_incremental_read_without_a_deleted_endpoint(shared_data, tmp_path):
+    with ZoteroServer(local=True) as server:
+        server.missing_endpoints = {"/deleted"}
+        keys = server.load(library_items(shared_data, 30))
+        lib = local_lib(server, tmp_path)
+        assert len(lib.snapshot().items) == 30
+        server.delete_item(keys[0])
+        server.touch_item(keys[1], title="changed")
+        snap = lib.snapshot()
+        assert keys[0] not in {i["key"] for i in snap.items} and len(snap.items) == 29
+        assert {i["key"]: i["title"] for i in snap.items}[keys[1]] == "changed"

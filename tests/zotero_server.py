@@ -191,6 +191,7 @@ class ZoteroServer:
         self.server_id = uuid.uuid4().hex[:8] if local else None
         self.local_keys: dict[str, bool] = {}  # local API key -> remember
         self.local_api_enabled = True
+        self.missing_endpoints: set[str] = set()  # library paths (e.g. "/deleted") that answer 404
         self.lib = LibraryState()
         self.faults = Faults()
         self.log: list[Request] = []
@@ -660,6 +661,8 @@ class _Handler(BaseHTTPRequestHandler):
         ims = self.headers.get("If-Modified-Since-Version")
         if ims is not None and ims.isdigit() and int(ims) >= lib.version and not re.match(r"^/(items|collections)/[A-Z0-9]{8}$", rest):
             return 304, None, headers
+        if rest in z.missing_endpoints:
+            raise HTTPFail(404, "Not found")
         if rest == "/deleted":
             if "since" not in query:
                 raise HTTPFail(400, "'since' parameter must be provided")

@@ -20,6 +20,7 @@ from pyzotero import errors as ze
 from pyzotero import zotero
 
 from zotrec.errors import LibraryError
+from zotrec.library.cache import CachedLibrary
 from zotrec.library.web import WebLibrary, _one_line
 
 LOCAL_ENDPOINT = "http://127.0.0.1:23119/api"
@@ -53,6 +54,7 @@ class LocalLibrary(WebLibrary):
         )
         self.description = f"Zotero desktop local API {self.endpoint}"
         self._server_checked = False
+        self._no_deleted_endpoint = False
 
     # -- messages -------------------------------------------------------------------------
     def _where(self) -> str:
@@ -106,6 +108,21 @@ class LocalLibrary(WebLibrary):
         if self.cache:
             self.cache.partition = f"{self.partition}#{server_id}"
         self._server_checked = True
+
+    def _deleted(self, since: int, state: CachedLibrary) -> dict[str, Any]:
+        """``/deleted`` where the local API has it; otherwise compare all current keys with the cache."""
+        if not self._no_deleted_endpoint:
+            try:
+                return super()._deleted(since, state)
+            except LibraryError:
+                response = self.zot.request
+                if response is None or response.status_code != 404:
+                    raise
+                self._no_deleted_endpoint = True
+        items = self._read(self.zot.item_versions, includeTrashed=1)
+        collections = self._read(self.zot.collection_versions)
+        return {"items": [k for k in state.items if k not in items],
+                "collections": [k for k in state.collections if k not in collections]}
 
     def _current_state(self):  # type: ignore[override]
         self._check_server()

@@ -344,7 +344,7 @@ class WebLibrary:
                 return self._full_read()
             if version == since and not changed:
                 return state
-            deleted = self._read(self.zot.deleted, since=since)
+            deleted = self._deleted(since, state)
             collections, _, consistent = self._read_all(self.zot.collections, since=since, limit=PAGE)
             if not consistent:
                 continue
@@ -364,6 +364,10 @@ class WebLibrary:
                 new.collections[obj["data"]["key"]] = obj["data"]
             return new
         raise LibraryError(f"the library kept changing while zotrec read it ({self._where()}); try again")
+
+    def _deleted(self, since: int, state: CachedLibrary) -> dict[str, Any]:
+        """Keys of objects deleted since ``since`` (``/deleted?since=``)."""
+        return self._read(self.zot.deleted, since=since)
 
     def _current_state(self) -> CachedLibrary:
         state = self._load_state()
