@@ -150,7 +150,7 @@ def ranked_table(ranked: list, title: str):
 # -- sync -----------------------------------------------------------------------------------
 @app.command()
 def sync(
-    digest: list[str] = typer.Option([], "--digest", "-d", help="Digest file or URL (repeatable; adds to config)."),
+    digest: list[str] = typer.Option([], "--digest", "-d", help="Digest file or URL (repeatable; replaces the configured digests)."),
     demo: bool = typer.Option(False, "--demo", help="Run offline on the shipped demo digest and library."),
     library: Optional[Path] = typer.Option(None, "--library", help="Embedded library file to use."),
     collection: Optional[str] = typer.Option(None, "--collection", help="Target collection."),
