@@ -285,3 +285,35 @@ def test_unreachable_server_is_a_clear_failure(tmp_path):
     with pytest.raises(LibraryError, match="did not answer"):
         lib.snapshot()
     assert lib.probe()["reachable"] is False
+
+
+def test_group_library(tmp_path, shared_data):
+    with ZoteroServer(library_type="group", library_id="4711") as server:
+        server.load(library_items(shared_data, 12))
+        lib = make_lib(server, tmp_path)
+        assert lib.description.endswith("/groups/4711")
+        assert len(lib.snapshot().items) == 12
+        coll = lib.ensure_collection("zotrec: Recommended")
+        result = lib.create_items([paper_to_item(p, collections=[coll]) for p in arxiv_papers(shared_data, 3)])
+        assert len(result.created) == 3 and len(server.collection_items(coll)) == 3
+        assert lib.probe()["writable"] is True
+
+
+def test_a_corrupt_cache_costs_one_full_read(server, tmp_path, shared_data):
+    server.load(library_items(shared_data, 150))
+    make_lib(server, tmp_path).snapshot()
+    (tmp_path / "cache.sqlite").write_bytes(b"this is not a database" * 100)
+    server.reset_log()
+    snap = make_lib(server, tmp_path).snapshot()
+    assert len(snap.items) == 150 and server.count("/items/top") == 2
+    server.reset_log()
+    make_lib(server, tmp_path).snapshot()
+    assert server.count() == 1
+    assert list(tmp_path.glob("cache.sqlite.corrupt-*"))
+
+
+def test_after_request_hook_sees_committed_writes(server, tmp_path):
+    seen = []
+    server.after_request = lambda req: seen.append((req.method, req.status, len(server.lib.collections)))
+    make_lib(server, tmp_path).ensure_collection("zotrec: Recommended")
+    assert ("POST", 200, 1) in seen

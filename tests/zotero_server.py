@@ -33,8 +33,9 @@ writes only when ``local_writes`` is on (Zotero 10+), which then need ``Zotero-S
 Fault switches (:class:`Faults`): fail the Nth write with 500, drop the connection after
 committing the Nth write, answer the next N requests with 429 + ``Retry-After`` (or 503),
 send ``Backoff``, and :meth:`ZoteroServer.bump_version` / :meth:`touch_item` change the library
-behind the client's back. Every request is logged (:attr:`ZoteroServer.log`, :meth:`count`) and
-``on_request`` is called before each request is handled (e.g. to SIGKILL a subprocess).
+behind the client's back. Every request is logged (:attr:`ZoteroServer.log`, :meth:`count`);
+``on_request`` is called before each request is handled and ``after_request`` after it was
+committed but before the answer is sent (e.g. to SIGKILL a ``zotrec sync`` subprocess there).
 
 Run as a script: ``python tests/zotero_server.py --port N --load FILE`` (JSON or BibTeX).
 """
@@ -195,7 +196,8 @@ class ZoteroServer:
         self.lib = LibraryState()
         self.faults = Faults()
         self.log: list[Request] = []
-        self.on_request: Callable[[Request], None] | None = None
+        self.on_request: Callable[[Request], None] | None = None  # before a request is handled
+        self.after_request: Callable[[Request], None] | None = None  # after it was committed, before the answer
         self.tokens: dict[str, float] = {}
         self.writes = 0
         self.lock = threading.RLock()
@@ -513,6 +515,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if isinstance(payload, (dict, list)):
                 payload = _Json(json.dumps(payload, ensure_ascii=False))
+        if z.after_request:
+            z.after_request(req)
         self._send(status, payload, headers)
 
     # -- auth ---------------------------------------------------------------------------------
