@@ -1,8 +1,16 @@
-"""Text features: one tf-idf space (word 1-2 grams) fitted on the library plus the background sample."""
+"""Features: tf-idf of title + abstract (word 1-2 grams) next to tf-idf of author names.
+
+Both spaces are fitted once per library version on the library plus the background sample; the
+author block is scaled by ``author_weight`` and stacked beside the text block, so a row's squared
+norm is ``1 + author_weight**2`` when it has authors.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -12,6 +20,16 @@ from zotrec.paper import Paper
 
 _TEX = re.compile(r"\$[^$]*\$|\\[a-zA-Z]+|[{}]")
 _TAGS = re.compile(r"<[^>]+>")
+# words (latin letters first) and single CJK characters (so 1-2 grams give CJK character bigrams)
+TOKEN_PATTERN = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_\-]+\b|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    max_df: float = 0.5
+    max_features: int = 100_000
+    author_weight: float = 0.0
+    cjk: bool = True
 
 
 def paper_text(paper: Paper) -> str:
@@ -20,31 +38,88 @@ def paper_text(paper: Paper) -> str:
     return _TAGS.sub(" ", _TEX.sub(" ", text))
 
 
-def make_vectorizer(n_docs: int) -> TfidfVectorizer:
-    """The vectorizer: unicode-folded word uni+bigrams, sublinear tf, l2 norm, float32."""
-    return TfidfVectorizer(
-        strip_accents="unicode",
-        lowercase=True,
-        stop_words="english",
-        token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_\-]+\b",
-        ngram_range=(1, 2),
-        min_df=2 if n_docs < 20000 else 3,
-        max_df=0.5,
-        max_features=100_000,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
 
-def fit_transform(papers: list[Paper]) -> tuple[TfidfVectorizer, sp.csr_matrix]:
-    """Fit the vectorizer on ``papers`` and return it with their features (one tokenizing pass)."""
-    vec = make_vectorizer(len(papers))
-    X = vec.fit_transform([paper_text(p) for p in papers]).astype(np.float32).tocsr()
-    vec.stop_words_ = None  # sklearn keeps every pruned term here; large and useless once fitted
-    return vec, X
+def author_tokens(paper: Paper) -> str:
+    """One token per author: ``lastname_initial`` (``Ada Lovelace`` and ``A. Lovelace`` -> ``lovelace_a``)."""
+    out = []
+    for name in paper.authors[:50]:
+        name = _fold(name)
+        if "," in name:
+            last, first = name.split(",", 1)
+        else:
+            parts = name.replace(".", ". ").split()
+            if not parts:
+                continue
+            last, first = parts[-1], " ".join(parts[:-1])
+        last = re.sub(r"[^a-z]", "", last)
+        initial = re.sub(r"[^a-z]", "", first)[:1]
+        if len(last) >= 2:
+            out.append(f"{last}_{initial}")
+    return " ".join(out)
 
 
-def transform(vec: TfidfVectorizer, papers: list[Paper]) -> sp.csr_matrix:
-    if not papers:
-        return sp.csr_matrix((0, len(vec.vocabulary_)), dtype=np.float32)
-    return vec.transform([paper_text(p) for p in papers]).astype(np.float32).tocsr()
+class Featurizer:
+    """Text (and optionally author) tf-idf, fitted once; ``transform`` gives float32 CSR rows."""
+
+    def __init__(self, settings: FeatureSettings | None = None) -> None:
+        self.settings = settings or FeatureSettings()
+        self.text: TfidfVectorizer | None = None
+        self.authors: TfidfVectorizer | None = None
+
+    def _text_vectorizer(self, n_docs: int) -> TfidfVectorizer:
+        s = self.settings
+        return TfidfVectorizer(
+            strip_accents="unicode",
+            lowercase=True,
+            stop_words="english",
+            token_pattern=TOKEN_PATTERN if s.cjk else r"(?u)\b[a-zA-Z_][a-zA-Z0-9_\-]+\b",
+            ngram_range=(1, 2),
+            min_df=2 if n_docs < 20000 else 3,
+            max_df=s.max_df,
+            max_features=s.max_features,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+
+    def fit_transform(self, papers: list[Paper]) -> sp.csr_matrix:
+        self.text = self._text_vectorizer(len(papers))
+        X = self.text.fit_transform([paper_text(p) for p in papers]).astype(np.float32)
+        self.text.stop_words_ = None  # sklearn keeps every pruned term here; large and useless once fitted
+        if self.settings.author_weight > 0:
+            self.authors = TfidfVectorizer(
+                analyzer=str.split, min_df=2, sublinear_tf=True, dtype=np.float32
+            )
+            try:
+                A = self.authors.fit_transform([author_tokens(p) for p in papers]).astype(np.float32)
+                self.authors.stop_words_ = None
+                X = sp.hstack([X, A * self.settings.author_weight], format="csr")
+            except ValueError:  # no author appears twice
+                self.authors = None
+        return X.tocsr()
+
+    @property
+    def n_features(self) -> int:
+        n = len(self.text.vocabulary_) if self.text is not None else 0
+        return n + (len(self.authors.vocabulary_) if self.authors is not None else 0)
+
+    def transform(self, papers: list[Paper]) -> sp.csr_matrix:
+        if not papers:
+            return sp.csr_matrix((0, self.n_features), dtype=np.float32)
+        X = self.text.transform([paper_text(p) for p in papers]).astype(np.float32)
+        if self.authors is not None:
+            A = self.authors.transform([author_tokens(p) for p in papers]).astype(np.float32)
+            X = sp.hstack([X, A * self.settings.author_weight], format="csr")
+        return X.tocsr()
+
+    def feature_names(self) -> np.ndarray:
+        names = list(self.text.get_feature_names_out())
+        if self.authors is not None:
+            names += [f"author:{a}" for a in self.authors.get_feature_names_out()]
+        return np.asarray(names, dtype=object)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self.__dict__)
