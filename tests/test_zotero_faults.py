@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from test_zotero_web import arxiv_papers, library_items, make_lib

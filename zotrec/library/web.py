@@ -29,7 +29,6 @@ import json
 import logging
 import os
 import random
-import re
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -205,7 +204,8 @@ class WebLibrary:
                 response = self.zot.request
                 status = response.status_code if response is not None else 0
                 if status and status not in _RETRY_STATUS:
-                    raise self._http_error(status, response.text if response is not None else str(err), False) from None
+                    body = response.text if response is not None else str(err)
+                    raise self._http_error(status, body, False) from None
                 problem = f"HTTP {status or 429}"
                 delay = self._delay(attempt, _retry_after(response))
             except httpx2.TransportError as err:
