@@ -209,3 +209,19 @@ def test_kill_after_every_write_request_of_a_push(shared_data, tmp_path, papers)
             coll = server.collection_by_name(COLLECTION)
             assert sorted(i["archiveID"] for i in server.collection_items(coll)) == sorted(
                 f"arXiv:{p.arxiv_id}" for p in papers), n
+
+
+def test_a_reused_token_with_entries_that_never_landed_posts_them_again(server, tmp_path, papers):
+    """The caller retries a stored token but the batch now holds an entry the first attempt did not
+    write (it was refused, or the batch changed): that entry is posted again under a new token."""
+    lib = make_lib(server, tmp_path)
+    coll = lib.ensure_collection(COLLECTION)
+    items = [paper_to_item(p, collections=[coll], tags=["zotrec"]) for p in papers[:4]]
+    token = "b" * 32
+    first = lib.create_items(items[:3], write_token=token)
+    assert len(first.created) == 3
+    again = lib.create_items(items, write_token=token)
+    assert again.token_already_used is True
+    assert sorted(again.created) == [0, 1, 2, 3] and not again.failed
+    assert again.created[0] == first.created[0]
+    assert_exactly_once(server, papers[:4], notes=False)

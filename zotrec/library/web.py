@@ -502,49 +502,66 @@ class WebLibrary:
             else:
                 seed = json.dumps([self.partition, write_token, batch], sort_keys=True, default=str)
                 token = hashlib.sha256(seed.encode()).hexdigest()[:32]
-            answer, _ = self._post("items", batch, token)
-            if answer is None:
-                result.token_already_used = True
-                self._confirm(batch, offset, result)
-            else:
-                self._read_answer(answer, batch, offset, result)
+            self._write_batch(batch, list(range(offset, offset + len(batch))), token, result)
         return result
 
-    def _read_answer(self, answer: dict[str, Any], batch: list[dict[str, Any]], offset: int, result: WriteResult) -> None:
+    def _write_batch(self, batch: list[dict[str, Any]], positions: list[int], token: str, result: WriteResult,
+                     again: bool = True) -> None:
+        """POST one batch; ``positions`` are the batch's indexes in the caller's list."""
+        answer, _ = self._post("items", batch, token)
+        if answer is not None:
+            self._read_answer(answer, batch, positions, result)
+            return
+        result.token_already_used = True
+        missing = self._confirm(batch, positions, result)
+        if missing and again:
+            # entries the lost answer had refused (or a batch that changed since): post them again
+            # under a new token; their derived keys make a second copy impossible
+            retry = [batch[i] for i in missing]
+            seed = json.dumps([token, "again", retry], sort_keys=True, default=str)
+            new_token = hashlib.sha256(seed.encode()).hexdigest()[:32]
+            self._write_batch(retry, [positions[i] for i in missing], new_token, result, again=False)
+
+    def _read_answer(self, answer: dict[str, Any], batch: list[dict[str, Any]], positions: list[int],
+                     result: WriteResult) -> None:
         successful = answer.get("successful") or {}
         success = answer.get("success") or {}
         unchanged = answer.get("unchanged") or {}
         failed = answer.get("failed") or {}
-        for index, obj in enumerate(batch):
+        for index, (obj, position) in enumerate(zip(batch, positions)):
             i = str(index)
+            result.failed.pop(position, None)
             if i in successful:
-                result.created[offset + index] = successful[i].get("key") or successful[i]["data"]["key"]
+                result.created[position] = successful[i].get("key") or successful[i]["data"]["key"]
             elif i in success:
-                result.created[offset + index] = success[i]
+                result.created[position] = success[i]
             elif i in unchanged:
-                result.created[offset + index] = unchanged[i]
+                result.created[position] = unchanged[i]
             elif i in failed:
                 entry = failed[i] or {}
                 code = entry.get("code")
                 message = _one_line(entry.get("message", ""))
                 if code == 412 and entry.get("key") == obj["key"] and obj.get("version") == 0:
                     # our key exists already: an earlier attempt created this very item
-                    result.created[offset + index] = obj["key"]
+                    result.created[position] = obj["key"]
                 else:
-                    result.failed[offset + index] = f"{code} {message}".strip()
+                    result.failed[position] = f"{code} {message}".strip()
             else:
-                result.failed[offset + index] = "not in the server's answer"
+                result.failed[position] = "not in the server's answer"
 
-    def _confirm(self, batch: list[dict[str, Any]], offset: int, result: WriteResult) -> None:
-        """After 'write token already used': which of the batch's keys exist now?"""
+    def _confirm(self, batch: list[dict[str, Any]], positions: list[int], result: WriteResult) -> list[int]:
+        """After 'write token already used': record the batch's keys that exist; return the others."""
         keys = [obj["key"] for obj in batch]
         found = self._read(self.zot.items, itemKey=",".join(keys), includeTrashed=1, limit=len(keys))
         present = {obj["key"] for obj in found}
-        for index, key in enumerate(keys):
+        missing = []
+        for index, (key, position) in enumerate(zip(keys, positions)):
             if key in present:
-                result.created[offset + index] = key
+                result.created[position] = key
             else:
-                result.failed[offset + index] = "rejected in an earlier attempt whose answer was lost"
+                result.failed[position] = "rejected in an earlier attempt whose answer was lost"
+                missing.append(index)
+        return missing
 
     # ---------------------------------------------------------------- doctor
     def probe(self) -> dict[str, Any]:
