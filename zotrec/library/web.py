@@ -142,6 +142,7 @@ class WebLibrary:
         self.cache = ItemCache(cache_path, self.partition) if cache_path else None
         self._state: CachedLibrary | None = None
         self._templates: dict[str, dict[str, Any] | None] = {}
+        self._derived: set[str] = set()  # keys zotrec derived from papers (412 on them = already there)
         self.requests = 0  # HTTP requests this object made (reads and writes)
 
     # ---------------------------------------------------------------- messages
@@ -478,6 +479,7 @@ class WebLibrary:
             data.pop("collections", None)
         if not data.get("key"):
             data["key"] = self._item_key(data)
+            self._derived.add(data["key"])
         data.setdefault("version", 0)
         return data
 
@@ -541,7 +543,8 @@ class WebLibrary:
                 entry = failed[i] or {}
                 code = entry.get("code")
                 message = _one_line(entry.get("message", ""))
-                if code == 412 and entry.get("key") == obj["key"] and obj.get("version") == 0:
+                ours = obj["key"] in self._derived and entry.get("key") == obj["key"]
+                if code == 412 and ours and obj.get("version") == 0:
                     # our key exists already: an earlier attempt created this very item
                     result.created[position] = obj["key"]
                 else:
