@@ -1,4 +1,15 @@
-"""Topic classification throughput of the shipped model (target >= 2,000 papers/s).
+"""Topic model benchmarks: quality on a date split of the real corpora, and throughput.
+
+Quality (issue 9): ``python -m benchmarks.topics quality [--splits narrow,broad] [--write-card]``.
+The corpora in ../shared/data/corpora are read and deduplicated by arXiv id, then split by date
+*within each corpus*: the papers of the earliest ~80 % of announcement days train, the papers of the
+later days test (undated rows, the Kaggle 2007 snapshot and the id-less Keras subset, only train).
+``narrow`` = the cs/astro/q-bio day files, labels with >= 20 training papers; ``broad`` = every
+corpus. Reported: micro/macro-F1 of the confident topics, top-1 accuracy on the primary category and
+on its archive, the confusions that cost most. ``--write-card`` stores the figures in the shipped
+model card (models/topics.card.json) and models/topics.md.
+
+Throughput (below):
 
 In a fresh process: load the shipped model (``zotrec.topics.load_topic_model()``: sha256 check and
 unpickling, timed apart), then ``model.predict(papers)`` on the 2,000 real papers of the scale
@@ -11,8 +22,10 @@ because a run pays it once whatever the digest size.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+from pathlib import Path
 
 from benchmarks import Row, emit, median, python_child
 
@@ -66,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "_worker":
         worker(int(argv[1]))
         return 0
+    if argv and argv[0] == "quality":
+        return quality_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks.topics")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
@@ -73,6 +88,109 @@ def main(argv: list[str] | None = None) -> int:
 
     rows, _ = measure(args.repeats, log=lambda m: print(m, file=sys.stderr))
     print_table(rows)
+    return 0
+
+
+# -- quality ----------------------------------------------------------------------------------------
+CORPORA = Path(__file__).resolve().parents[2] / "shared" / "data" / "corpora"
+NARROW = ("arxiv-daily-cs", "arxiv-daily-astro", "arxiv-daily-qbio")
+TARGETS = {
+    "narrow": {"micro_f1": 0.76, "top1_primary": 0.82},
+    "broad": {"micro_f1": 0.65, "top1_primary": 0.68, "top1_archive": 0.85},
+}
+REFERENCE = {  # issue 9: tf-idf (1-2 grams) + one-vs-rest LinearSVC, later days than trained on
+    "narrow": {"micro_f1": 0.70, "top1_primary": 0.78},
+    "broad": {"micro_f1": 0.59, "top1_primary": 0.61, "top1_archive": 0.78},
+}
+
+
+def date_split(records, test_share: float = 0.2):
+    """Per corpus: rows of the latest days (about ``test_share`` of its dated rows) test, the rest train."""
+    from collections import defaultdict
+
+    by_corpus = defaultdict(list)
+    for r in records:
+        by_corpus[r.corpus].append(r)
+    train, test, cuts = [], [], {}
+    for corpus, rows in sorted(by_corpus.items()):
+        dated = sorted(r.day for r in rows if r.day)
+        days = sorted(set(dated))
+        if len(days) < 5:
+            train += rows
+            continue
+        cut = dated[int(len(dated) * (1 - test_share))]
+        if cut == days[0]:
+            train += rows
+            continue
+        cuts[corpus] = cut.isoformat()
+        for r in rows:
+            (test if r.day and r.day >= cut else train).append(r)
+    return train, test, cuts
+
+
+def run_split(name: str, records, log=print, **params) -> dict:
+    from zotrec.topics.build import train_from_records
+    from zotrec.topics.evaluate import evaluate
+
+    train, test, cuts = date_split(records)
+    log(f"[{name}] {len(train)} train / {len(test)} test papers; test from: {cuts}")
+    t0 = time.perf_counter()
+    model = train_from_records(train, progress=lambda m: log(f"[{name}]   {m}"), **params)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ev = evaluate(model, [(r.title, r.abstract) for r in test], [r.labels for r in test])
+    eval_s = time.perf_counter() - t0
+    summary = ev.summary()
+    log(f"[{name}] {summary}")
+    return {
+        "split": name,
+        "train_papers": len(train),
+        "test_papers": len(test),
+        "test_days_from": cuts,
+        "labels": len(model.labels),
+        "left_out": model.card["left_out"],
+        "fit_seconds": round(fit_s, 1),
+        "eval_papers_per_s": round(len(test) / eval_s, 1),
+        **summary,
+        "targets": TARGETS[name],
+        "reference": REFERENCE[name],
+        "confusions": ev.confusions,
+        "per_label": ev.per_label,
+    }
+
+
+def quality_main(argv: list[str]) -> int:
+    from zotrec.topics.corpus import read_corpus
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.topics quality")
+    parser.add_argument("--splits", default="narrow,broad")
+    parser.add_argument("--corpora", default=str(CORPORA))
+    parser.add_argument("--out", help="write the full results (JSON) here")
+    parser.add_argument("--write-card", action="store_true", help="store the figures in the shipped model card")
+    args = parser.parse_args(argv)
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    records = read_corpus([args.corpora])
+    results = {}
+    for name in args.splits.split(","):
+        chosen = [r for r in records if r.corpus in NARROW] if name == "narrow" else records
+        results[name] = run_split(name, chosen, log=log)
+    for name, res in results.items():
+        print(f"\n== {name}: {res['train_papers']} train / {res['test_papers']} test papers, {res['labels']} labels")
+        for key in ("micro_f1", "macro_f1", "top1_primary", "top1_archive", "no_topic_rate"):
+            target = res["targets"].get(key)
+            ref = res["reference"].get(key)
+            mark = "" if target is None else ("  ok" if res[key] >= target else "  MISS")
+            extra = "" if target is None else f"  (target >= {target}, reference {ref})"
+            print(f"  {key:14s} {res[key]:.4f}{extra}{mark}")
+        print("  costly confusions (true -> predicted top-1):")
+        for c in res["confusions"][:10]:
+            print(f"    {c['true']:>18s} -> {c['predicted']:<18s} {c['count']}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    if args.write_card:
+        from zotrec.topics.card import write_benchmark
+
+        write_benchmark(results, command="python -m benchmarks.topics quality --write-card")
     return 0
 
 

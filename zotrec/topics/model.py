@@ -30,8 +30,6 @@ import sklearn
 from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.svm import LinearSVC
 
 from ..errors import ModelError
 from ..paper import Paper
@@ -228,6 +226,8 @@ def _fit_idf(X: sp.csr_matrix, min_df: int = 2, max_df: float = 0.5) -> np.ndarr
 
 # -- training ---------------------------------------------------------------------------------
 def _fit_label(X: sp.csr_matrix, y: np.ndarray, C: float, keep: int) -> tuple[np.ndarray, float]:
+    from sklearn.svm import LinearSVC
+
     if y.min() == y.max():  # a label absent from (or on every paper of) this training slice
         return np.zeros(X.shape[1], dtype=np.float32), (5.0 if y[0] else -5.0)
     clf = LinearSVC(C=C, max_iter=30, tol=0.1)
@@ -279,6 +279,8 @@ def _fit_all(X: sp.csr_matrix, Y: np.ndarray, C: float, keep: int, n_jobs: int,
 
 def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Platt scaling of one label's scores: a 1-D logistic regression on held-out data."""
+    from sklearn.linear_model import LogisticRegression
+
     if y.min() == y.max():
         return 1.0, (2.0 if y[0] else -8.0)
     lr = LogisticRegression(C=100.0, max_iter=200)
@@ -405,7 +407,9 @@ def train_topic_model(
         "trained_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "library_versions": library_versions(),
     }
-    return TopicModel(payload, card)
+    model = TopicModel(payload, card)
+    model.calibration_data = (cal_scores, cal_Y)  # not saved: for analysis and benchmarks
+    return model
 
 
 # -- save / load ------------------------------------------------------------------------------

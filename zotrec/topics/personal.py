@@ -23,11 +23,19 @@ def personal_model_path() -> Path:
     return paths.data_dir() / "models" / "personal.joblib"
 
 
-def paper_labels(paper: Paper, *, collections: bool = True, tags: bool = False) -> list[str]:
-    """The personal labels of a library paper: its collection paths and (optionally) ``#tag``s."""
+def paper_labels(
+    paper: Paper, *, collections: bool = True, tags: bool = False, exclude: Sequence[str] = ()
+) -> list[str]:
+    """The personal labels of a library paper: its collection paths and (optionally) ``#tag``s.
+
+    Collections under an ``exclude`` path (zotrec's own ``zotrec: Recommended``) are not labels.
+    """
     labels: list[str] = []
     if collections:
-        labels += [c.strip("/") for c in paper.collections if c and c.strip("/")]
+        for c in paper.collections:
+            c = (c or "").strip("/")
+            if c and not any(c == e or c.startswith(e + "/") for e in exclude):
+                labels.append(c)
     if tags:
         labels += [TAG_PREFIX + t.strip() for t in paper.tags if t and t.strip()]
     return list(dict.fromkeys(labels))
@@ -53,6 +61,7 @@ def train_personal_model(
     *,
     collections: bool = True,
     tags: bool = False,
+    exclude: Sequence[str] = (),
     min_examples: int = 5,
     holdout: float = 0.2,
     seed: int = 0,
@@ -66,7 +75,7 @@ def train_personal_model(
     from .evaluate import evaluate
 
     usable = [p for p in papers if _usable(p)]
-    labelled = [(p, paper_labels(p, collections=collections, tags=tags)) for p in usable]
+    labelled = [(p, paper_labels(p, collections=collections, tags=tags, exclude=exclude)) for p in usable]
     labelled = [(p, ls) for p, ls in labelled if ls]
     if not labelled:
         what = "collections or tags" if tags else "collections"
