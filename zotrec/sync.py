@@ -131,25 +131,42 @@ class SyncResult:
         }
 
 
-def profile_papers(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> list[Paper]:
-    """The papers that describe the user's interests: every item with a title, except items
+def profile_items(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> list[dict[str, Any]]:
+    """The items that describe the user's interests: every item with a title, except items
     that sit only in zotrec's own collection (those count once the user acts on them: feedback)."""
     ours = {k for k in snapshot.collections
             if (p := snapshot.collection_path(k)) == collection or p.startswith(collection + "/")}
-    papers = []
-    for paper, item in zip(snapshot.papers(), snapshot.items):
+    items = []
+    for item in snapshot.items:
         cols = set(item.get("collections", []))
-        if not paper.title or (cols and cols <= ours):
+        if not (item.get("title") or "").split() or (cols and cols <= ours):
             continue
-        papers.append(paper)
-    return papers
+        items.append(item)
+    return items
 
 
-def fingerprint(snapshot: LibrarySnapshot, papers: list[Paper]) -> str:
-    """Identifies the profile's content: unchanged by zotrec's own pushes, changed by any edit."""
+def profile_papers(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> list[Paper]:
+    """:func:`profile_items` as Papers."""
+    from zotrec.library.items import item_to_paper
+
+    paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
+    return [item_to_paper(item, paths) for item in profile_items(snapshot, collection)]
+
+
+def fingerprint(snapshot: LibrarySnapshot, papers: list[Paper] | list[dict[str, Any]]) -> str:
+    """Identifies the profile's content: unchanged by zotrec's own pushes, changed by any edit.
+
+    ``papers`` are the profile's Papers or its items (the same fingerprint either way)."""
+    from zotrec.paper import normalize_title
+
     versions = {item.get("key"): item.get("version", 0) for item in snapshot.items}
+    keys = [
+        (p.get("key") or normalize_title(" ".join((p.get("title") or "").split()))) if isinstance(p, dict)
+        else (p.key or p.norm_title)
+        for p in papers
+    ]
     digest = hashlib.sha256()
-    for key in sorted(p.key or p.norm_title for p in papers):
+    for key in sorted(keys):
         digest.update(f"{key}:{versions.get(key, 0)};".encode())
     return digest.hexdigest()[:32]
 
@@ -157,18 +174,22 @@ def fingerprint(snapshot: LibrarySnapshot, papers: list[Paper]) -> str:
 def library_index(
     snapshot: LibrarySnapshot, library_id: str, state: StateStore | None, collection: str = DEFAULT_COLLECTION
 ):
-    """The library's features, from the state cache when the library's content is unchanged."""
+    """The library's features, from the state cache when the library's content is unchanged.
+
+    Returns ``(index, papers)``; ``papers`` (the profile as Papers) is None when the index came
+    from the cache: converting every item to a Paper is skipped on that path (seconds at 50k items).
+    """
     from zotrec.recommend import LibraryIndex
 
-    papers = profile_papers(snapshot, collection)
-    version = fingerprint(snapshot, papers)
+    version = fingerprint(snapshot, profile_items(snapshot, collection))
     if state is not None:
         cached = state.cached_features(library_id, version)
         if cached is not None:
             try:
-                return LibraryIndex.from_bytes(cached), papers
+                return LibraryIndex.from_bytes(cached), None
             except Exception:  # noqa: BLE001 - a stale or foreign cache is rebuilt
                 log.warning("library feature cache unreadable; rebuilding")
+    papers = profile_papers(snapshot, collection)
     index = LibraryIndex.build(papers)
     if state is not None:
         state.store_features(library_id, version, len(papers), index.to_bytes())
@@ -276,16 +297,20 @@ def library_topics(
 
         model = Path(model_path) if model_path else shipped_model_path()
         stat = model.stat()
-        papers = profile_papers(snapshot, collection)
-        content = hashlib.sha256("\n".join(sorted(f"{p.key}:{p.title}" for p in papers)).encode()).hexdigest()[:16]
-        key = f"{library_id}|{snapshot.version}|{content}|{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        items = profile_items(snapshot, collection)
+        content = hashlib.sha256(
+            "\n".join(sorted(f"{i.get('key')}:{' '.join((i.get('title') or '').split())}" for i in items)).encode()
+        ).hexdigest()[:16]
+        # the profile fingerprint (keys and versions), not the library version: zotrec's own pushes
+        # change the library version and would otherwise relabel the whole library on the next run
+        key = f"{library_id}|{fingerprint(snapshot, items)}|{content}|{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
         cache = paths.cache_dir() / "library-topics.json"
         try:
             entries = json.loads(cache.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             entries = {}
         if key not in entries:
-            counts = topic_counts(papers, model_path)
+            counts = topic_counts(profile_papers(snapshot, collection), model_path)
             entries = {k: v for k, v in entries.items() if not k.startswith(f"{library_id}|")}
             entries[key] = counts
             cache.parent.mkdir(parents=True, exist_ok=True)
