@@ -66,7 +66,7 @@ def test_recommendations_best_first_with_scores_topics_and_why(demo):
         width = float(re.search(r"width: ([\d.]+)%", card.select_one(".fill")["style"]).group(1))
         assert width == pytest.approx(rec["score"], abs=0.05)
         chips = [_text(li) for li in card.select(".chips li")]
-        assert chips == [f"{t['name']} {round(100 * t['probability'])}%" for t in rec["topics"]]
+        assert chips == [f"{t['name']} {t['label']} · {round(100 * t['probability'])}%" for t in rec["topics"]]
         reasons = card.select(".reasons li")
         assert [_text(li.a) for li in reasons] == [display_title(r["title"]) for r in rec["reasons"]]
         for li, reason in zip(reasons, rec["reasons"]):  # demo library items have Zotero keys

@@ -149,7 +149,7 @@ def topic_chart(papers: list[dict[str, Any]], library: dict[str, int]) -> dict[s
     ]
     if rest:
         rows.append((
-            "other", f"{len(rest)} more topics",
+            "other", f"other: {len(rest)} more topics",
             sum(share(digest, n_digest, l) for l in rest), sum(share(library, n_library, l) for l in rest),
         ))
     has_library = n_library > 0
@@ -160,7 +160,7 @@ def topic_chart(papers: list[dict[str, Any]], library: dict[str, int]) -> dict[s
     bars = []
     for i, (label, name, d, lib) in enumerate(rows):
         y = top + i * row_h
-        text = _clip(label if not name or name == label else f"{name} ({label})", 52)
+        text = _clip(name if label == "other" else label if not name or name == label else f"{name} ({label})", 52)
         row = {"text": text, "y": y + 11, "bars": []}
         series = [("digest", d)] + ([("library", lib)] if has_library else [])
         for j, (kind, value) in enumerate(series):
