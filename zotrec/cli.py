@@ -580,6 +580,178 @@ def papers_table(papers: list, reports: list):
     return table
 
 
+# -- topics: train / classify / eval (issue 9) ---------------------------------------------
+train_app = typer.Typer(help="Train topic models: the arXiv-taxonomy one or your personal one.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure a topic model on labelled papers.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+app.add_typer(eval_app, name="eval")
+
+
+def _status(label: str, quiet: bool = False):
+    """A spinner on stderr that shows the progress messages (nothing with --quiet / --json)."""
+    if CTX.quiet or quiet:
+        return _nullcontext()
+    return err_console().status(label, spinner="dots")
+
+
+def _metrics_line(metrics: dict) -> str:
+    keys = ("micro_f1", "macro_f1", "top1_primary", "top1_archive", "no_topic_rate")
+    return ", ".join(f"{k} {metrics[k]:.3f}" for k in keys if isinstance(metrics.get(k), float))
+
+
+@train_app.command("topics")
+def train_topics(
+    corpus: list[Path] = typer.Option(..., "--corpus", help="Labelled papers: JSONL with arXiv fields (plain or .gz) or CSV with title/abstract/labels; a file or a folder (repeatable)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Model file to write (default: <data dir>/models/topics.joblib)."),
+    min_examples: int = typer.Option(20, "--min-examples", help="Leave out labels with fewer training papers."),
+    as_json: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
+) -> None:
+    """Train the arXiv-taxonomy topic model; prints progress and the held-out metrics."""
+
+    def body() -> int:
+        from zotrec import paths
+        from zotrec.topics.build import train_from_corpora
+
+        target = out or paths.data_dir() / "models" / "topics.joblib"
+        with _status("training topics", as_json) as status:
+            model = train_from_corpora(
+                corpus, out=target, progress=(lambda m: status.update(m)) if status else None, min_examples=min_examples,
+            )
+        if as_json:
+            print_json(model.card)
+            return 0
+        out_console = console()
+        card = model.card
+        out_console.print(f"wrote {target} ({card['size_bytes'] / 1e6:.1f} MB, sha256 {card['sha256'][:12]}…) and its card")
+        out_console.print(f"{len(model.labels)} labels from {card['training_size']} papers; left out (too few papers): "
+                          + (", ".join(f"{k} ({v})" for k, v in card["left_out"].items()) or "none"))
+        held = card.get("metrics", {}).get("holdout", {})
+        if held:
+            out_console.print(f"held-out ({held.get('papers')} papers): {_metrics_line(held)}")
+        out_console.print(f"use it with: zotrec classify ... --model {target}  (or model.topics = \"{target}\" in the config)")
+        return 0
+
+    run(body)
+
+
+@train_app.command("personal")
+def train_personal(
+    library: Optional[Path] = typer.Option(None, "--library", help="Embedded library file (default: the configured backend)."),
+    tags: bool = typer.Option(False, "--tags", help="Also learn tags (as #tag labels), not only collections."),
+    min_examples: int = typer.Option(5, "--min-examples", help="Leave out collections/tags with fewer papers."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Model file (default: <data dir>/models/personal.joblib)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Learn your collections (and tags) from your library; prints held-out metrics."""
+
+    def body() -> int:
+        from zotrec.syncrun import SyncRequest, resolve_library
+        from zotrec.topics.personal import save_personal_model, train_personal_model
+
+        cfg = load_cfg()
+        lib, _ = resolve_library(cfg, SyncRequest(library=library, config_path=CTX.config_path))
+        with _status("reading the library", as_json) as status:
+            papers = lib.snapshot().papers()
+            model, report = train_personal_model(
+                papers, tags=tags, min_examples=min_examples, exclude=[cfg.sync.collection],
+                progress=(lambda m: status.update(m)) if status else None,
+            )
+            target = save_personal_model(model, out)
+        if as_json:
+            print_json({"model": str(target), "papers": report.papers, "used_papers": report.used_papers,
+                        "labels": report.labels, "left_out": report.left_out, "metrics": report.metrics})
+            return 0
+        out_console = console()
+        out_console.print(f"wrote {target}: {len(report.labels)} labels from {report.used_papers} of {report.papers} papers")
+        if report.left_out:
+            out_console.print(f"left out (fewer than {min_examples} papers): "
+                              + ", ".join(f"{k} ({v})" for k, v in report.left_out.items()))
+        if report.metrics.get("micro_f1") is not None:
+            out_console.print(f"held-out fifth ({report.metrics['test_papers']} papers): {_metrics_line(report.metrics)}")
+        out_console.print(f"use it in sync: model.personal = \"{target}\" in the config")
+        return 0
+
+    run(body)
+
+
+@app.command()
+def classify(
+    sources: list[str] = typer.Argument(..., help="Digest files or URLs (any supported format)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {title, topics}."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Topic model file (default: the shipped one)."),
+) -> None:
+    """Label every paper of the digests with its topics and their probabilities."""
+
+    def body() -> int:
+        from zotrec.errors import EXIT_INPUT, EXIT_PARTIAL
+        from zotrec.sources import read_sources
+        from zotrec.topics import load_topic_model
+
+        papers, reports = read_sources(list(sources))
+        failed = sum(1 for report in reports if report.error)
+        for report in reports:
+            if report.error:
+                error_line(f"{report.source}: {report.error}")
+        topic_model = load_topic_model(model)
+        topics = topic_model.predict(papers) if papers else []
+        if as_json:
+            print_json([{"title": p.title, "topics": [t.to_json() for t in ts]} for p, ts in zip(papers, topics)])
+        elif papers or not failed:
+            from rich.table import Table
+
+            table = Table(title=f"{len(papers)} papers", expand=True)
+            table.add_column("#", justify="right", no_wrap=True)
+            table.add_column("title", ratio=3)
+            table.add_column("topics (probability)", ratio=2)
+            for number, (paper, ts) in enumerate(zip(papers, topics), 1):
+                label = "; ".join(f"{t.label} {t.name} ({t.probability:.2f})" for t in ts) or "no confident topic"
+                table.add_row(str(number), paper.title, label)
+            console().print(table)
+        return EXIT_INPUT if reports and failed == len(reports) else EXIT_PARTIAL if failed else 0
+
+    run(body)
+
+
+@eval_app.command("topics")
+def eval_topics(
+    corpus: list[Path] = typer.Option(..., "--corpus", help="Labelled papers (JSONL or CSV, file or folder; repeatable)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Topic model file (default: the shipped one)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """Micro/macro-F1, top-1 accuracy on the primary category, per-label precision/recall."""
+
+    def body() -> int:
+        from zotrec.topics import load_topic_model
+        from zotrec.topics.corpus import read_corpus
+        from zotrec.topics.evaluate import evaluate
+
+        with _status("reading the corpus", as_json) as status:
+            records = read_corpus(corpus)
+            topic_model = load_topic_model(model)
+            if status:
+                status.update(f"classifying {len(records)} papers")
+            ev = evaluate(topic_model, [(r.title, r.abstract) for r in records], [r.labels for r in records],
+                          archives=topic_model.kind == "arxiv")
+        if as_json:
+            print_json({**ev.summary(), "confusions": ev.confusions, "per_label": ev.per_label})
+            return 0
+        from rich.table import Table
+
+        out_console = console()
+        out_console.print(f"{ev.n} papers: {_metrics_line(ev.summary())}")
+        table = Table(title="per label", expand=False)
+        for col in ("label", "name", "support", "precision", "recall", "F1"):
+            table.add_column(col, justify="right" if col in ("support", "precision", "recall", "F1") else "left")
+        for row in ev.per_label:
+            if row["support"]:
+                table.add_row(row["label"], row["name"], str(row["support"]), f"{row['precision']:.2f}",
+                              f"{row['recall']:.2f}", f"{row['f1']:.2f}")
+        out_console.print(table)
+        return 0
+
+    run(body)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

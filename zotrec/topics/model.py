@@ -381,6 +381,10 @@ def train_topic_model(
         calib[j] = _platt(cal_scores[:, j].astype(np.float64), cal_Y[:, j])
         thresholds[j] = _best_threshold(_sigmoid(cal_scores[:, [j]], calib[[j]]).ravel(), cal_Y[:, j])
 
+    metrics = {}
+    if held.any():
+        primary = np.array([index.get(ls[0], -1) if ls else -1 for ls in label_lists])[held]
+        metrics["holdout"] = _holdout_metrics(cal_scores, cal_Y, calib, thresholds, primary, kept, kind)
     name_map = {label: (names or {}).get(label) or taxonomy.name(label) for label in kept}
     payload = {
         "format": FORMAT,
@@ -404,12 +408,34 @@ def train_topic_model(
         "calibration_size": int(held.sum()),
         "features": {"hashed": n_features, "used": int(np.count_nonzero(idf)), "weights_kept": int(coef.nnz)},
         "params": {"C": C, "keep_weights": keep_weights, "max_negatives": max_negatives, "calibration": calibration, "refit": refit, "seed": seed},
+        "metrics": metrics,
         "trained_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "library_versions": library_versions(),
     }
     model = TopicModel(payload, card)
     model.calibration_data = (cal_scores, cal_Y)  # not saved: for analysis and benchmarks
     return model
+
+
+def _holdout_metrics(scores, Y, calib, thresholds, primary, labels, kind) -> dict[str, Any]:
+    """Metrics on the held-out calibration papers (thresholds were tuned there: a little optimistic)."""
+    P = _sigmoid(scores, calib)
+    pred = P >= thresholds
+    Yb = Y.astype(bool)
+    tp, fp, fn = (pred & Yb).sum(), (pred & ~Yb).sum(), (~pred & Yb).sum()
+    out: dict[str, Any] = {
+        "papers": int(len(Y)),
+        "micro_f1": float(2 * tp / max(2 * tp + fp + fn, 1)),
+        "note": "random held-out share of the training papers; thresholds were tuned on it",
+    }
+    has = primary >= 0
+    if has.any():
+        top = P.argmax(1)
+        out["top1_primary"] = float((top[has] == primary[has]).mean())
+        if kind == "arxiv":
+            arch = np.array([taxonomy.archive(label) for label in labels])
+            out["top1_archive"] = float((arch[top[has]] == arch[primary[has]]).mean())
+    return out
 
 
 # -- save / load ------------------------------------------------------------------------------
