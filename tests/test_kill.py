@@ -20,9 +20,14 @@ from pathlib import Path
 
 import pytest
 
+from typer.testing import CliRunner
+
 from opshelp import FAKE_KEY, tiny_topic_model, warm_state_file, write_config, zotrec_cmd
 from zotero_server import ZoteroServer
+from zotrec.cli import app
 from zotrec.demo import demo_digest_path, ensure_demo_library
+
+runner = CliRunner()
 
 LIBRARY_ID = "123456"
 COLLECTION = "zotrec: Recommended"
@@ -48,14 +53,13 @@ def world(tmp_path_factory):
         warm_state_file(root / "warm-state.sqlite", web.snapshot(), f"web:user:{LIBRARY_ID}")
         web.close()
     w = {"root": root, "items": items, "config": config, "warm": root / "warm-state.sqlite"}
-    with _server(items) as server:
+    with _server(items) as server:  # the reference run (in-process): how many requests, what it recommends
         home = _home(w, "reference")
-        proc = subprocess.run(zotrec_cmd("sync", "--json"), env=_env(home, server), capture_output=True, text=True,
-                              timeout=300)
-        assert proc.returncode == 0, proc.stderr
+        result = runner.invoke(app, ["sync", "--json"], env=_env(home, server))
+        assert result.exit_code == 0, result.output
         w["requests"] = len(server.log)
-        w["expected"] = sorted(r["title"] for r in json.loads(proc.stdout)["recommended"])
-        w["outputs"] = [proc.stdout, proc.stderr]
+        w["expected"] = sorted(r["title"] for r in json.loads(result.stdout)["recommended"])
+        w["outputs"] = [result.stdout, result.stderr]
         w["homes"] = [home]
         _check_collection(server, w["expected"])
     assert 1 <= len(w["expected"]) <= 3 and 5 <= w["requests"] <= 30
@@ -85,8 +89,8 @@ def _home(w, name: str) -> Path:
 
 
 def _env(home: Path, server: ZoteroServer) -> dict[str, str]:
-    return dict(os.environ, ZOTREC_HOME=str(home), ZOTERO_API_KEY=FAKE_KEY, ZOTERO_LIBRARY_ID=LIBRARY_ID,
-                ZOTREC_ZOTERO_ENDPOINT=server.endpoint)
+    return {"ZOTREC_HOME": str(home), "ZOTERO_API_KEY": FAKE_KEY, "ZOTERO_LIBRARY_ID": LIBRARY_ID,
+            "ZOTREC_ZOTERO_ENDPOINT": server.endpoint}
 
 
 def _check_collection(server: ZoteroServer, expected: list[str]) -> dict[str, int]:
@@ -106,46 +110,54 @@ def _check_collection(server: ZoteroServer, expected: list[str]) -> dict[str, in
     return {"items": len(items)}
 
 
-def _kill_at(w, n: int) -> dict:
-    with _server(w["items"]) as server:
-        home = _home(w, f"kill-{n}")
-        holder: dict[str, subprocess.Popen] = {}
-        seen = {"count": 0}
+def _kill_at(w, n: int, server: ZoteroServer) -> dict:
+    """Run a real `zotrec sync` subprocess and SIGKILL it when the nth request reaches the server."""
+    home = _home(w, f"kill-{n}")
+    holder: dict[str, subprocess.Popen] = {}
+    seen = {"count": 0}
 
-        def hook(request) -> None:
-            seen["count"] += 1
-            if seen["count"] == n:
-                os.kill(holder["proc"].pid, signal.SIGKILL)
+    def hook(request) -> None:
+        seen["count"] += 1
+        if seen["count"] == n:
+            os.kill(holder["proc"].pid, signal.SIGKILL)  # the server still handles this request
 
-        server.on_request = hook
-        env = _env(home, server)
-        holder["proc"] = subprocess.Popen(zotrec_cmd("sync"), env=env, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True)
-        out, err = holder["proc"].communicate(timeout=300)
-        killed_rc = holder["proc"].returncode
-        server.on_request = None
+    server.on_request = hook
+    holder["proc"] = subprocess.Popen(zotrec_cmd("sync"), env=dict(os.environ, **_env(home, server)),
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = holder["proc"].communicate(timeout=300)
+    server.on_request = None
+    return {"n": n, "rc": holder["proc"].returncode, "home": home, "server": server, "outputs": [out, err]}
 
-        from zotrec.history import recent_runs
-        from zotrec.state import StateStore
 
-        state = StateStore(home / "data" / "state.sqlite")
-        shown = recent_runs(state, 5)[0]["outcome"]  # no sync holds this home's lock
-        state.close()
+def _rerun(w, killed: dict) -> None:
+    """History shows the killed run as interrupted; a re-run (in-process) completes exactly once."""
+    from zotrec.history import recent_runs
+    from zotrec.state import StateStore
 
-        rerun = subprocess.run(zotrec_cmd("sync", "--json"), env=env, capture_output=True, text=True, timeout=300)
-        assert rerun.returncode == 0, f"kill at request {n}: re-run failed: {rerun.stderr}"
-        _check_collection(server, w["expected"])
-        state = StateStore(home / "data" / "state.sqlite")
-        outcomes = [r["outcome"] for r in state.runs(5)]
-        state.close()
-        return {"n": n, "rc": killed_rc, "shown": shown, "outcomes": outcomes, "home": home,
-                "outputs": [out, err, rerun.stdout, rerun.stderr]}
+    home, server, n = killed["home"], killed["server"], killed["n"]
+    state = StateStore(home / "data" / "state.sqlite")
+    killed["shown"] = recent_runs(state, 5)[0]["outcome"]  # no sync holds this home's lock
+    state.close()
+    result = runner.invoke(app, ["sync", "--json"], env=_env(home, server))
+    assert result.exit_code == 0, f"kill at request {n}: re-run failed: {result.output}"
+    killed["outputs"] += [result.stdout, result.stderr]
+    _check_collection(server, w["expected"])
+    state = StateStore(home / "data" / "state.sqlite")
+    killed["outcomes"] = [r["outcome"] for r in state.runs(5)]
+    state.close()
 
 
 def test_kill_at_every_request_then_rerun_exactly_once(world):
     points = list(range(1, world["requests"] + 1))
-    with ThreadPoolExecutor(WORKERS) as pool:
-        results = list(pool.map(lambda n: _kill_at(world, n), points))
+    servers = [_server(world["items"]) for _ in points]
+    try:
+        with ThreadPoolExecutor(WORKERS) as pool:  # the killed runs: real processes, two at a time
+            results = list(pool.map(lambda n: _kill_at(world, n, servers[n - 1].__enter__()), points))
+        for r in results:  # the re-runs, one after the other in this process (the environment is global)
+            _rerun(world, r)
+    finally:
+        for s in servers:
+            s.__exit__()
     for r in results:
         assert r["rc"] == -signal.SIGKILL, f"request {r['n']}: the sync was not killed (rc {r['rc']})"
         assert r["shown"] == "interrupted", r
