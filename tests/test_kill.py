@@ -174,3 +174,33 @@ def test_kill_at_every_request_then_rerun_exactly_once(world):
                 assert FAKE_KEY.encode() not in path.read_bytes(), f"API key found in {path}"
                 scanned += 1
     assert scanned >= 3 * len(world["homes"])  # state, log, item cache at least
+
+
+# -- the embedded backend: killed around its library calls (ZOTREC_TEST_KILL=before:N / after:N) ------
+@pytest.mark.parametrize("point", ["after:3", "after:4"])
+def test_kill_embedded_around_writes_then_rerun_exactly_once(tmp_path_factory, point):
+    """Calls: 1 snapshot, 2 ensure_collection, 3 create_items (papers), 4 create_items (notes).
+    after:N = the write landed but the process died before it saw the answer."""
+    from opshelp import embedded_config, prepared_embedded, session_root
+    from zotrec.library.embedded import EmbeddedLibrary
+
+    home = tmp_path_factory.mktemp("kill-embedded")
+    library = prepared_embedded(home, session_root(tmp_path_factory))
+    model = tiny_topic_model(tmp_path_factory.mktemp("model"))
+    embedded_config(home, model, library)
+    env = dict(os.environ, ZOTREC_HOME=str(home), ZOTREC_TEST_KILL=point)
+    proc = subprocess.run(zotrec_cmd("sync"), env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    result = runner.invoke(app, ["sync", "--json"], env={"ZOTREC_HOME": str(home), "ZOTREC_TEST_KILL": ""})
+    assert result.exit_code == 0, result.output
+    expected = sorted(r["title"] for r in json.loads(result.stdout)["recommended"])
+    assert expected
+    lib = EmbeddedLibrary(library, create=False)
+    snap = lib.snapshot()
+    assert sum(1 for c in snap.collections.values() if c.name == COLLECTION) == 1
+    items = snap.items_in_collection(snap.find_collection(COLLECTION))
+    assert sorted(i["title"] for i in items) == expected  # 0 duplicates, 0 missing
+    assert all(len(lib.children(i["key"])) == 1 for i in items)  # one note each
+    lib.close()
+    history = runner.invoke(app, ["history", "--json"], env={"ZOTREC_HOME": str(home)})
+    assert [r["outcome"] for r in json.loads(history.stdout)][:2] == ["ok", "interrupted"]
