@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 from zotrec import paths
-from zotrec.errors import LockHeld
+from zotrec.errors import ConfigError, LockHeld
 
 try:
     import fcntl
@@ -34,10 +34,16 @@ class RunLock:
         self._fallback = None
 
     def acquire(self) -> "RunLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ConfigError(f"cannot create the data directory {self.path.parent} ({err.strerror})") from None
         if fcntl is None:
             return self._acquire_filelock()
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise ConfigError(f"cannot open the lock file {self.path} ({err.strerror}): check the data directory") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -78,7 +78,10 @@ def resolve_library(cfg: Config, request: SyncRequest) -> tuple[Library, str]:
 
 def run_sync(request: SyncRequest, progress: Progress | None = None) -> tuple[SyncResult, list[str]]:
     """Take the run lock, load config, open library and state, run the pipeline, log what happened."""
-    setup_file_log()
+    try:
+        setup_file_log()
+    except OSError:  # an unwritable log must not stop the run (errors still reach stderr)
+        pass
     started = time.time()
     log.info("sync start (pid %d%s)", os.getpid(), ", dry run" if request.dry_run else "")
     try:
