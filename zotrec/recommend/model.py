@@ -53,10 +53,13 @@ class Settings:
     knn_weight: float = 1.0
     use_digest_negatives: bool = True
     use_background: bool = True
+    background_weight: float = 1.0  # per-paper weight of background negatives (digest negatives weigh 1)
     recency: bool = False
     feedback_weight: float = 5.0
     negative_penalty: float = 1.0
     max_train_positives: int = 20000
+    digest_folds: int = 1  # cross-fit the digest negatives in this many folds
+    loss: str = "svm"  # "svm" (LinearSVC) or "logreg"
 
 
 @dataclass
@@ -110,11 +113,12 @@ class LibraryIndex:
     _terms: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, library: list[Paper]) -> "LibraryIndex":
+    def build(cls, library: list[Paper], feature_settings: features.FeatureSettings | None = None) -> "LibraryIndex":
         """Fit the feature space on library + background and vectorize both."""
         papers = [p for p in library if (p.title or p.abstract)]
         background = load_background()
-        vec, X = features.fit_transform(papers + background)
+        vec = features.Featurizer(feature_settings)
+        X = vec.fit_transform(papers + background)
         n = len(papers)
         order = sorted(range(n), key=lambda i: papers[i].date_added or "", reverse=True)
         recency = np.empty(n, dtype=np.int32)
@@ -136,11 +140,11 @@ class LibraryIndex:
     @property
     def terms(self) -> np.ndarray:
         if self._terms is None:
-            self._terms = self.vectorizer.get_feature_names_out()
+            self._terms = self.vectorizer.feature_names()
         return self._terms
 
     def transform(self, papers: list[Paper]) -> sp.csr_matrix:
-        return features.transform(self.vectorizer, papers)
+        return self.vectorizer.transform(papers)
 
     def to_bytes(self) -> bytes:
         state = dict(self.__dict__, _terms=None)
@@ -210,11 +214,13 @@ class Recommender:
         self.feedback = [(p, int(v)) for p, v in (feedback or []) if int(v) != 0]
 
     # -- scoring -----------------------------------------------------------------------------
-    def _fit(self, digest: sp.csr_matrix, fb_pos: sp.csr_matrix, fb_neg: sp.csr_matrix):
+    def _fit(self, digest: sp.csr_matrix, fb_pos: sp.csr_matrix, fb_neg: sp.csr_matrix) -> "_Fitted":
+        """Train the linear model(s). With ``digest_folds`` > 1 the digest is cross-fitted: each
+        digest paper is scored by a model that did not see it as a negative."""
         s, ix = self.settings, self.index
         train_lib = _mask_out(len(ix), ix.lib_ref)
         if len(train_lib) > s.max_train_positives:  # keep the newest half, sample the rest
-            recent = train_lib[np.argsort(ix.recency_rank[train_lib])]
+            recent = train_lib[np.argsort(ix.recency_rank[train_lib], kind="stable")]
             half = s.max_train_positives // 2
             rng = np.random.default_rng(len(train_lib))
             rest = rng.choice(recent[half:], size=s.max_train_positives - half, replace=False)
@@ -226,35 +232,61 @@ class Recommender:
             weights.append(w / w.mean())
         else:
             weights.append(np.ones(len(train_lib)))
-        negs = []
-        if s.use_background:
-            negs.append(ix.background[_mask_out(ix.background.shape[0], ix.bg_ref)])
-        if s.use_digest_negatives and digest.shape[0]:
-            negs.append(digest)
-        for neg in negs:
-            blocks.append(neg)
-            labels.append(np.zeros(neg.shape[0]))
-            weights.append(np.ones(neg.shape[0]))
+        if s.use_background and s.background_weight > 0:
+            bg = ix.background[_mask_out(ix.background.shape[0], ix.bg_ref)]
+            blocks.append(bg)
+            labels.append(np.zeros(bg.shape[0]))
+            weights.append(np.full(bg.shape[0], s.background_weight))
         for fb, label in ((fb_pos, 1.0), (fb_neg, 0.0)):
             if fb.shape[0]:
                 blocks.append(fb)
                 labels.append(np.full(fb.shape[0], label))
                 weights.append(np.full(fb.shape[0], s.feedback_weight))
+        n_digest = digest.shape[0] if s.use_digest_negatives else 0
+        folds = s.digest_folds if n_digest >= 10 * s.digest_folds else 1
+        fold_of = np.arange(n_digest) % folds
+        if folds > 1:
+            np.random.default_rng(n_digest).shuffle(fold_of)
+        if n_digest:
+            blocks.append(digest)
+            labels.append(np.zeros(n_digest))
+            weights.append(np.ones(n_digest))
         y = np.concatenate(labels)
         if len(np.unique(y)) < 2:
-            return None
+            return _Fitted([None], np.zeros(digest.shape[0], dtype=np.int64), None)
         X = sp.vstack(blocks, format="csr")
         w = np.concatenate(weights)
+        base = len(y) - n_digest
+        models = []
+        for fold in range(folds):
+            keep = np.ones(len(y), dtype=bool)
+            if folds > 1:
+                keep[base + np.flatnonzero(fold_of == fold)] = False
+            models.append(self._train(X[keep] if folds > 1 else X, y[keep], w[keep]))
+        if not s.use_digest_negatives:
+            fold_of = np.zeros(digest.shape[0], dtype=np.int64)
+        mean = _Linear(
+            np.mean([m.coef for m in models], axis=0).astype(np.float32), float(np.mean([m.intercept for m in models]))
+        )
+        return _Fitted(models, fold_of, mean)
+
+    def _train(self, X, y, w) -> "_Linear":
+        s = self.settings
+        w = w.copy()
         pos, neg = y == 1, y == 0
         w[pos] *= len(y) / (2.0 * w[pos].sum())  # balanced classes, as class_weight="balanced"
         w[neg] *= len(y) / (2.0 * w[neg].sum())
-        model = LinearSVC(C=s.C, max_iter=5000, tol=1e-4, random_state=0)
-        model.fit(X, y, sample_weight=w)
-        return model
+        if s.loss == "logreg":
+            from sklearn.linear_model import LogisticRegression
 
-    def _raw(self, model, X: sp.csr_matrix, fb_pos, fb_neg, exclude=None, k_keep: int = 3):
+            model = LogisticRegression(C=s.C, solver="liblinear", max_iter=1000)
+        else:
+            model = LinearSVC(C=s.C, max_iter=5000, tol=1e-4, random_state=0)
+        model.fit(X, y, sample_weight=w)
+        return _Linear(np.asarray(model.coef_, dtype=np.float32).ravel(), float(np.ravel(model.intercept_)[0]))
+
+    def _raw(self, margin: np.ndarray, X: sp.csr_matrix, fb_pos, fb_neg, exclude=None, k_keep: int = 3):
         s, ix = self.settings, self.index
-        margin = model.decision_function(X) if model is not None else np.zeros(X.shape[0])
         k = max(s.knn_k, k_keep)
         nn_idx, nn_sim = top_k_similar(X, ix.library, k, exclude=exclude)
         if fb_pos.shape[0]:  # +1 papers count as library items for the neighbour part
@@ -269,20 +301,25 @@ class Recommender:
         raw = margin + s.knn_weight * knn
         return raw, nn_idx[:, :k_keep], nn_sim[:, :k_keep]
 
+    def _features(self, papers: list[Paper]):
+        ix = self.index
+        digest = ix.transform(papers)
+        fb_pos = ix.transform([p for p, v in self.feedback if v > 0])
+        fb_neg = ix.transform([p for p, v in self.feedback if v < 0])
+        return digest, fb_pos, fb_neg
+
     def rank(self, papers: list[Paper]) -> list[Recommendation]:
         """Every paper, best first, with a 0-100 score, its 3 nearest library items and its terms."""
         if not papers:
             return []
         ix = self.index
         research = [i for i, p in enumerate(papers) if not p.extras.get("non_research")]
-        digest = ix.transform([papers[i] for i in research])
-        fb_pos = ix.transform([p for p, v in self.feedback if v > 0])
-        fb_neg = ix.transform([p for p, v in self.feedback if v < 0])
-        model = self._fit(digest, fb_pos, fb_neg)
-        raw, nn_idx, nn_sim = self._raw(model, digest, fb_pos, fb_neg)
-        scale = self._scale(model, fb_pos, fb_neg)
+        digest, fb_pos, fb_neg = self._features([papers[i] for i in research])
+        fitted = self._fit(digest, fb_pos, fb_neg)
+        raw, nn_idx, nn_sim = self._raw(fitted.digest_margin(digest), digest, fb_pos, fb_neg)
+        scale = self._scale(fitted.mean, fb_pos, fb_neg)
         scores = scale(raw)
-        terms = explain_terms(model, digest, ix.terms, n=5)
+        terms = explain_terms(fitted.mean, digest, ix.terms, n=5)
         recs: list[Recommendation] = []
         for j, i in enumerate(research):
             reasons = [
@@ -298,32 +335,59 @@ class Recommender:
         )
         return recs
 
-    def _scale(self, model, fb_pos, fb_neg):
+    def _scale(self, model: "_Linear | None", fb_pos, fb_neg):
         ix = self.index
-        bg_raw, _, _ = self._raw(model, ix.background[ix.bg_ref], fb_pos, fb_neg, k_keep=0)
+
+        def margin(X):
+            return model.decision_function(X) if model is not None else np.zeros(X.shape[0])
+
+        bg = ix.background[ix.bg_ref]
+        bg_raw, _, _ = self._raw(margin(bg), bg, fb_pos, fb_neg, k_keep=0)
         if len(ix.lib_ref):
-            lib_raw, _, _ = self._raw(model, ix.library[ix.lib_ref], fb_pos, fb_neg, exclude=ix.lib_ref, k_keep=0)
+            lib = ix.library[ix.lib_ref]
+            lib_raw, _, _ = self._raw(margin(lib), lib, fb_pos, fb_neg, exclude=ix.lib_ref, k_keep=0)
         else:  # tiny library: its own items (trained on, so a little optimistic)
-            lib_raw, _, _ = self._raw(model, ix.library, fb_pos, fb_neg, exclude=np.arange(len(ix)), k_keep=0)
+            lib_raw, _, _ = self._raw(margin(ix.library), ix.library, fb_pos, fb_neg, exclude=np.arange(len(ix)), k_keep=0)
         f_bg, f_lib = _ecdf(bg_raw), _ecdf(lib_raw)
         return lambda x: 100.0 * (0.5 * f_bg(x) + 0.5 * f_lib(x))
 
     def raw_scores(self, papers: list[Paper]) -> np.ndarray:
         """Unscaled values in input order (for benchmarks)."""
-        digest = self.index.transform(papers)
-        fb_pos = self.index.transform([p for p, v in self.feedback if v > 0])
-        fb_neg = self.index.transform([p for p, v in self.feedback if v < 0])
-        model = self._fit(digest, fb_pos, fb_neg)
-        raw, _, _ = self._raw(model, digest, fb_pos, fb_neg, k_keep=0)
+        digest, fb_pos, fb_neg = self._features(papers)
+        fitted = self._fit(digest, fb_pos, fb_neg)
+        raw, _, _ = self._raw(fitted.digest_margin(digest), digest, fb_pos, fb_neg, k_keep=0)
         return raw
 
 
-def explain_terms(model, X: sp.csr_matrix, names: np.ndarray, n: int = 5) -> list[list[str]]:
+@dataclass
+class _Linear:
+    coef: np.ndarray
+    intercept: float
+
+    def decision_function(self, X: sp.csr_matrix) -> np.ndarray:
+        return np.asarray(X @ self.coef).ravel() + self.intercept
+
+
+@dataclass
+class _Fitted:
+    models: list[_Linear | None]
+    fold_of: np.ndarray  # digest row -> the model that did not train on it
+    mean: _Linear | None  # the average model (references, explanations)
+
+    def digest_margin(self, digest: sp.csr_matrix) -> np.ndarray:
+        out = np.zeros(digest.shape[0])
+        if self.mean is None:
+            return out
+        for fold, model in enumerate(self.models):
+            rows = np.flatnonzero(self.fold_of == fold)
+            if len(rows):
+                out[rows] = model.decision_function(digest[rows])
+        return out
+
+
+def explain_terms(model: "_Linear | None", X: sp.csr_matrix, names: np.ndarray, n: int = 5) -> list[list[str]]:
     """For each row, the ``n`` terms with the largest positive weight x tf-idf product."""
-    if model is None:
-        coef = np.ones(X.shape[1], dtype=np.float32)
-    else:
-        coef = np.asarray(model.coef_, dtype=np.float32).ravel()
+    coef = np.ones(X.shape[1], dtype=np.float32) if model is None else model.coef
     contrib = X.multiply(coef[np.newaxis, :]).tocsr()
     out = []
     for i in range(contrib.shape[0]):
