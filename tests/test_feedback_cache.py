@@ -75,9 +75,9 @@ def test_library_features_cached_until_library_changes(tmp_path):
     lib_path = tmp_path / "demo.sqlite"
     run_sync(SyncRequest(demo=True, library=lib_path))
     state = StateStore(paths.state_file())
-    rows = state._db.execute("SELECT version, size FROM library_cache").fetchall()
+    assert state._db.execute("SELECT size FROM library_cache").fetchall() == [(150,)]
+    rows = state._db.execute("SELECT version FROM library_cache").fetchall()
     state.close()
-    assert len(rows) == 1 and rows[0][1] == 150
     # zotrec's own pushes do not change the profile: the next run reuses the cached features
     run_sync(SyncRequest(demo=True, library=lib_path))
     state = StateStore(paths.state_file())
