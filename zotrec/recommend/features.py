@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from zotrec.paper import Paper
 
@@ -87,8 +87,7 @@ class Featurizer:
 
     def fit_transform(self, papers: list[Paper]) -> sp.csr_matrix:
         self.text = self._text_vectorizer(len(papers))
-        X = self.text.fit_transform([paper_text(p) for p in papers]).astype(np.float32)
-        self.text.stop_words_ = None  # sklearn keeps every pruned term here; large and useless once fitted
+        X = fit_tfidf(self.text, [paper_text(p) for p in papers]).astype(np.float32)
         if self.settings.author_weight > 0:
             self.authors = TfidfVectorizer(
                 analyzer=str.split, min_df=2, sublinear_tf=True, dtype=np.float32
@@ -123,3 +122,31 @@ class Featurizer:
 
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def fit_tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """``vec.fit_transform(texts)``, the same result bit for bit, faster and in less memory.
+
+    With ``max_features`` set, scikit-learn sorts the *whole* vocabulary (millions of mostly one-off
+    bigrams at 50k papers) before pruning by ``min_df``/``max_df``; here the counts are pruned
+    first (the survivors come out sorted: the same column order), then cut to ``max_features`` as
+    scikit-learn does it (argsort of minus the term frequency over the sorted survivors).
+    """
+    params = vec.get_params()
+    limit = params["max_features"]
+    counter = CountVectorizer(
+        **{k: v for k, v in params.items() if k in CountVectorizer().get_params() and k != "max_features"}
+    )
+    counts = counter.fit_transform(texts)
+    vocabulary = counter.vocabulary_
+    if limit is not None and len(vocabulary) > limit:
+        tfs = np.asarray(counts.sum(axis=0)).ravel()
+        keep = np.sort((-tfs).argsort()[:limit])
+        vocabulary = {str(term): i for i, term in enumerate(counter.get_feature_names_out()[keep])}
+        counts = counts[:, keep]
+    vec.vocabulary_ = vocabulary
+    vec.fixed_vocabulary_ = False
+    vec._tfidf = TfidfTransformer(
+        norm=vec.norm, use_idf=vec.use_idf, smooth_idf=vec.smooth_idf, sublinear_tf=vec.sublinear_tf
+    ).fit(counts)
+    return vec._tfidf.transform(counts, copy=False)
