@@ -109,7 +109,8 @@ def one_sequence(items: list[dict[str, Any]], collections: list[dict[str, Any]],
             except json.JSONDecodeError:
                 pass
             res = {
-                "step": step, "seconds": child.wall, "maxrss_mb": child.maxrss_mb, "exit": child.returncode,
+                "step": step, "seconds": child.wall, "cpu_s": child.cpu, "maxrss_mb": child.maxrss_mb,
+                "exit": child.returncode,
                 "requests": len(log_rows), "reads": sum(1 for r in log_rows if r.method == "GET"),
                 "writes": sum(1 for r in log_rows if r.method != "GET"), "by_kind": counts,
                 "pushed": len(summary.get("pushed", [])) if summary else None,
@@ -153,7 +154,8 @@ def measure(n_items: int = ITEMS, repeats: int = 1, log=print) -> tuple[list[Row
         if failed:
             status, note = "FAIL", f"exit {failed[0]['exit']}: {' '.join(failed[0]['stderr'])[:100]}"
         rows.append(Row("3 sync", f"{n_items // 1000}k items: {step}", f"{fmt_s(t)} / {r['requests']} req",
-                        target, status, note + f"; RSS {max(s['maxrss_mb'] for s in steps):.0f} MB"))
+                        target, status, note + f"; CPU {median([s['cpu_s'] for s in steps]):.1f} s; "
+                        f"RSS {max(s['maxrss_mb'] for s in steps):.0f} MB"))
     return rows, {"runs": runs}
 
 
