@@ -99,12 +99,17 @@ class _SlowDigest:
 
             def do_GET(self):
                 outer.requests += 1
-                outer.release.wait(60)
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.flush()
+                sent = 0
+                while not outer.release.wait(2) and sent < len(body) - 1:
+                    self.wfile.write(body[sent:sent + 1])  # a trickle: the client's read timeout never fires
+                    self.wfile.flush()
+                    sent += 1
+                self.wfile.write(body[sent:])
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -125,7 +130,7 @@ def test_two_concurrent_syncs_exactly_one_runs(setup):
         procs = [subprocess.Popen(zotrec_cmd("--quiet", "sync"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True, env=env) for _ in range(2)]
         # the winner holds the lock while its digest is held back; the loser must give up meanwhile
-        deadline = time.time() + 90
+        deadline = time.time() + 240
         while all(p.poll() is None for p in procs) and time.time() < deadline:
             time.sleep(0.1)
         loser = next(p for p in procs if p.poll() is not None)
