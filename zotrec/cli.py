@@ -29,6 +29,8 @@ library_app = typer.Typer(help="The embedded library file: import exports, expor
 config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
 app.add_typer(library_app, name="library")
 app.add_typer(config_app, name="config")
+auth_app = typer.Typer(help="Authorize zotrec with the Zotero desktop app.", no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
 
 
 class Ctx:
@@ -747,6 +749,23 @@ def eval_topics(
                 table.add_row(row["label"], row["name"], str(row["support"]), f"{row['precision']:.2f}",
                               f"{row['recall']:.2f}", f"{row['f1']:.2f}")
         out_console.print(table)
+        return 0
+
+    run(body)
+
+
+@auth_app.command("local")
+def auth_local_cmd(
+    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Local API URL (default http://127.0.0.1:23119/api)."),
+) -> None:
+    """Ask Zotero 10+ for a local API key (approve the dialog) and store it in the config file (0600)."""
+
+    def body() -> int:
+        from zotrec.auth import auth_local
+
+        path, persistent = auth_local(CTX.config_path, endpoint)
+        console().print(f"stored the local API key in {path}" + ("" if persistent else
+                        " (single use: run again and choose 'Always Allow' for daily syncs)"))
         return 0
 
     run(body)
