@@ -104,24 +104,29 @@ def holder_text(path: Path | None = None) -> str:
 
 
 def is_locked(path: Path | None = None) -> bool:
-    """True when a live process holds the lock (probes without keeping it)."""
+    """True when a live process holds the lock (probes without keeping it or changing the file)."""
     path = Path(path) if path else lock_file()
     if not path.exists():
         return False
-    try:
-        probe = RunLock(path)
-        if fcntl is None:
-            probe.acquire()
-            probe.release()
-            return False
-        fd = os.open(path, os.O_RDWR)
+    if fcntl is None:
+        import filelock
+
+        probe = filelock.FileLock(str(path) + ".flock")
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            return False
-        except OSError:
+            probe.acquire(timeout=0)
+        except filelock.Timeout:
             return True
-        finally:
-            os.close(fd)
-    except LockHeld:
+        probe.release()
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except OSError:
         return True
+    finally:
+        os.close(fd)
