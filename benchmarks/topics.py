@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if argv and argv[0] == "quality":
         return quality_main(argv[1:])
+    if argv and argv[0] == "personal":
+        return personal_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks.topics")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
@@ -191,6 +193,52 @@ def quality_main(argv: list[str]) -> int:
         from zotrec.topics.card import write_benchmark
 
         write_benchmark(results, command="python -m benchmarks.topics quality --write-card")
+    return 0
+
+
+# -- personal topics ---------------------------------------------------------------------------------
+LIBRARIES = Path(__file__).resolve().parents[2] / "shared" / "data" / "libraries"
+PERSONAL = {  # real Zotero exports whose items carry tags (none of them carries collections)
+    "systemsbio (Zotero RDF)": "systemsbio-scalefreegan/My Library.rdf",
+    "nlp (Better BibTeX)": "nlp-ChenghaoMou/My Library.bib",
+    "hep-ml (Better BibLaTeX)": "hep-ml-ChristianMichelsen/My_Library.bib",
+}
+
+
+def personal_main(argv: list[str]) -> int:
+    """Personal tags: hold out a random fifth of the tagged papers, train on the rest, micro-F1."""
+    from zotrec.sources import read_source
+    from zotrec.topics.personal import train_personal_model
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.topics personal")
+    parser.add_argument("--min-examples", type=int, default=5)
+    parser.add_argument("--out", help="write the results (JSON) here")
+    parser.add_argument("--write-card", action="store_true", help="store the figures in models/topics.card.json")
+    args = parser.parse_args(argv)
+    results = {}
+    for name, rel in PERSONAL.items():
+        papers = read_source(str(LIBRARIES / rel), dedupe_within=False)
+        model, report = train_personal_model(
+            papers, collections=False, tags=True, min_examples=args.min_examples, holdout=0.2, seed=0
+        )
+        m = report.metrics
+        results[name] = {
+            "file": rel, "papers": report.papers, "tagged_papers": report.used_papers,
+            "tags_learned": len(report.labels), "tags_left_out": len(report.left_out),
+            **{k: m.get(k) for k in ("test_papers", "micro_f1", "macro_f1", "micro_precision", "micro_recall",
+                                     "top1_primary", "no_topic_rate")},
+        }
+        print(f"{name}: {report.used_papers} tagged papers, {len(report.labels)} tags with >= "
+              f"{args.min_examples} papers ({len(report.left_out)} left out); held-out fifth "
+              f"({m.get('test_papers')} papers): micro-F1 {m.get('micro_f1', float('nan')):.3f}, "
+              f"macro-F1 {m.get('macro_f1', float('nan')):.3f}, P {m.get('micro_precision', float('nan')):.3f}, "
+              f"R {m.get('micro_recall', float('nan')):.3f}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    if args.write_card:
+        from zotrec.topics.card import write_personal_benchmark
+
+        write_personal_benchmark(results, command="python -m benchmarks.topics personal --write-card")
     return 0
 
 

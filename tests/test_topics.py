@@ -27,7 +27,7 @@ def tiny_records():
 def tiny_model(tiny_records):
     texts = [(r.title, r.abstract) for r in tiny_records]
     labels = [r.labels for r in tiny_records]
-    return train_topic_model(texts, labels, min_examples=10, n_jobs=1)
+    return train_topic_model(texts, labels, min_examples=10, n_jobs=1, primary=True)
 
 
 def test_train_save_load_predict(tiny_model, tmp_path):

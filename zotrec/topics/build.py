@@ -27,6 +27,7 @@ def corpus_summary(records: Sequence[Record]) -> dict[str, Any]:
 
 
 def train_from_records(records: Sequence[Record], progress: Progress | None = None, **params: Any) -> TopicModel:
+    params.setdefault("primary", True)
     model = train_topic_model(
         [(r.title, r.abstract) for r in records], [r.labels for r in records], progress=progress, **params
     )

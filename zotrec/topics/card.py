@@ -124,6 +124,25 @@ def render_markdown(card: dict[str, Any]) -> str:
                 f"{row['precision']:.2f} | {row['recall']:.2f} | {row['f1']:.2f} |"
             )
         lines.append("")
+    personal = card.get("personal_benchmark")
+    if personal:
+        lines += [
+            "## Personal topics (models trained on your own library)",
+            "",
+            f"Command: `{personal['command']}` (measured {personal['measured_at']}). Protocol: {personal['protocol']}.",
+            "",
+            "| library | tagged papers | tags learned / left out | held-out papers | micro-F1 | macro-F1 | precision | recall |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for name, res in personal["libraries"].items():
+            if res.get("micro_f1") is None:
+                continue
+            lines.append(
+                f"| {name} | {res['tagged_papers']} | {res['tags_learned']} / {res['tags_left_out']} | "
+                f"{res['test_papers']} | {res['micro_f1']:.3f} | {res['macro_f1']:.3f} | "
+                f"{res['micro_precision']:.3f} | {res['micro_recall']:.3f} |"
+            )
+        lines.append("")
     labels = set(card.get("labels", []))
     missing = sorted(set(NAMES) - labels)
     left = card.get("left_out", {})
@@ -139,3 +158,20 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def write_personal_benchmark(results: dict[str, Any], command: str, model_path: Path | None = None) -> Path:
+    """Store the personal-topics benchmark (tags of real libraries) in the shipped model's cards."""
+    path = model_path or shipped_model_path()
+    card = read_card(path)
+    card["personal_benchmark"] = {
+        "command": command,
+        "measured_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "protocol": "labels = the items' tags (tags with >= 5 papers; others reported and left out); a random "
+        "fifth of the tagged papers is held out, the model is trained on the rest with the personal settings",
+        "libraries": results,
+    }
+    card_path(path).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    markdown_path = path.with_suffix(".md")
+    markdown_path.write_text(render_markdown(card), encoding="utf-8")
+    return markdown_path

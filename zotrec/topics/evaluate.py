@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .model import TextLike, TopicModel
-from .taxonomy import archive
+from .taxonomy import archive_set
 
 
 @dataclass
@@ -53,7 +53,7 @@ def evaluate(
         for label in ls:
             if label in index:
                 Y[i, index[label]] = True
-    P = model.predict_proba(items)
+    P, main, _ = model._proba(items)
     pred = P >= model.thresholds
     tp = (pred & Y).sum(0)
     fp = (pred & ~Y).sum(0)
@@ -66,7 +66,7 @@ def evaluate(
     macro_f1 = float(f1[support > 0].mean()) if (support > 0).any() else 0.0
 
     prim = list(primary) if primary is not None else [ls[0] if ls else None for ls in label_lists]
-    top = P.argmax(1) if L else np.zeros(n, dtype=int)
+    top = main.argmax(1) if L else np.zeros(n, dtype=int)
     hits = arch_hits = covered = 0
     confusions: Counter[tuple[str, str]] = Counter()
     for i, p in enumerate(prim):
@@ -78,7 +78,7 @@ def evaluate(
             hits += 1
         else:
             confusions[(p, guess)] += 1
-        if archive(guess) == archive(p):
+        if archive_set(p) & archive_set(guess):
             arch_hits += 1
     per_label = [
         {

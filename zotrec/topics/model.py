@@ -134,37 +134,51 @@ class TopicModel:
         """Calibrated probability of every label, shape (n, labels)."""
         return self._proba(items)[0]
 
-    def _proba(self, items: Sequence[TextLike]) -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities, and whether each paper had any word the model knows."""
+    def _proba(self, items: Sequence[TextLike]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Topic probabilities, main-topic scores, and whether each paper had a word the model knows."""
+        L = len(self._p["labels"])
         if not items:
-            return np.zeros((0, len(self._p["labels"])), dtype=np.float32), np.zeros(0, dtype=bool)
+            empty = np.zeros((0, L), dtype=np.float32)
+            return empty, empty, np.zeros(0, dtype=bool)
         X = self.features(items)
         scores = np.asarray((X @ self._p["coef"].T).toarray(), dtype=np.float32) + self._p["intercept"]
-        return _sigmoid(scores, self._p["calib"]), np.diff(X.indptr) > 0
+        P = _sigmoid(scores, self._p["calib"])
+        main = P[:, L:] if P.shape[1] == 2 * L else P[:, :L]
+        return P[:, :L], main, np.diff(X.indptr) > 0
+
+    def main_scores(self, items: Sequence[TextLike]) -> np.ndarray:
+        """How likely each label is the paper's main (primary) topic, shape (n, labels)."""
+        return self._proba(items)[1]
 
     def predict(self, papers: Sequence[TextLike], max_topics: int = 5) -> list[list[Topic]]:
-        """For every paper, its confident topics, most probable first ([] = no confident topic).
+        """For every paper, its confident topics ([] = no confident topic).
 
-        A paper without a single word the model knows has no confident topic.
+        Order: the confident topic most likely to be the paper's main (primary) category first, then
+        the others by probability. A paper without a single word the model knows has no topic.
         """
         out = []
         labels = self._p["labels"]
-        proba, known = self._proba(papers)
-        for row, has_words in zip(proba, known):
+        proba, main, known = self._proba(papers)
+        for row, main_row, has_words in zip(proba, main, known):
             if not has_words:
                 out.append([])
                 continue
             hits = np.flatnonzero(row >= self._p["thresholds"])
-            hits = hits[np.argsort(-row[hits], kind="stable")][:max_topics]
+            hits = hits[np.argsort(-row[hits], kind="stable")]
+            if len(hits) > 1:  # the likeliest main topic first, then by probability
+                first = hits[np.argmax(main_row[hits])]
+                hits = np.concatenate([[first], hits[hits != first]])
+            hits = hits[:max_topics]
             out.append([Topic(labels[j], self.name(labels[j]), float(row[j])) for j in hits])
         return out
 
     def rank(self, papers: Sequence[TextLike], k: int = 3) -> list[list[Topic]]:
-        """The ``k`` most probable topics of every paper, confident or not."""
+        """The ``k`` likeliest main topics of every paper, confident or not (with their probabilities)."""
         labels = self._p["labels"]
         out = []
-        for row in self.predict_proba(papers):
-            top = np.argsort(-row, kind="stable")[:k]
+        proba, main, _ = self._proba(papers)
+        for row, main_row in zip(proba, main):
+            top = np.argsort(-main_row, kind="stable")[:k]
             out.append([Topic(labels[j], self.name(labels[j]), float(row[j])) for j in top])
         return out
 
@@ -313,6 +327,9 @@ def train_topic_model(
     keep_weights: int = 4000,
     calibration: float = 0.2,
     refit: bool = True,
+    folds: int | None = None,
+    primary: bool = False,
+    threshold_prior_weight: float = 50.0,
     n_features: int = N_FEATURES,
     n_jobs: int = 2,
     max_negatives: int = 12_000,
@@ -324,7 +341,8 @@ def train_topic_model(
     """Train a multi-label topic model; labels with fewer than ``min_examples`` papers are left out.
 
     A random ``calibration`` share of the papers is held out to fit each label's Platt scaling and
-    F1-optimal threshold; with ``refit`` the weights are then refitted on all papers. The left-out
+    F1-optimal threshold; with ``refit`` the weights are then refitted on all papers. With ``folds``
+    (default: 5 below 5,000 papers) out-of-fold scores of every paper calibrate instead. The left-out
     labels and their counts are in ``model.card["left_out"]``.
     """
     say = progress or (lambda _msg: None)
@@ -336,11 +354,16 @@ def train_topic_model(
     if not kept:
         raise ModelError(f"no label has at least {min_examples} examples: nothing to train")
     index = {label: j for j, label in enumerate(kept)}
-    Y = np.zeros((len(texts), len(kept)), dtype=np.int8)
+    L = len(kept)
+    # columns 0..L-1: "label j is one of the paper's topics"; with ``primary``, columns L..2L-1:
+    # "label j is the paper's main (first-listed) topic", which orders topics and gives top-1
+    Y = np.zeros((len(texts), 2 * L if primary else L), dtype=np.int8)
     for i, labels in enumerate(label_lists):
         for label in labels:
             if label in index:
                 Y[i, index[label]] = 1
+        if primary and labels and labels[0] in index:
+            Y[i, L + index[labels[0]]] = 1
 
     n = len(texts)
     groups = None
@@ -354,37 +377,56 @@ def train_topic_model(
             for label in labels:
                 if label in index:
                     in_group[i, gi[_group(label)]] = True
-        groups = in_group[:, [gi[_group(label)] for label in kept]]
+        groups = in_group[:, [gi[_group(label)] for label in kept] * (2 if primary else 1)]
     say(f"vectorizing {n} papers")
     X = _counts([document(t) for t in texts], n_features, n_jobs)
     idf = _fit_idf(X)
     X = _weigh(X, idf)
 
     rng = np.random.default_rng(seed)
-    held = rng.random(n) < calibration
-    if held.sum() < 10 or (~held).sum() < 10:
-        held[:] = False
-    if held.any():
-        say(f"fitting {len(kept)} labels on {int((~held).sum())} papers, calibrating on {int(held.sum())}")
-        coef, intercept = _fit_all(X[~held], Y[~held], C, keep_weights, n_jobs,
-                                       None if groups is None else groups[~held], max_negatives, seed)
-        cal_scores, cal_Y = (X[held] @ coef.T).toarray() + intercept, Y[held]
-    if refit or not held.any():
+    if folds is None:
+        folds = 5 if n < 5000 else 0
+    if folds and n >= 10 * folds:
+        # small data (a personal library): out-of-fold scores of every paper calibrate, then refit
+        fold_of = rng.permutation(n) % folds
+        cal_scores, cal_Y = np.zeros((n, Y.shape[1]), dtype=np.float32), Y
+        for f in range(folds):
+            say(f"calibration fold {f + 1}/{folds}")
+            part = fold_of == f
+            coef, intercept = _fit_all(X[~part], Y[~part], C, keep_weights, n_jobs, None, 0, seed)
+            cal_scores[part] = (X[part] @ coef.T).toarray() + intercept
+        held = np.ones(n, dtype=bool)
         say(f"fitting {len(kept)} labels on all {n} papers")
         coef, intercept = _fit_all(X, Y, C, keep_weights, n_jobs, groups, max_negatives, seed)
-        if not held.any():  # too few papers to hold any out: calibrate on the training scores
-            cal_scores, cal_Y = (X @ coef.T).toarray() + intercept, Y
+    else:
+        held = rng.random(n) < calibration
+        if held.sum() < 10 or (~held).sum() < 10:
+            held[:] = False
+        if held.any():
+            say(f"fitting {len(kept)} labels on {int((~held).sum())} papers, calibrating on {int(held.sum())}")
+            coef, intercept = _fit_all(X[~held], Y[~held], C, keep_weights, n_jobs,
+                                       None if groups is None else groups[~held], max_negatives, seed)
+            cal_scores, cal_Y = (X[held] @ coef.T).toarray() + intercept, Y[held]
+        if refit or not held.any():
+            say(f"fitting {len(kept)} labels on all {n} papers")
+            coef, intercept = _fit_all(X, Y, C, keep_weights, n_jobs, groups, max_negatives, seed)
+            if not held.any():  # too few papers to hold any out: calibrate on the training scores
+                cal_scores, cal_Y = (X @ coef.T).toarray() + intercept, Y
 
-    calib = np.zeros((len(kept), 2), dtype=np.float32)
-    thresholds = np.zeros(len(kept), dtype=np.float32)
-    for j in range(len(kept)):
+    calib = np.zeros((Y.shape[1], 2), dtype=np.float32)
+    thresholds = np.zeros(L, dtype=np.float32)
+    for j in range(Y.shape[1]):
         calib[j] = _platt(cal_scores[:, j].astype(np.float64), cal_Y[:, j])
-        thresholds[j] = _best_threshold(_sigmoid(cal_scores[:, [j]], calib[[j]]).ravel(), cal_Y[:, j])
+    positives = cal_Y[:, :L].sum(0)
+    for j in range(L):
+        best = _best_threshold(_sigmoid(cal_scores[:, [j]], calib[[j]]).ravel(), cal_Y[:, j])
+        # shrink thresholds learnt from few positives towards a common one (micro-F1 optimum ~ 0.3)
+        thresholds[j] = (positives[j] * best + threshold_prior_weight * 0.3) / (positives[j] + threshold_prior_weight)
 
     metrics = {}
     if held.any():
-        primary = np.array([index.get(ls[0], -1) if ls else -1 for ls in label_lists])[held]
-        metrics["holdout"] = _holdout_metrics(cal_scores, cal_Y, calib, thresholds, primary, kept, kind)
+        prim = np.array([index.get(ls[0], -1) if ls else -1 for ls in label_lists])[held]
+        metrics["holdout"] = _holdout_metrics(cal_scores, cal_Y[:, :L], calib, thresholds, prim, kept, kind)
     name_map = {label: (names or {}).get(label) or taxonomy.name(label) for label in kept}
     payload = {
         "format": FORMAT,
@@ -396,6 +438,7 @@ def train_topic_model(
         "intercept": intercept,
         "calib": calib,
         "thresholds": thresholds,
+        "primary": bool(primary),
     }
     card = {
         "format": FORMAT,
@@ -407,7 +450,8 @@ def train_topic_model(
         "training_size": n,
         "calibration_size": int(held.sum()),
         "features": {"hashed": n_features, "used": int(np.count_nonzero(idf)), "weights_kept": int(coef.nnz)},
-        "params": {"C": C, "keep_weights": keep_weights, "max_negatives": max_negatives, "calibration": calibration, "refit": refit, "seed": seed},
+        "params": {"C": C, "keep_weights": keep_weights, "max_negatives": max_negatives, "calibration": calibration, "refit": refit, "folds": folds, "seed": seed,
+                   "primary": primary, "threshold_prior_weight": threshold_prior_weight},
         "metrics": metrics,
         "trained_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "library_versions": library_versions(),
@@ -419,22 +463,25 @@ def train_topic_model(
 
 def _holdout_metrics(scores, Y, calib, thresholds, primary, labels, kind) -> dict[str, Any]:
     """Metrics on the held-out calibration papers (thresholds were tuned there: a little optimistic)."""
-    P = _sigmoid(scores, calib)
+    L = len(labels)
+    P_all = _sigmoid(scores, calib)
+    P = P_all[:, :L]
+    rank_by = P_all[:, L:] if P_all.shape[1] == 2 * L else P
     pred = P >= thresholds
     Yb = Y.astype(bool)
     tp, fp, fn = (pred & Yb).sum(), (pred & ~Yb).sum(), (~pred & Yb).sum()
     out: dict[str, Any] = {
         "papers": int(len(Y)),
         "micro_f1": float(2 * tp / max(2 * tp + fp + fn, 1)),
-        "note": "random held-out share of the training papers; thresholds were tuned on it",
+        "note": "held-out training papers (random share, or out-of-fold); thresholds were tuned on them",
     }
     has = primary >= 0
     if has.any():
-        top = P.argmax(1)
+        top = rank_by.argmax(1)
         out["top1_primary"] = float((top[has] == primary[has]).mean())
         if kind == "arxiv":
-            arch = np.array([taxonomy.archive(label) for label in labels])
-            out["top1_archive"] = float((arch[top[has]] == arch[primary[has]]).mean())
+            sets = [taxonomy.archive_set(label) for label in labels]
+            out["top1_archive"] = float(np.mean([bool(sets[t] & sets[g]) for t, g in zip(top[has], primary[has])]))
     return out
 
 

@@ -266,6 +266,11 @@ def archive(code: str) -> str:
     return code.split(".", 1)[0]
 
 
+def archive_set(code: str) -> set[str]:
+    """The archives of a category: its own and those of its official aliases (math.ST is stat.TH)."""
+    return {archive(code)} | {archive(alias) for alias, canon in ALIASES.items() if canon == code}
+
+
 def name(code: str) -> str:
     """A human-readable name: ``cs.LG`` -> "Machine Learning"; unknown codes are returned as is."""
     if code in NAMES:
