@@ -28,14 +28,16 @@ TOKEN_PATTERN = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_\-]+\b|[\u3040-\u30ff\u3400-\u4dbf\u
 class FeatureSettings:
     max_df: float = 0.5
     max_features: int = 100_000
-    author_weight: float = 0.0
+    author_weight: float = 0.5
     cjk: bool = True
 
 
 def paper_text(paper: Paper) -> str:
     """Title + abstract with TeX and HTML markup stripped (the title counted twice: it is denser)."""
     text = f"{paper.title}. {paper.title}. {paper.abstract}"
-    return _TAGS.sub(" ", _TEX.sub(" ", text))
+    if "$" in text or "\\" in text or "{" in text or "}" in text:
+        text = _TEX.sub(" ", text)
+    return _TAGS.sub(" ", text) if "<" in text else text
 
 
 def _fold(text: str) -> str:
@@ -47,7 +49,7 @@ def author_tokens(paper: Paper) -> str:
     """One token per author: ``lastname_initial`` (``Ada Lovelace`` and ``A. Lovelace`` -> ``lovelace_a``)."""
     out = []
     for name in paper.authors[:50]:
-        name = _fold(name)
+        name = name.lower() if name.isascii() else _fold(name)
         if "," in name:
             last, first = name.split(",", 1)
         else:
@@ -86,8 +88,21 @@ class Featurizer:
         )
 
     def fit_transform(self, papers: list[Paper]) -> sp.csr_matrix:
-        self.text = self._text_vectorizer(len(papers))
-        X = fit_tfidf(self.text, [paper_text(p) for p in papers]).astype(np.float32)
+        """Fit on ``papers`` (on a random ``FIT_SAMPLE`` of them when there are more) and transform all."""
+        texts = [paper_text(p) for p in papers]
+        n = len(texts)
+        self.text = self._text_vectorizer(min(n, FIT_SAMPLE))
+        if n <= FIT_SAMPLE:
+            X = fit_tfidf(self.text, texts).astype(np.float32)
+        else:  # the vocabulary and idf of a large library are settled long before 15k papers
+            sample = np.sort(np.random.default_rng(n).choice(n, size=FIT_SAMPLE, replace=False))
+            in_sample = np.zeros(n, dtype=bool)
+            in_sample[sample] = True
+            rest = np.flatnonzero(~in_sample)
+            X_sample = fit_tfidf(self.text, [texts[i] for i in sample]).astype(np.float32)
+            X_rest = _transform_texts(self.text, [texts[i] for i in rest])
+            order = np.argsort(np.concatenate([sample, rest]), kind="stable")
+            X = sp.vstack([X_sample, X_rest], format="csr")[order]
         if self.settings.author_weight > 0:
             self.authors = TfidfVectorizer(
                 analyzer=str.split, min_df=2, sublinear_tf=True, dtype=np.float32
@@ -108,7 +123,7 @@ class Featurizer:
     def transform(self, papers: list[Paper]) -> sp.csr_matrix:
         if not papers:
             return sp.csr_matrix((0, self.n_features), dtype=np.float32)
-        X = self.text.transform([paper_text(p) for p in papers]).astype(np.float32)
+        X = _transform_texts(self.text, [paper_text(p) for p in papers])
         if self.authors is not None:
             A = self.authors.transform([author_tokens(p) for p in papers]).astype(np.float32)
             X = sp.hstack([X, A * self.settings.author_weight], format="csr")
@@ -122,6 +137,25 @@ class Featurizer:
 
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+FIT_SAMPLE = 15_000  # papers the vocabulary and idf are fitted on
+PARALLEL_FROM = 6_000  # transform this many texts or more in two processes
+
+
+def _transform_chunk(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+    return vec.transform(texts).astype(np.float32).tocsr()
+
+
+def _transform_texts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """``vec.transform`` as float32 CSR; large inputs split over two worker processes."""
+    if len(texts) < PARALLEL_FROM:
+        return _transform_chunk(vec, texts)
+    from joblib import Parallel, delayed
+
+    half = (len(texts) + 1) // 2
+    parts = Parallel(n_jobs=2)(delayed(_transform_chunk)(vec, chunk) for chunk in (texts[:half], texts[half:]))
+    return sp.vstack(parts, format="csr")
 
 
 def fit_tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:

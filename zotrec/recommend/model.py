@@ -41,19 +41,21 @@ from zotrec.paper import Paper
 from zotrec.recommend import features
 from zotrec.recommend.background import load_background
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
 class Settings:
     """Tunable parts of the recommender (defaults = what the benchmark chose)."""
 
-    C: float = 0.1
+    C: float = 0.3
     knn_k: int = 5
-    knn_weight: float = 1.0
+    knn_weight: float = 2.0
     use_digest_negatives: bool = True
     use_background: bool = True
-    background_weight: float = 1.0  # per-paper weight of background negatives (digest negatives weigh 1)
+    # per-paper weight of background negatives (digest negatives weigh 1); None: 1 - digest size / 1000,
+    # so the background stands in for a small digest and steps aside for a full day of arXiv
+    background_weight: float | None = None
     recency: bool = False
     feedback_weight: float = 5.0
     negative_penalty: float = 1.0
@@ -110,6 +112,7 @@ class LibraryIndex:
     background: sp.csr_matrix
     lib_ref: np.ndarray  # library rows held out of training: the scale's positive reference
     bg_ref: np.ndarray  # background rows held out of training: the scale's negative reference
+    neighbours: sp.csr_matrix  # library rows cut to their KNN_TERMS weightiest terms (nearest-neighbour search)
     _terms: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
@@ -120,18 +123,20 @@ class LibraryIndex:
         vec = features.Featurizer(feature_settings)
         X = vec.fit_transform(papers + background)
         n = len(papers)
+        library_X = X[:n]
         order = sorted(range(n), key=lambda i: papers[i].date_added or "", reverse=True)
         recency = np.empty(n, dtype=np.int32)
         recency[np.asarray(order, dtype=np.int64)] = np.arange(n, dtype=np.int32)
         return cls(
             vectorizer=vec,
-            library=X[:n],
+            library=library_X,
             titles=[p.title for p in papers],
             keys=[p.key for p in papers],
             recency_rank=recency,
             background=X[n:],
-            lib_ref=_reference_indices(n, 0.1, 300, seed=n),
-            bg_ref=np.arange(0, len(background), 4),
+            lib_ref=_reference_indices(n, 0.1, 200, seed=n),
+            bg_ref=np.arange(0, len(background), 8),
+            neighbours=prune_rows(library_X, KNN_TERMS),
         )
 
     def __len__(self) -> int:
@@ -170,6 +175,27 @@ def _ecdf(refs: np.ndarray):
         return lambda x: np.full(np.shape(x), 0.5)
     levels = (np.arange(len(refs)) + 0.5) / len(refs)
     return lambda x: np.interp(x, refs, levels, left=0.0, right=1.0)
+
+
+KNN_TERMS = 40
+
+
+def prune_rows(X: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Each row cut to its ``k`` largest entries and l2-normalised again (sparser, faster products)."""
+    X = X.tocsr().astype(np.float32)
+    counts = np.diff(X.indptr)
+    if counts.max(initial=0) <= k:
+        return X
+    rows = np.repeat(np.arange(X.shape[0]), counts)
+    order = np.lexsort((-X.data, rows))  # by row, then by weight descending
+    rank_in_row = np.arange(len(order)) - X.indptr[rows[order]]
+    keep = np.sort(order[rank_in_row < k])
+    data, cols, kept_rows = X.data[keep], X.indices[keep], rows[keep]
+    norms = np.sqrt(np.bincount(kept_rows, weights=data.astype(np.float64) ** 2, minlength=X.shape[0]))
+    norms[norms == 0] = 1.0
+    data = (data / norms[kept_rows]).astype(np.float32)
+    indptr = np.concatenate([[0], np.cumsum(np.minimum(counts, k))])
+    return sp.csr_matrix((data, cols, indptr), shape=X.shape)
 
 
 def top_k_similar(
@@ -232,11 +258,14 @@ class Recommender:
             weights.append(w / w.mean())
         else:
             weights.append(np.ones(len(train_lib)))
-        if s.use_background and s.background_weight > 0:
+        bg_weight = s.background_weight
+        if bg_weight is None:
+            bg_weight = max(0.0, 1.0 - (digest.shape[0] if s.use_digest_negatives else 0) / 1000.0)
+        if s.use_background and bg_weight > 0:
             bg = ix.background[_mask_out(ix.background.shape[0], ix.bg_ref)]
             blocks.append(bg)
             labels.append(np.zeros(bg.shape[0]))
-            weights.append(np.full(bg.shape[0], s.background_weight))
+            weights.append(np.full(bg.shape[0], bg_weight))
         for fb, label in ((fb_pos, 1.0), (fb_neg, 0.0)):
             if fb.shape[0]:
                 blocks.append(fb)
@@ -288,15 +317,16 @@ class Recommender:
     def _raw(self, margin: np.ndarray, X: sp.csr_matrix, fb_pos, fb_neg, exclude=None, k_keep: int = 3):
         s, ix = self.settings, self.index
         k = max(s.knn_k, k_keep)
-        nn_idx, nn_sim = top_k_similar(X, ix.library, k, exclude=exclude)
+        Xq = prune_rows(X, KNN_TERMS)
+        nn_idx, nn_sim = top_k_similar(Xq, ix.neighbours, k, exclude=exclude)
         if fb_pos.shape[0]:  # +1 papers count as library items for the neighbour part
-            _, fb_sim = top_k_similar(X, fb_pos, 1)
+            _, fb_sim = top_k_similar(Xq, prune_rows(fb_pos, KNN_TERMS), 1)
             nn_sim_all = np.sort(np.concatenate([nn_sim, fb_sim], axis=1), axis=1)[:, ::-1]
         else:
             nn_sim_all = nn_sim
         knn = nn_sim_all[:, : s.knn_k].mean(axis=1) if nn_sim_all.shape[1] else np.zeros(X.shape[0])
         if fb_neg.shape[0]:
-            _, neg_sim = top_k_similar(X, fb_neg, 1)
+            _, neg_sim = top_k_similar(Xq, prune_rows(fb_neg, KNN_TERMS), 1)
             knn = knn - s.negative_penalty * neg_sim[:, 0]
         raw = margin + s.knn_weight * knn
         return raw, nn_idx[:, :k_keep], nn_sim[:, :k_keep]
@@ -317,8 +347,10 @@ class Recommender:
         digest, fb_pos, fb_neg = self._features([papers[i] for i in research])
         fitted = self._fit(digest, fb_pos, fb_neg)
         raw, nn_idx, nn_sim = self._raw(fitted.digest_margin(digest), digest, fb_pos, fb_neg)
-        scale = self._scale(fitted.mean, fb_pos, fb_neg)
-        scores = scale(raw)
+        if len(ix) == 0 and fb_pos.shape[0] == 0:  # nothing to compare with: no paper is recommended
+            scores = np.zeros(len(raw))
+        else:
+            scores = self._scale(fitted.mean, fb_pos, fb_neg)(raw)
         terms = explain_terms(fitted.mean, digest, ix.terms, n=5)
         recs: list[Recommendation] = []
         for j, i in enumerate(research):
