@@ -40,12 +40,15 @@ def evaluate(
     primary: Sequence[str | None] | None = None,
     archives: bool = True,
     top_confusions: int = 15,
+    only: Sequence[str] | None = None,
 ) -> Evaluation:
     """Score ``model`` on labelled papers; true labels outside the model's labels are ignored.
 
-    ``primary`` defaults to the first label of each list.
+    ``primary`` defaults to the first label of each list. ``only``: score on these labels alone
+    (the others are neither predicted nor expected).
     """
     labels = model.labels
+    keep = np.array([only is None or label in set(only) for label in labels])
     index = {label: j for j, label in enumerate(labels)}
     n, L = len(items), len(labels)
     Y = np.zeros((n, L), dtype=bool)
@@ -54,7 +57,13 @@ def evaluate(
             if label in index:
                 Y[i, index[label]] = True
     P, main, _ = model._proba(items)
-    pred = P >= model.thresholds
+    P, main = P[:, keep], main[:, keep]
+    labels = [label for label, k in zip(labels, keep) if k]
+    thresholds = model.thresholds[keep]
+    index = {label: j for j, label in enumerate(labels)}
+    L = len(labels)
+    Y = Y[:, keep]
+    pred = P >= thresholds
     tp = (pred & Y).sum(0)
     fp = (pred & ~Y).sum(0)
     fn = (~pred & Y).sum(0)
@@ -88,7 +97,7 @@ def evaluate(
             "precision": round(float(tp[j] / max(tp[j] + fp[j], 1)), 4),
             "recall": round(float(tp[j] / max(tp[j] + fn[j], 1)), 4),
             "f1": round(float(f1[j]), 4),
-            "threshold": round(float(model.thresholds[j]), 4),
+            "threshold": round(float(thresholds[j]), 4),
         }
         for j, label in enumerate(labels)
     ]
