@@ -119,3 +119,36 @@ def test_feedback_from_library_rules():
     assert got == {
         "arxiv:A": 0, "arxiv:B": 1, "arxiv:C": 1, "arxiv:D": 1, "arxiv:E": -1, "arxiv:F": -1, "arxiv:G": -1,
     }
+
+
+def test_scale_is_anchored_on_library_and_background(corpus, index):
+    from zotrec.recommend.background import load_background
+
+    _, related, unrelated = corpus
+    recs = Recommender(index).rank(related + unrelated)
+    assert np.median([r.score for r in recs if r.paper in related]) > 55
+    assert np.median([r.score for r in recs if r.paper in unrelated]) < 45
+    random_arxiv = load_background()[1::97][:40]  # not among the scale's references (every 8th)
+    recs = Recommender(index).rank(random_arxiv)
+    assert np.median([r.score for r in recs]) < 45
+
+
+def test_empty_library_recommends_nothing():
+    index = LibraryIndex.build([])
+    recs = Recommender(index).rank([Paper(title="Galaxies with neural networks", abstract="We classify galaxies.")])
+    assert recs[0].score == 0.0 and recs[0].reasons == []
+
+
+def test_prune_rows_keeps_the_heaviest_terms():
+    import scipy.sparse as sp
+
+    from zotrec.recommend.model import prune_rows, top_k_similar
+
+    X = sp.random(30, 200, density=0.3, format="csr", dtype=np.float32, random_state=0)
+    P = prune_rows(X, 10)
+    for i in range(30):
+        row = X[i].toarray().ravel()
+        assert set(P[i].indices) == set(np.argsort(-row)[:10])
+        assert abs(np.linalg.norm(P[i].toarray()) - 1.0) < 1e-5
+    idx, sims = top_k_similar(P, P, 3)
+    assert (idx[:, 0] == np.arange(30)).all() and np.allclose(sims[:, 0], 1.0, atol=1e-5)

@@ -2,14 +2,18 @@
 
 How a paper is scored
 ---------------------
-1. Features: tf-idf of title + abstract (word 1-2 grams, :mod:`zotrec.recommend.features`), fitted
-   once per library version on the library plus a shipped background sample of real arXiv papers.
-2. A linear model (LinearSVC, balanced classes) learns "your library" against "papers in
-   general": positives are the library items (plus papers you marked +1), negatives are the
-   background sample, the day's digest (as in arxiv-sanity-lite) and papers you marked -1.
-3. Nearest neighbours: the mean cosine similarity to the ``k`` most similar library items
-   (minus the similarity to the closest paper you marked -1).
-4. raw = model margin + ``knn_weight`` x neighbour similarity.
+1. Features (:mod:`zotrec.recommend.features`): tf-idf of title + abstract (word 1-2 grams, CJK
+   character 1-2 grams) beside tf-idf of author names (weight 0.5), fitted once per library version
+   on the library plus a shipped background sample of real arXiv papers; cached as a
+   :class:`LibraryIndex` (``to_bytes``/``from_bytes``).
+2. A linear model (LinearSVC, C=0.3, balanced classes) learns "your library" against "the rest":
+   positives are the library items (plus papers you marked +1, weight 5); negatives are the day's
+   digest (as arxiv-sanity-lite does), papers you marked -1 (weight 5), and the background sample,
+   whose weight fades from 1 to 0 as the digest grows to 1,000 papers (it stands in for a small digest).
+3. Nearest neighbours: the mean cosine similarity to the 5 most similar library items (on each
+   paper's 40 weightiest terms), minus the similarity to the closest paper you marked -1; papers
+   marked +1 count as library items here.
+4. raw = model margin + 2 x neighbour similarity; papers are ranked by raw.
 
 The score scale (0-100, the same meaning every day)
 ---------------------------------------------------
@@ -23,7 +27,9 @@ So a typical random arXiv paper scores about 25, a paper that beats every refere
 no library item scores 50, a paper as close to your interests as the median item of your library
 scores about 75, and 100 means it beats every reference item of your library. Because the scale is
 anchored on your own library, a threshold (e.g. 60) means the same thing every day whatever the
-digest. Papers flagged ``extras["non_research"]`` score 0 and come last.
+digest. The references are every 8th background paper (829) and a seeded 10% of the library (at
+most 200 items; a library under 10 items serves as its own reference). Papers flagged
+``extras["non_research"]`` score 0 and come last; against an empty library every paper scores 0.
 """
 
 from __future__ import annotations
