@@ -4,7 +4,9 @@ The server (``tests/zotero_server.py``, a real HTTP server on 127.0.0.1) runs in
 loaded with the first 10,000 items of the scale library (and its collections); every ``zotrec sync
 --digest DIGEST --json`` runs as a fresh subprocess of the installed CLI with the Web API backend
 (``ZOTREC_BACKEND=web``, ``ZOTERO_API_KEY``, ``ZOTERO_LIBRARY_ID``, ``ZOTREC_ZOTERO_ENDPOINT``)
-and its own ``ZOTREC_HOME``. The digest is the 2,000-paper scale digest. Steps, in order:
+and its own ``ZOTREC_HOME``. The digest is the 2,000-paper scale digest; ``--threshold 0 --top 20``
+makes every run push its 20 best papers (a broad random library gives no digest paper a high
+score, and a sync that pushes nothing would not measure the writes). Steps, in order:
 
 1. first sync (empty state and item cache): reads the whole library, ranks, pushes;
 2. re-sync: the library changed only by zotrec's own pushes of step 1;
@@ -98,7 +100,8 @@ def one_sequence(items: list[dict[str, Any]], collections: list[dict[str, Any]],
                     server.touch_item(key, title=data["title"] + " (revised)",
                                       abstractNote=data.get("abstractNote", "") + " We add a new experiment.")
             server.reset_log()
-            child = run_child([*zotrec_cli(), "sync", "--digest", str(digest), "--json"], env=env)
+            child = run_child([*zotrec_cli(), "sync", "--digest", str(digest), "--json", "--threshold", "0", "--top", "20"],
+                              env=env)
             log_rows = list(server.log)
             counts: dict[str, int] = {}
             for r in log_rows:
