@@ -134,3 +134,20 @@ def test_demo_library_is_real_and_reused(tmp_path):
     again = ensure_demo_library(tmp_path / "x.sqlite")
     assert again.version == version  # not filled twice
     again.close()
+
+
+def test_recommend_cli_ranks_without_pushing(tmp_path):
+    lib_path = tmp_path / "demo.sqlite"
+    ensure_demo_library(lib_path).close()
+    junk = tmp_path / "junk.txt"
+    junk.write_bytes(b"")
+    out = runner.invoke(
+        app, ["recommend", "--library", str(lib_path), "--digest", str(demo_digest_path()), str(junk), "--json", "--all"]
+    )
+    assert out.exit_code == EXIT_PARTIAL, out.output  # the empty second digest failed, the first was ranked
+    rows = json.loads(out.stdout)
+    assert len(rows) == 38
+    assert {"title", "ids", "score", "topics", "reasons"} <= set(rows[0])
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    assert "junk.txt" in out.stderr
+    assert _collection_items(lib_path) == []  # nothing pushed

@@ -152,6 +152,7 @@ def ranked_table(ranked: list, title: str):
 # -- sync -----------------------------------------------------------------------------------
 @app.command()
 def sync(
+    more: Optional[list[str]] = typer.Argument(None, metavar="[SOURCE]...", help="More digests (as in --digest A B C)."),
     digest: list[str] = typer.Option([], "--digest", "-d", help="Digest file or URL (repeatable; replaces the configured digests)."),
     demo: bool = typer.Option(False, "--demo", help="Run offline on the shipped demo digest and library."),
     library: Optional[Path] = typer.Option(None, "--library", help="Embedded library file to use."),
@@ -172,7 +173,7 @@ def sync(
         from zotrec.syncrun import SyncRequest, run_sync
 
         request = SyncRequest(
-            digests=digest, demo=demo, library=library, collection=collection, top=top,
+            digests=list(digest) + list(more or []), demo=demo, library=library, collection=collection, top=top,
             threshold=threshold, per_topic=per_topic,
             digest_date=digest_date.date() if digest_date else None,
             skip_replacements=skip_replacements, enrich=enrich, dry_run=dry_run, report=report,
@@ -222,8 +223,9 @@ def print_sync(result, out) -> None:
 
 @app.command()
 def recommend(
+    more: Optional[list[str]] = typer.Argument(None, metavar="[SOURCE]...", help="More digests (as in --digest A B C)."),
     library: str = typer.Option(..., "--library", help="Library: BibTeX/CSL-JSON/Zotero RDF file, embedded .sqlite, or 'config'."),
-    digest: list[str] = typer.Option(..., "--digest", "-d", help="Digest file or URL (repeatable)."),
+    digest: list[str] = typer.Option([], "--digest", "-d", help="Digest file or URL (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     show_all: bool = typer.Option(False, "--all", help="Every digest paper, not only the recommended ones."),
     top: int = typer.Option(20, "--top", help="Recommend at most N."),
@@ -234,10 +236,14 @@ def recommend(
     """Rank digest papers against a library without pushing anything."""
 
     def body() -> int:
+        from zotrec.errors import ConfigError
         from zotrec.syncrun import recommend_only
 
+        digests = list(digest) + list(more or [])
+        if not digests:
+            raise ConfigError("no digest to rank: pass --digest SOURCE (repeatable)")
         result = recommend_only(
-            library, digest, top=top, threshold=threshold,
+            library, digests, top=top, threshold=threshold,
             digest_date=digest_date.date() if digest_date else None, report=report, config_path=CTX.config_path,
         )
         for src in result.failed_sources:
