@@ -25,6 +25,7 @@ import argparse
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 from benchmarks import Row, emit, median, python_child
@@ -130,7 +131,7 @@ def date_split(records, test_share: float = 0.2):
     return train, test, cuts
 
 
-def run_split(name: str, records, log=print, **params) -> dict:
+def run_split(name: str, records, log=print, also=None, **params) -> dict:
     from zotrec.topics.build import train_from_records
     from zotrec.topics.evaluate import evaluate
 
@@ -144,7 +145,18 @@ def run_split(name: str, records, log=print, **params) -> dict:
     eval_s = time.perf_counter() - t0
     summary = ev.summary()
     log(f"[{name}] {summary}")
+    extra = {}
+    if also:  # the same model on another test set, on that set's labels only
+        other_name, other_test, other_labels = also
+        other_test = [r for r in other_test if r.day and any(r.day >= date.fromisoformat(c) and r.corpus == k
+                                                            for k, c in cuts.items())]
+        ev2 = evaluate(model, [(r.title, r.abstract) for r in other_test], [r.labels for r in other_test],
+                       only=other_labels)
+        extra[other_name] = {"test_papers": len(other_test), "labels": len(other_labels), **ev2.summary(),
+                             "confusions": ev2.confusions[:10]}
+        log(f"[{name}] on {other_name}: {extra[other_name]}")
     return {
+        **extra,
         "split": name,
         "train_papers": len(train),
         "test_papers": len(test),
@@ -173,9 +185,16 @@ def quality_main(argv: list[str]) -> int:
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     records = read_corpus([args.corpora])
     results = {}
+    narrow_records = [r for r in records if r.corpus in NARROW]
+    _, narrow_test, _ = date_split(narrow_records)
     for name in args.splits.split(","):
-        chosen = [r for r in records if r.corpus in NARROW] if name == "narrow" else records
-        results[name] = run_split(name, chosen, log=log)
+        if name == "narrow":
+            results[name] = run_split(name, narrow_records, log=log)
+        else:
+            also = None
+            if "narrow" in results:  # the broad model (trained on every corpus) on the narrow test days
+                also = ("narrow_test", narrow_test, [row["label"] for row in results["narrow"]["per_label"]])
+            results[name] = run_split(name, records, log=log, also=also)
     for name, res in results.items():
         print(f"\n== {name}: {res['train_papers']} train / {res['test_papers']} test papers, {res['labels']} labels")
         for key in ("micro_f1", "macro_f1", "top1_primary", "top1_archive", "no_topic_rate"):
