@@ -205,10 +205,12 @@ def prune_rows(X: sp.csr_matrix, k: int) -> sp.csr_matrix:
 
 
 def top_k_similar(
-    queries: sp.csr_matrix, library: sp.csr_matrix, k: int, chunk: int = 512, exclude: np.ndarray | None = None
+    queries: sp.csr_matrix, library: sp.csr_matrix, k: int, chunk: int = 256, exclude: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosines of the ``k`` most similar library rows for each query row, best first.
 
+    Works on the sparse product (a few % dense with pruned rows): no dense query x library matrix.
+    Rows with fewer than ``k`` positive cosines are padded with similarity 0 (index 0).
     ``exclude[i]`` (optional) is a library row to ignore for query ``i`` (itself, for references).
     """
     n, m = queries.shape[0], library.shape[0]
@@ -219,15 +221,20 @@ def top_k_similar(
         return idx, sims
     lib_t = library.T.tocsr()
     for start in range(0, n, chunk):
-        block = (queries[start : start + chunk] @ lib_t).toarray()
+        block = (queries[start : start + chunk] @ lib_t).tocsr()
+        rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+        cols, vals = block.indices, block.data
+        keep = vals > 0
         if exclude is not None:
-            rows = np.arange(block.shape[0])
-            block[rows, exclude[start : start + chunk]] = -1.0
-        part = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < m else np.tile(np.arange(m), (len(block), 1))
-        vals = np.take_along_axis(block, part, axis=1)
-        order = np.argsort(-vals, axis=1)
-        idx[start : start + chunk] = np.take_along_axis(part, order, axis=1)
-        sims[start : start + chunk] = np.take_along_axis(vals, order, axis=1)
+            keep &= cols != exclude[start : start + chunk][rows]
+        rows, cols, vals = rows[keep], cols[keep], vals[keep]
+        order = np.argsort(rows + (1.0 - vals.astype(np.float64)) * 0.5)  # by row, best first
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        first = np.searchsorted(rows, np.arange(block.shape[0]))
+        rank_in_row = np.arange(len(rows)) - first[rows]
+        top = rank_in_row < k
+        idx[start + rows[top], rank_in_row[top]] = cols[top]
+        sims[start + rows[top], rank_in_row[top]] = vals[top]
     return idx, sims
 
 
