@@ -151,3 +151,25 @@ def test_recommend_cli_ranks_without_pushing(tmp_path):
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     assert "junk.txt" in out.stderr
     assert _collection_items(lib_path) == []  # nothing pushed
+
+
+def test_sync_uses_the_trained_personal_model(tmp_path):
+    """After `zotrec train personal`, sync labels papers with the user's collections too."""
+    from zotrec.syncrun import personal_model_path
+    from zotrec.config import Config
+
+    assert personal_model_path(Config()) is None
+    lib_path = tmp_path / "demo.sqlite"
+    lib = ensure_demo_library(lib_path)
+    snap = lib.snapshot()
+    other = lib.ensure_collection("Chaos")
+    for item in snap.items:
+        if "chao" in (item["title"] + item["abstractNote"]).lower():
+            lib.update_item(item["key"], {"collections": item["collections"] + [other]})
+    lib.close()
+    trained = runner.invoke(app, ["train", "personal", "--library", str(lib_path)])
+    assert trained.exit_code == 0, trained.output
+    assert personal_model_path(Config()) is not None
+    result, _ = run_sync(SyncRequest(demo=True, library=lib_path, dry_run=True))
+    labels = {label for r in result.ranked for label, _, _ in r.topics}
+    assert "Chaos" in labels or DEMO_COLLECTION in labels

@@ -40,6 +40,16 @@ class SyncRequest:
     state_path: Path | None = None
 
 
+def personal_model_path(cfg: Config) -> Path | None:
+    """The personal topic model: the configured one, else the one `zotrec train personal` saved."""
+    if cfg.personal_model:
+        return Path(cfg.personal_model)
+    from zotrec.topics.personal import personal_model_path as trained_path
+
+    trained = trained_path()
+    return trained if trained.is_file() else None
+
+
 def sync_options(cfg: Config, request: SyncRequest) -> SyncOptions:
     """Merge flags over the config (flag > env > file > default)."""
     s = cfg.sync
@@ -55,7 +65,7 @@ def sync_options(cfg: Config, request: SyncRequest) -> SyncOptions:
         skip_replacements=request.skip_replacements or s.skip_replacements,
         enrich=request.enrich or s.enrich,
         model_path=Path(cfg.topic_model) if cfg.topic_model else None,
-        personal_model_path=Path(cfg.personal_model) if cfg.personal_model else None,
+        personal_model_path=personal_model_path(cfg),
     )
 
 
