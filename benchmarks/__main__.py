@@ -2,7 +2,7 @@
 
     python -m benchmarks                  # everything: speed (1, 2, 6), sync (3), startup (4), topics (5)
     python -m benchmarks speed startup    # some parts
-    python -m benchmarks --quick          # fewer repeats (a smoke run)
+    python -m benchmarks --quick          # smoke run: 1 repeat, 1k/5k items, sync on 1k items
     python -m benchmarks --json out.json  # also write the raw figures
 
 Parts: ``speed`` (recommend cold/warm at 1k-50k items, with the anchors), ``sync`` (``zotrec sync``
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="runs per speed measurement (median)")
     parser.add_argument("--sizes", default="1000,5000,20000,50000", help="library sizes for the speed curve")
     parser.add_argument("--sync-items", type=int, default=10_000)
-    parser.add_argument("--quick", action="store_true", help="1 repeat, sizes 1000,5000")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, sizes 1000,5000, sync 1000 items")
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     args = parser.parse_args(argv)
     parts = args.parts or PARTS
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
     if args.quick:
-        args.repeats, args.sizes = 1, "1000,5000"
+        args.repeats, args.sizes, args.sync_items = 1, "1000,5000", 1000
     sizes = [int(s) for s in args.sizes.split(",")]
 
     def log(message: str) -> None:
