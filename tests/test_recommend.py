@@ -10,7 +10,8 @@ import pytest
 
 from zotrec.paper import Paper
 from zotrec.recommend import LibraryIndex, Recommender
-from zotrec.recommend.feedback import feedback_from_library
+from zotrec.feedback import read_signals
+from zotrec.library.base import Collection, LibrarySnapshot
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -107,17 +108,22 @@ def test_feedback_moves_near_duplicates(corpus, index):
 
 def test_feedback_from_library_rules():
     target = "TARGET01"
+    collections = {target: Collection(target, "zotrec: Recommended"), "READ0001": Collection("READ0001", "Reading"),
+                   "SUB00001": Collection("SUB00001", "cs.LG", target)}
     items = [
         {"key": "A", "collections": [target], "tags": []},  # left alone
         {"key": "B", "collections": [target, "READ0001"], "tags": []},  # copied
         {"key": "C", "collections": ["READ0001"], "tags": []},  # moved
         {"key": "D", "collections": [target], "tags": [{"tag": "zotrec:+"}]},
         {"key": "E", "collections": [target, "READ0001"], "tags": [{"tag": "zotrec:-"}]},
+        {"key": "H", "collections": ["SUB00001"], "tags": []},  # in zotrec's own per-topic subcollection
     ]
-    pushed = {k: f"arxiv:{k}" for k in "ABCDEFG"}
-    got = dict(feedback_from_library(pushed, items, ["F"], target))
+    snapshot = LibrarySnapshot(7, items, collections, trashed=[{"key": "F", "collections": [target], "tags": []}])
+    pushed = {f"arxiv:{k}": k for k in "ABCDEFGH"}
+    got = {s.identity: s.value for s in read_signals(snapshot, pushed, "zotrec: Recommended")}
     assert got == {
         "arxiv:A": 0, "arxiv:B": 1, "arxiv:C": 1, "arxiv:D": 1, "arxiv:E": -1, "arxiv:F": -1, "arxiv:G": -1,
+        "arxiv:H": 0,
     }
 
 
