@@ -80,8 +80,12 @@ def sha256_file(path: Path) -> str:
 
 
 def shipped_model_path() -> Path:
-    """The shipped arXiv-taxonomy model inside the installed package ``zotrec.models``."""
-    return Path(str(resources.files("zotrec.models").joinpath(SHIPPED_NAME)))
+    """The shipped arXiv-taxonomy model: in the installed package ``zotrec.models``, or in the
+    top-level ``models/`` of a source checkout (when ``zotrec`` is imported from the source tree)."""
+    try:
+        return Path(str(resources.files("zotrec.models").joinpath(SHIPPED_NAME)))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "models" / SHIPPED_NAME
 
 
 def library_versions() -> dict[str, str]:
