@@ -64,7 +64,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         "Probabilities: Platt scaling fitted on a held-out random fifth of the training papers (the weights "
         "are then refitted on all papers); each category has its own decision threshold (best F1 on that "
         "fifth, shrunk towards 0.3 when the category has few papers there). A second set of one-vs-rest SVMs "
-        "learns which category is a paper's *main* (primary, first-listed) one: it gives the top-1 and "
+        "learns which category is a paper's *main* (primary, first-listed) one; its probability times the "
+        "square root of the category's topic probability ranks the main categories: it gives the top-1 and "
         "puts that category first. A paper gets the categories whose probability clears their threshold, "
         "the likeliest main category first, then by probability; none = \"no confident topic\" (also for "
         "a text without any word the model knows).",
