@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from opshelp import FAKE_KEY, embedded_config, tiny_topic_model, write_config
+from opshelp import FAKE_KEY, embedded_config, tiny_topic_model, write_config, model  # noqa: F401 (fixtures)
 from zotero_server import ZoteroServer
 from zotrec import paths
 from zotrec.cli import app
@@ -103,11 +103,6 @@ def test_config_show_masks_the_key_and_warns_about_readable_files(isolated_dirs)
 
 
 # -- doctor --------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    return tiny_topic_model(tmp_path_factory.mktemp("model"))
-
-
 def test_doctor_embedded_all_ok_then_failures(isolated_dirs, model, tmp_path):
     library = tmp_path / "library.sqlite"
     ensure_demo_library(library).close()

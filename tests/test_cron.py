@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from opshelp import embedded_config, prepared_embedded, session_root, tiny_topic_model, zotrec_cmd
+from opshelp import embedded_config, prepared_embedded, session_root, tiny_topic_model, zotrec_cmd, model, shared_root  # noqa: F401 (fixtures)
 from zotrec.cli import app
 from zotrec.demo import demo_digest_path
 from zotrec.errors import EXIT_BACKEND, EXIT_CONFIG, EXIT_INPUT, EXIT_LOCKED, EXIT_PARTIAL, LockHeld
@@ -25,16 +25,6 @@ from zotrec.lock import RunLock, holder, is_locked, lock_file
 from zotrec.logs import log_file
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    return tiny_topic_model(tmp_path_factory.mktemp("model"))
-
-
-@pytest.fixture(scope="module")
-def shared_root(tmp_path_factory) -> Path:
-    return session_root(tmp_path_factory)
 
 
 @pytest.fixture

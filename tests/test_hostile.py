@@ -10,18 +10,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from opshelp import FAKE_KEY, embedded_config, prepared_embedded, session_root, tiny_topic_model, write_config
+from opshelp import FAKE_KEY, embedded_config, prepared_embedded, session_root, tiny_topic_model, write_config, model  # noqa: F401 (fixtures)
 from zotrec import paths
 from zotrec.cli import app
 from zotrec.config import load_config
 from zotrec.errors import EXIT_CONFIG, EXIT_INPUT, ConfigError
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    return tiny_topic_model(tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from opshelp import embedded_config, prepared_embedded, session_root, tiny_topic_model
+from opshelp import embedded_config, prepared_embedded, session_root, tiny_topic_model, model, shared_root  # noqa: F401 (fixtures)
 from zotrec import paths
 from zotrec.cli import app
 from zotrec.errors import EXIT_CONFIG, StateError
@@ -19,16 +19,6 @@ from zotrec.library.embedded import EmbeddedLibrary
 from zotrec.state import MIGRATIONS, SCHEMA_VERSION, StateStore
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    return tiny_topic_model(tmp_path_factory.mktemp("model"))
-
-
-@pytest.fixture(scope="module")
-def shared_root(tmp_path_factory) -> Path:
-    return session_root(tmp_path_factory)
 
 
 def _user_version(path: Path) -> int:

@@ -392,6 +392,25 @@ class _Json(str):
     """An already serialised JSON body."""
 
 
+
+def _check_key(obj: dict[str, Any], lib_checked: bool, objects: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The v3 rules for a keyed object in a multi-object write; returns the existing object, if any."""
+    key = obj.get("key")
+    if not key:
+        return None
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        raise HTTPFail(400, f"'{key}' is not a valid {kind.lower()} key")
+    existing = objects.get(key)
+    if "version" not in obj and not lib_checked:
+        raise HTTPFail(428, "Either If-Unmodified-Since-Version or object version must be provided for key-based writes")
+    if "version" in obj:
+        version = _int(str(obj["version"]), "version")
+        if existing is None and version > 0:
+            raise HTTPFail(404, f"{kind} doesn't exist (to create, use version 0)")
+        if existing is not None and existing["version"] > version:
+            raise HTTPFail(412, f"{kind} has been modified since specified version (expected {version}, found {existing['version']})")
+    return existing
+
 class HTTPFail(Exception):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None,
                  extra: dict[str, Any] | None = None) -> None:
@@ -858,19 +877,7 @@ class _Handler(BaseHTTPRequestHandler):
         z = self.zotero
         lib = z.lib
         key = obj.get("key")
-        existing = None
-        if key:
-            if not isinstance(key, str) or not KEY_RE.match(key):
-                raise HTTPFail(400, f"'{key}' is not a valid item key")
-            existing = lib.items.get(key)
-            if "version" not in obj and not lib_checked:
-                raise HTTPFail(428, "Either If-Unmodified-Since-Version or object version must be provided for key-based writes")
-            if "version" in obj:
-                version = _int(str(obj["version"]), "version")
-                if existing is None and version > 0:
-                    raise HTTPFail(404, f"Item doesn't exist (to create, use version 0)")
-                if existing is not None and existing["version"] > version:
-                    raise HTTPFail(412, f"Item has been modified since specified version (expected {version}, found {existing['version']})")
+        existing = _check_key(obj, lib_checked, lib.items, "Item")
         item_type = obj.get("itemType") or (existing or {}).get("itemType")
         if not item_type:
             raise HTTPFail(400, "'itemType' property not provided")
@@ -918,19 +925,7 @@ class _Handler(BaseHTTPRequestHandler):
         z = self.zotero
         lib = z.lib
         key = obj.get("key")
-        existing = None
-        if key:
-            if not isinstance(key, str) or not KEY_RE.match(key):
-                raise HTTPFail(400, f"'{key}' is not a valid collection key")
-            existing = lib.collections.get(key)
-            if "version" not in obj and not lib_checked:
-                raise HTTPFail(428, "Either If-Unmodified-Since-Version or object version must be provided for key-based writes")
-            if "version" in obj:
-                version = _int(str(obj["version"]), "version")
-                if existing is None and version > 0:
-                    raise HTTPFail(404, "Collection doesn't exist (to create, use version 0)")
-                if existing is not None and existing["version"] > version:
-                    raise HTTPFail(412, f"Collection has been modified since specified version (expected {version}, found {existing['version']})")
+        existing = _check_key(obj, lib_checked, lib.collections, "Collection")
         name = obj.get("name", (existing or {}).get("name", ""))
         if not str(name).strip():
             raise HTTPFail(400, "Collection name cannot be empty")
