@@ -45,12 +45,13 @@ class PushOutcome:
     recovered: int = 0  # intents of earlier runs found already in the collection
 
 
-def library_identities(snapshot: LibrarySnapshot) -> set[str]:
-    """Identity keys of every item in the library, trash included."""
-    keys: set[str] = set()
-    for item in snapshot.items + snapshot.trashed:
-        keys.update(item_to_paper(item).identity_keys())
-    return keys
+def identity_index(items: list[dict[str, Any]]) -> dict[str, str]:
+    """Identity key (arXiv id, DOI, normalised title) -> item key, first item wins."""
+    index: dict[str, str] = {}
+    for item in items:
+        for key in item_to_paper(item).identity_keys():
+            index.setdefault(key, item["key"])
+    return index
 
 
 def note_html(candidate: Candidate) -> str:
@@ -78,10 +79,9 @@ def candidate_item(candidate: Candidate, collection_key: str) -> dict[str, Any]:
 
 
 def select_new(
-    candidates: list[Candidate], snapshot: LibrarySnapshot, state: StateStore, library_id: str
+    candidates: list[Candidate], in_library: set[str], state: StateStore, library_id: str
 ) -> tuple[list[Candidate], list[Candidate]]:
     """Split candidates into (new, duplicates of the library or of earlier pushes)."""
-    in_library = library_identities(snapshot)
     pushed_before = state.pushed_identities(library_id)
     new, dupes = [], []
     for cand in candidates:
@@ -106,7 +106,9 @@ def push(
 ) -> PushOutcome:
     """Push ``candidates`` (best first) and any pending intents of earlier runs."""
     outcome = PushOutcome()
-    new, dupes = select_new(candidates, snapshot, state, library_id)
+    live = identity_index(snapshot.items)
+    in_library = set(live) | set(identity_index(snapshot.trashed))
+    new, dupes = select_new(candidates, in_library, state, library_id)
     outcome.skipped_duplicates = [c.paper for c in dupes]
     if dry_run:
         outcome.pushed = [(c.paper, "") for c in new]
@@ -130,7 +132,7 @@ def push(
         state.record_intents(records)
 
     pending = state.pushes(library_id, PENDING)
-    outcome.recovered = _reconcile(pending, snapshot, state)
+    outcome.recovered = _reconcile(pending, live, state)
     pending = state.pushes(library_id, PENDING)
     _write_items(library, state, [r for r in pending if r.status in ("intent", "failed")], outcome)
     created = state.pushes(library_id, ("created",))
@@ -138,14 +140,8 @@ def push(
     return outcome
 
 
-def _reconcile(pending: list[PushRecord], snapshot: LibrarySnapshot, state: StateStore) -> int:
+def _reconcile(pending: list[PushRecord], by_identity: dict[str, str], state: StateStore) -> int:
     """Mark intents whose item already exists (an earlier run died after writing) as created."""
-    if not pending:
-        return 0
-    by_identity: dict[str, str] = {}
-    for item in snapshot.items:
-        for key in item_to_paper(item).identity_keys():
-            by_identity.setdefault(key, item["key"])
     recovered = 0
     for rec in pending:
         if rec.status == "created":
@@ -176,7 +172,7 @@ def _write_items(library: Library, state: StateStore, records: list[PushRecord],
         result = library.create_items([r.item for r in batch], write_token=token)
         if result.token_already_used and not result.created:
             # landed earlier but the answer was lost: find the items by reading the library
-            _reconcile(batch, library.snapshot(), state)
+            _reconcile(batch, identity_index(library.snapshot().items), state)
             landed = {r.identity: r for r in state.pushes(batch[0].library, ("created",))}
             for rec in batch:
                 if rec.identity in landed:
