@@ -10,6 +10,8 @@ How a paper is scored
    positives are the library items (plus papers you marked +1, weight 5); negatives are the day's
    digest (as arxiv-sanity-lite does), papers you marked -1 (weight 5), and the background sample,
    whose weight fades from 1 to 0 as the digest grows to 1,000 papers (it stands in for a small digest).
+   A Complement Naive Bayes log ratio fitted on the same weighted rows (smoothing 0.1, scaled to unit
+   spread over the training rows) is added to the SVM's weights with weight 0.5: one linear model.
 3. Nearest neighbours: the mean cosine similarity to the 5 most similar library items (on each
    paper's 40 weightiest terms), minus the similarity to the closest paper you marked -1; papers
    marked +1 count as library items here.
@@ -68,6 +70,10 @@ class Settings:
     max_train_positives: int = 20000
     digest_folds: int = 1  # cross-fit the digest negatives in this many folds
     loss: str = "svm"  # "svm" (LinearSVC) or "logreg"
+    # a Complement Naive Bayes log-ratio on the same rows, scaled to unit spread over the training rows,
+    # added to the linear model with this weight (0: off); it sharpens the top of the ranking
+    nb_weight: float = 0.5
+    nb_alpha: float = 0.1
 
 
 @dataclass
@@ -325,7 +331,13 @@ class Recommender:
         else:
             model = LinearSVC(C=s.C, max_iter=5000, tol=1e-4, random_state=0)
         model.fit(X, y, sample_weight=w)
-        return _Linear(np.asarray(model.coef_, dtype=np.float32).ravel(), float(np.ravel(model.intercept_)[0]))
+        coef = np.asarray(model.coef_, dtype=np.float64).ravel()
+        intercept = float(np.ravel(model.intercept_)[0])
+        if s.nb_weight > 0:
+            nb_coef, nb_shift = _complement_nb(X, y, w, s.nb_alpha)
+            coef = coef + s.nb_weight * nb_coef
+            intercept += s.nb_weight * nb_shift
+        return _Linear(coef.astype(np.float32), intercept)
 
     def _raw(self, margin: np.ndarray, X: sp.csr_matrix, fb_pos, fb_neg, exclude=None, k_keep: int = 3):
         s, ix = self.settings, self.index
@@ -402,6 +414,19 @@ class Recommender:
         fitted = self._fit(digest, fb_pos, fb_neg)
         raw, _, _ = self._raw(fitted.digest_margin(digest), digest, fb_pos, fb_neg, k_keep=0)
         return raw
+
+
+def _complement_nb(X: sp.csr_matrix, y: np.ndarray, w: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
+    """Complement Naive Bayes (two classes) as a linear model: the smoothed log ratio of each term's
+    weighted share in the library rows against its share in the other rows (what
+    ``ComplementNB(alpha).feature_log_prob_[1] - [0]`` gives), scaled so that its values over the
+    training rows have unit standard deviation. Returns (coef, intercept = -mean / std)."""
+    pos = np.asarray(X[y == 1].T @ w[y == 1], dtype=np.float64).ravel() + alpha
+    neg = np.asarray(X[y != 1].T @ w[y != 1], dtype=np.float64).ravel() + alpha
+    coef = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
+    values = np.asarray(X @ coef).ravel()
+    std = float(values.std()) or 1.0
+    return coef / std, -float(values.mean()) / std
 
 
 @dataclass
