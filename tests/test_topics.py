@@ -68,6 +68,25 @@ def test_no_confident_topic_is_an_empty_list(tiny_model):
     assert len(ranked) == 2  # rank() always answers, predict() only when confident
 
 
+def test_an_arxiv_paper_keeps_its_likeliest_main_topic_and_personal_labels_do_not(tiny_model):
+    import numpy as np
+
+    from zotrec.topics.model import MAIN_FLOOR, TopicModel
+
+    thr = tiny_model.thresholds
+    j = int(np.argmax(thr))
+    assert thr[j] * 0.9 > MAIN_FLOOR
+    proba = np.tile(thr * 0.9, (2, 1)).astype(np.float32)  # every label just below its threshold
+    proba[1, j] = MAIN_FLOOR / 2  # the second paper's main topic is too unlikely
+    main = np.zeros_like(proba)
+    main[:, j] = 1.0
+    chosen = tiny_model.confident(proba, main)
+    assert chosen[0].tolist() == [k == j for k in range(len(thr))]  # forced in, nothing else
+    assert not chosen[1].any()  # below the floor: no confident topic
+    personal = TopicModel({**tiny_model._p, "kind": "personal"})
+    assert not personal.confident(proba, main).any()  # collections: thresholds alone
+
+
 class _Tripwire:
     """Unpickling this object would create a file: proof that a foreign pickle was executed."""
 

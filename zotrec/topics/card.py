@@ -67,8 +67,9 @@ def render_markdown(card: dict[str, Any]) -> str:
         "learns which category is a paper's *main* (primary, first-listed) one; its probability times the "
         "square root of the category's topic probability ranks the main categories: it gives the top-1 and "
         "puts that category first. A paper gets the categories whose probability clears their threshold, "
-        "the likeliest main category first, then by probability; none = \"no confident topic\" (also for "
-        "a text without any word the model knows).",
+        "plus its likeliest main category when that one's probability is at least 0.1 (every arXiv paper "
+        "has a category); the likeliest main category first, then by probability; none = \"no confident "
+        "topic\" (also for a text without any word the model knows).",
         "",
         "## Training data",
         "",

@@ -57,13 +57,14 @@ def evaluate(
             if label in index:
                 Y[i, index[label]] = True
     P, main, _ = model._proba(items)
+    chosen = model.confident(P, main)[:, keep]
     P, main = P[:, keep], main[:, keep]
     labels = [label for label, k in zip(labels, keep) if k]
     thresholds = model.thresholds[keep]
     index = {label: j for j, label in enumerate(labels)}
     L = len(labels)
     Y = Y[:, keep]
-    pred = P >= thresholds
+    pred = chosen
     tp = (pred & Y).sum(0)
     fp = (pred & ~Y).sum(0)
     fn = (~pred & Y).sum(0)

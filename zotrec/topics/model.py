@@ -39,6 +39,7 @@ FORMAT = "zotrec-topic-model/1"
 SHIPPED_NAME = "topics.joblib"
 
 TextLike = str | Paper | tuple[str, str]
+MAIN_FLOOR = 0.1  # an arXiv paper's likeliest main topic is one of its topics from this probability on
 Progress = Callable[[str], None]
 
 
@@ -153,8 +154,19 @@ class TopicModel:
         """How likely each label is the paper's main (primary) topic, shape (n, labels)."""
         return self._proba(items)[1]
 
+    def confident(self, proba: np.ndarray, main: np.ndarray) -> np.ndarray:
+        """Which topics each paper gets, shape (n, labels), from its probabilities and main scores.
+
+        A label counts when its probability reaches the label's threshold. An arXiv paper always has
+        a category, so for an arXiv-taxonomy model the likeliest main topic counts too when its
+        probability is at least ``MAIN_FLOOR`` (below that the paper has no confident topic): on
+        the date split this is +0.02 micro-F1 (narrow) and +0.01 (broad) over thresholds alone.
+        Personal collections and tags keep thresholds alone: a new paper may belong in none.
+        """
+        return _confident(proba, main, self._p["thresholds"], self.kind)
+
     def predict(self, papers: Sequence[TextLike], max_topics: int = 5) -> list[list[Topic]]:
-        """For every paper, its confident topics ([] = no confident topic).
+        """For every paper, its confident topics ([] = no confident topic), see :meth:`confident`.
 
         Order: the confident topic most likely to be the paper's main (primary) category first, then
         the others by probability. A paper without a single word the model knows has no topic.
@@ -162,11 +174,12 @@ class TopicModel:
         out = []
         labels = self._p["labels"]
         proba, main, known = self._proba(papers)
-        for row, main_row, has_words in zip(proba, main, known):
+        chosen = self.confident(proba, main)
+        for row, main_row, has_words, picked in zip(proba, main, known, chosen):
             if not has_words:
                 out.append([])
                 continue
-            hits = np.flatnonzero(row >= self._p["thresholds"])
+            hits = np.flatnonzero(picked)
             hits = hits[np.argsort(-row[hits], kind="stable")]
             if len(hits) > 1:  # the likeliest main topic first, then by probability
                 first = hits[np.argmax(main_row[hits])]
@@ -184,6 +197,16 @@ class TopicModel:
             top = np.argsort(-main_row, kind="stable")[:k]
             out.append([Topic(labels[j], self.name(labels[j]), float(row[j])) for j in top])
         return out
+
+
+def _confident(proba: np.ndarray, main: np.ndarray, thresholds: np.ndarray, kind: str) -> np.ndarray:
+    pred = proba >= thresholds
+    if kind == "arxiv" and len(proba) and proba.shape[1]:
+        rows = np.arange(len(proba))
+        top = main.argmax(1)
+        sure = proba[rows, top] >= MAIN_FLOOR
+        pred[rows[sure], top[sure]] = True
+    return pred
 
 
 def _main(P: np.ndarray, L: int) -> np.ndarray:
@@ -481,7 +504,7 @@ def _holdout_metrics(scores, Y, calib, thresholds, primary, labels, kind) -> dic
     P_all = _sigmoid(scores, calib)
     P = P_all[:, :L]
     rank_by = _main(P_all, L)
-    pred = P >= thresholds
+    pred = _confident(P, rank_by, thresholds, kind)
     Yb = Y.astype(bool)
     tp, fp, fn = (pred & Yb).sum(), (pred & ~Yb).sum(), (~pred & Yb).sum()
     out: dict[str, Any] = {
