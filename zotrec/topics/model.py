@@ -337,17 +337,29 @@ def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
 
-def _best_threshold(prob: np.ndarray, y: np.ndarray, floor: float = 0.05) -> float:
-    """The probability threshold with the best F1 on out-of-fold data (0.5 when too few positives)."""
+def _best_threshold(prob: np.ndarray, y: np.ndarray, floor: float = 0.05, forced: np.ndarray | None = None) -> float:
+    """The probability threshold with the best F1 on out-of-fold data (0.5 when too few positives).
+
+    ``forced``: papers that get this label whatever its threshold (it is their likeliest main
+    topic); they count in the F1 as they are, and the threshold is chosen on the other papers.
+    """
     pos = int(y.sum())
     if pos < 3:
         return 0.5
+    tp0 = k0 = 0
+    if forced is not None and forced.any():
+        tp0, k0 = int(y[forced].sum()), int(forced.sum())
+        prob, y = prob[~forced], y[~forced]
+        if not len(prob):
+            return 0.95
     order = np.argsort(-prob, kind="stable")
     ys = y[order]
-    tp = np.cumsum(ys)
-    k = np.arange(1, len(ys) + 1)
+    tp = tp0 + np.cumsum(ys)
+    k = k0 + np.arange(1, len(ys) + 1)
     f1 = 2 * tp / (k + pos)
     best = int(np.argmax(f1))
+    if k0 and 2 * tp0 / (k0 + pos) >= f1[best]:  # the forced papers alone do best
+        return 0.95
     # midway between the last accepted and the next probability, never below the floor
     thr = prob[order[best]] if best + 1 >= len(order) else (prob[order[best]] + prob[order[best + 1]]) / 2
     return float(min(max(thr, floor), 0.95))
@@ -454,8 +466,11 @@ def train_topic_model(
     for j in range(Y.shape[1]):
         calib[j] = _platt(cal_scores[:, j].astype(np.float64), cal_Y[:, j])
     positives = cal_Y[:, :L].sum(0)
+    cal_P = _sigmoid(cal_scores, calib)
+    # which calibration papers get a label whatever its threshold (see TopicModel.confident)
+    forced = _confident(cal_P[:, :L], _main(cal_P, L), np.ones(L, dtype=np.float32) * 2, kind)
     for j in range(L):
-        best = _best_threshold(_sigmoid(cal_scores[:, [j]], calib[[j]]).ravel(), cal_Y[:, j])
+        best = _best_threshold(cal_P[:, j], cal_Y[:, j], forced=forced[:, j])
         # shrink thresholds learnt from few positives towards a common one (micro-F1 optimum ~ 0.3)
         thresholds[j] = (positives[j] * best + threshold_prior_weight * threshold_prior) / (positives[j] + threshold_prior_weight)
 
