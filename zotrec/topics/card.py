@@ -39,6 +39,10 @@ def write_benchmark(results: dict[str, Any], command: str, model_path: Path | No
     return markdown_path
 
 
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
@@ -121,6 +125,16 @@ def render_markdown(card: dict[str, Any]) -> str:
         if res and res.get("confusions"):
             lines += ["", "Costliest top-1 confusions (broad split; true primary -> predicted):", ""]
             lines += [f"- {c['true']} -> {c['predicted']}: {c['count']}" for c in res["confusions"][:12]]
+        lines.append("")
+    experiments = card.get("experiments")
+    if experiments:
+        lines += ["## Other approaches measured (same date split)", "", experiments.get("note", ""), "",
+                  "| approach | split | micro-F1 | top-1 primary | cost / remark |", "|---|---|---|---|---|"]
+        for row in experiments.get("rows", []):
+            lines.append(
+                f"| {row['approach']} | {row['split']} | {_num(row.get('micro_f1'))} | {_num(row.get('top1_primary'))} | "
+                f"{row.get('remark', '')} |"
+            )
         lines.append("")
     coverage = card.get("coverage")
     counts = card.get("label_counts", {})
