@@ -159,8 +159,9 @@ class TopicModel:
 
         A label counts when its probability reaches the label's threshold. An arXiv paper always has
         a category, so for an arXiv-taxonomy model the likeliest main topic counts too when its
-        probability is at least ``MAIN_FLOOR`` (below that the paper has no confident topic): on
-        the date split this is +0.02 micro-F1 (narrow) and +0.01 (broad) over thresholds alone.
+        probability is at least ``MAIN_FLOOR`` (below that the paper has no confident topic). On the
+        date split, with thresholds fitted knowing it, micro-F1 goes from 0.699 to 0.705 (narrow) and
+        from 0.600 to 0.611 (broad) over thresholds alone.
         Personal collections and tags keep thresholds alone: a new paper may belong in none.
         """
         return _confident(proba, main, self._p["thresholds"], self.kind)
