@@ -158,3 +158,33 @@ def test_prune_rows_keeps_the_heaviest_terms():
         assert abs(np.linalg.norm(P[i].toarray()) - 1.0) < 1e-5
     idx, sims = top_k_similar(P, P, 3)
     assert (idx[:, 0] == np.arange(30)).all() and np.allclose(sims[:, 0], 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("helper", ["process", "no process"])
+def test_overlapped_fit_and_transform_match_the_serial_ones(corpus, monkeypatch, helper):
+    """The sample fit overlapped with a helper process's transform gives the serial matrices bit for bit."""
+    import multiprocessing
+
+    from zotrec.recommend import features
+
+    library, related, unrelated = corpus
+    texts = [features.paper_text(p) for p in library + related + unrelated]
+    sample, rest = texts[:120], texts[120:]
+    monkeypatch.setattr(features, "PARALLEL_FROM", 50)
+    monkeypatch.setattr(features, "CHUNK", 7)
+    if helper == "no process":
+        def no_processes(*args, **kwargs):
+            raise OSError("no processes here")
+
+        monkeypatch.setattr(multiprocessing, "get_context", no_processes)
+    serial = features.Featurizer()._text_vectorizer(len(sample))
+    want_sample = features.fit_tfidf(serial, sample).astype(np.float32)
+    want_rest = features._transform_chunk(serial, rest)
+    vec = features.Featurizer()._text_vectorizer(len(sample))
+    got_sample, got_rest, other = features._fit_sample_transform_rest(vec, sample, rest, meanwhile=lambda: "done")
+    assert other == "done"
+    assert vec.vocabulary_ == serial.vocabulary_
+    for got, want in ((got_sample, want_sample), (got_rest, want_rest)):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
+        assert np.array_equal(got.data, want.data)
