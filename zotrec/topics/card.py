@@ -33,6 +33,11 @@ def write_benchmark(results: dict[str, Any], command: str, model_path: Path | No
         card["coverage"] = [
             {k: row[k] for k in ("label", "support", "precision", "recall", "f1")} for row in results["broad"]["per_label"]
         ]
+    return _store(path, card)
+
+
+def _store(path: Path, card: dict[str, Any]) -> Path:
+    """Write the JSON card beside ``path`` and re-render its Markdown card; returns the Markdown path."""
     card_path(path).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     markdown_path = path.with_suffix(".md")
     markdown_path.write_text(render_markdown(card), encoding="utf-8")
@@ -198,7 +203,4 @@ def write_personal_benchmark(results: dict[str, Any], command: str, model_path: 
         "fifth of the tagged papers is held out, the model is trained on the rest with the personal settings",
         "libraries": results,
     }
-    card_path(path).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    markdown_path = path.with_suffix(".md")
-    markdown_path.write_text(render_markdown(card), encoding="utf-8")
-    return markdown_path
+    return _store(path, card)
