@@ -18,7 +18,8 @@ from zotrec.demo import demo_digest_path
 from zotrec.paper import Paper
 from zotrec.report import display_title, keep_report, render_report, report_name, write_report
 from zotrec.sources import SourceReport
-from zotrec.sync import Ranked, SyncResult
+from zotrec.ranked import Ranked, Reason, Topic
+from zotrec.sync import SyncResult
 
 from report_demo import demo_home
 
@@ -137,8 +138,8 @@ def test_escaping_and_safe_links():
         title="<script>alert(1)</script> Bounds for {N}-body & $a<b$ \\& more",
         url="javascript:alert(1)", authors=["A. <b>Bold</b>"], date=dt.date(2024, 1, 2), source="x",
     )
-    ranked = [Ranked(paper=paper, score=88.0, topics=[("cs.LG", "Machine <Learning>", 0.9)],
-                     reasons=[("Near & <dear>", "ABCD1234", 0.4), ("No key", "bad key\"", 0.3)],
+    ranked = [Ranked(paper=paper, score=88.0, topics=[Topic("cs.LG", "Machine <Learning>", 0.9)],
+                     reasons=[Reason("Near & <dear>", "ABCD1234", 0.4), Reason("No key", "bad key\"", 0.3)],
                      terms=["<i>"], chosen=True)]
     result = SyncResult(run_id=None, papers_read=1, sources=[SourceReport("<src>", 1)], ranked=ranked,
                         library_size=1, library_description="lib <x>", threshold=60.0)

@@ -39,7 +39,7 @@ def test_demo_sync_library_function(tmp_path):
     scores = [r.score for r in result.ranked]
     assert scores == sorted(scores, reverse=True)
     assert all(0 <= s <= 100 for s in scores)
-    assert all(r.reasons and r.reasons[0][1] for r in result.recommended)  # nearest item with its key
+    assert all(r.reasons and r.reasons[0].key for r in result.recommended)  # nearest item with its key
     items = _collection_items(lib_path)
     assert len(items) == len(result.recommended)
     item = items[0]
@@ -171,5 +171,5 @@ def test_sync_uses_the_trained_personal_model(tmp_path):
     assert trained.exit_code == 0, trained.output
     assert personal_model_path(Config()) is not None
     result, _ = run_sync(SyncRequest(demo=True, library=lib_path, dry_run=True))
-    labels = {label for r in result.ranked for label, _, _ in r.topics}
+    labels = {t.label for r in result.ranked for t in r.topics}
     assert "Chaos" in labels or DEMO_COLLECTION in labels

@@ -81,7 +81,7 @@ def test_sync_end_to_end_with_faults_then_a_second_run_creates_nothing(zotero, d
     items = server.collection_items(coll)
     assert sorted(i["key"] for i in items) == sorted(key for _, key in pushed)
     by_key = {i["key"]: i for i in items}
-    topics = {r.paper.primary_key: {label for label, _, _ in r.topics} for r in result.recommended}
+    topics = {r.paper.primary_key: {t.label for t in r.topics} for r in result.recommended}
     for paper, key in pushed:
         item = by_key[key]
         assert item["itemType"] == ("preprint" if paper.arxiv_id or not paper.journal else "journalArticle")

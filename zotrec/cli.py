@@ -143,8 +143,8 @@ def ranked_table(ranked: list, title: str):
     table.add_column("title", ratio=3)
     table.add_column("why: nearest in your library", ratio=2)
     for rank_no, r in enumerate(ranked, 1):
-        topics = ", ".join(label for label, _, _ in r.topics[:2]) or "-"
-        why = r.reasons[0][0] if r.reasons else "-"
+        topics = ", ".join(t.label for t in r.topics[:2]) or "-"
+        why = r.reasons[0].title if r.reasons else "-"
         table.add_row(str(rank_no), f"{r.score:.0f}", topics, r.paper.title, why)
     return table
 

@@ -19,22 +19,11 @@ from typing import Any
 from zotrec.library.base import MAX_OBJECTS_PER_WRITE, Library, LibrarySnapshot
 from zotrec.library.items import item_to_paper, note_item, paper_to_item
 from zotrec.paper import Paper
+from zotrec.ranked import Ranked
 from zotrec.state import PushRecord, StateStore, iter_chunks, new_token
 
 ZOTREC_TAG = "zotrec"
 PENDING = ("intent", "created", "failed")
-
-
-@dataclass
-class Candidate:
-    """A recommendation ready to push: the paper, its score, topics and reasons."""
-
-    paper: Paper
-    score: float
-    topics: list[tuple[str, str, float]]  # (label, name, probability)
-    reasons: list[tuple[str, str | None, float]]  # (title, key, similarity)
-    terms: list[str] = field(default_factory=list)
-    subcollection: str | None = None  # per-topic routing: path below the target collection
 
 
 @dataclass
@@ -54,13 +43,15 @@ def identity_index(items: list[dict[str, Any]]) -> dict[str, str]:
     return index
 
 
-def note_html(candidate: Candidate) -> str:
+def note_html(candidate: Ranked) -> str:
     """The child note that says why zotrec recommended the paper."""
     esc = html.escape
-    topics = ", ".join(f"{esc(name)} ({esc(label)}, {p:.0%})" for label, name, p in candidate.topics) or "none confident"
+    topics = ", ".join(
+        f"{esc(t.name)} ({esc(t.label)}, {t.probability:.0%})" for t in candidate.topics
+    ) or "none confident"
     nearest = "".join(
-        f"<li>{esc(title)}" + (f" [{esc(key)}]" if key else "") + f" (similarity {sim:.2f})</li>"
-        for title, key, sim in candidate.reasons
+        f"<li>{esc(r.title)}" + (f" [{esc(r.key)}]" if r.key else "") + f" (similarity {r.similarity:.2f})</li>"
+        for r in candidate.reasons
     )
     terms = ", ".join(esc(t) for t in candidate.terms)
     return (
@@ -73,14 +64,14 @@ def note_html(candidate: Candidate) -> str:
     )
 
 
-def candidate_item(candidate: Candidate, collection_key: str) -> dict[str, Any]:
-    tags = [ZOTREC_TAG] + [label for label, _, _ in candidate.topics]
+def candidate_item(candidate: Ranked, collection_key: str) -> dict[str, Any]:
+    tags = [ZOTREC_TAG] + [t.label for t in candidate.topics]
     return paper_to_item(candidate.paper, collections=[collection_key], tags=tags)
 
 
 def select_new(
-    candidates: list[Candidate], in_library: set[str], state: StateStore, library_id: str
-) -> tuple[list[Candidate], list[Candidate]]:
+    candidates: list[Ranked], in_library: set[str], state: StateStore, library_id: str
+) -> tuple[list[Ranked], list[Ranked]]:
     """Split candidates into (new, duplicates of the library or of earlier pushes)."""
     pushed_before = state.pushed_identities(library_id)
     new, dupes = [], []
@@ -98,7 +89,7 @@ def push(
     snapshot: LibrarySnapshot,
     state: StateStore,
     run_id: int,
-    candidates: list[Candidate],
+    candidates: list[Ranked],
     *,
     collection: str,
     library_id: str,

@@ -15,6 +15,7 @@ from typing import Any
 
 from zotrec import __version__, paths
 from zotrec.errors import ZotrecError
+from zotrec.ranked import NO_TOPIC, Reason, Topic
 
 TEMPLATES = Path(__file__).with_name("templates")
 ZOTERO_KEY = re.compile(r"^[A-Z0-9]{8}$")
@@ -93,14 +94,11 @@ def paper_view(paper: dict[str, Any], rank: int, pushed_keys: dict[str, str]) ->
         "score": score,
         "score_pct": max(0.0, min(100.0, score)),
         "topics": [
-            {"label": t.get("label", ""), "name": t.get("name") or t.get("label", ""),
-             "pct": round(100 * float(t.get("probability") or 0))}
-            for t in paper.get("topics") or []
+            {"label": t.label, "name": t.name or t.label, "pct": round(100 * t.probability)} for t in _topics(paper)
         ],
         "reasons": [
-            {"title": display_title(r.get("title")), "href": zotero_link(r.get("key")),
-             "similarity": float(r.get("similarity") or 0.0)}
-            for r in paper.get("reasons") or []
+            {"title": display_title(r.title), "href": zotero_link(r.key), "similarity": r.similarity}
+            for r in _reasons(paper)
         ],
         "terms": list(paper.get("terms") or []),
         "chosen": bool(paper.get("chosen")),
@@ -118,10 +116,18 @@ def _identity(paper: dict[str, Any]) -> str:
     return "title:" + " ".join((paper.get("title") or "").lower().split())
 
 
+def _topics(paper: dict[str, Any]) -> list[Topic]:
+    return [Topic.from_json(t) for t in paper.get("topics") or []]
+
+
+def _reasons(paper: dict[str, Any]) -> list[Reason]:
+    return [Reason.from_json(r) for r in paper.get("reasons") or []]
+
+
 # -- pictures ------------------------------------------------------------------------------------
 def _top_label(paper: dict[str, Any]) -> str:
-    topics = paper.get("topics") or []
-    return (topics[0].get("label") or "none") if topics else "none"
+    topics = _topics(paper)
+    return (topics[0].label or NO_TOPIC) if topics else NO_TOPIC
 
 
 def topic_chart(papers: list[dict[str, Any]], library: dict[str, int]) -> dict[str, Any]:
@@ -131,8 +137,8 @@ def topic_chart(papers: list[dict[str, Any]], library: dict[str, int]) -> dict[s
     for p in papers:
         label = _top_label(p)
         digest[label] = digest.get(label, 0) + 1
-        for t in p.get("topics") or []:
-            names.setdefault(t.get("label", ""), t.get("name") or "")
+        for t in _topics(p):
+            names.setdefault(t.label, t.name)
     n_digest, n_library = sum(digest.values()), sum(library.values())
 
     def share(counts: dict[str, int], total: int, label: str) -> float:

@@ -18,7 +18,8 @@ from typing import Any, Callable
 from zotrec.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL
 from zotrec.library.base import Library, LibrarySnapshot
 from zotrec.paper import Paper
-from zotrec.push import Candidate, PushOutcome, push
+from zotrec.push import PushOutcome, push
+from zotrec.ranked import Ranked
 from zotrec.state import StateStore
 
 log = logging.getLogger("zotrec")
@@ -43,35 +44,6 @@ class SyncOptions:
     enrich: bool = False
     model_path: Path | None = None
     personal_model_path: Path | None = None
-
-
-@dataclass
-class Ranked:
-    """A digest paper with its score, topics and reasons, and whether it was chosen."""
-
-    paper: Paper
-    score: float
-    topics: list[tuple[str, str, float]]
-    reasons: list[tuple[str, str | None, float]]
-    terms: list[str]
-    chosen: bool = False
-    why_not: str | None = None  # "below threshold", "top-N reached", "per-topic cap", "already in library"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "title": self.paper.title,
-            "ids": self.paper.to_json()["ids"],
-            "url": self.paper.link,
-            "authors": self.paper.authors,
-            "date": self.paper.date.isoformat() if self.paper.date else None,
-            "source": self.paper.source,
-            "score": round(self.score, 1),
-            "topics": [{"label": l, "name": n, "probability": round(p, 3)} for l, n, p in self.topics],
-            "reasons": [{"title": t, "key": k, "similarity": round(s, 3)} for t, k, s in self.reasons],
-            "terms": self.terms,
-            "chosen": self.chosen,
-            "why_not": self.why_not,
-        }
 
 
 @dataclass
@@ -233,10 +205,7 @@ def rank(
     if options.personal_model_path:
         personal = load_topic_model(options.personal_model_path)
     personal_topics = personal.predict(papers) if personal and papers else [[] for _ in papers]
-    topics_by_id = {
-        id(p): [(t.label, t.name, t.probability) for t in ts + pts]
-        for p, ts, pts in zip(papers, topics, personal_topics)
-    }
+    topics_by_id = {id(p): ts + pts for p, ts, pts in zip(papers, topics, personal_topics)}
     say(f"scoring against {len(snapshot.items)} library items")
     index, _ = library_index(snapshot, library_id, state, options.collection)
     recs = Recommender(index, feedback=feedback_pairs(state)).rank(papers)
@@ -245,7 +214,7 @@ def rank(
             paper=r.paper,
             score=float(r.score),
             topics=topics_by_id.get(id(r.paper), []),
-            reasons=[(x.title, x.key, float(x.similarity)) for x in r.reasons],
+            reasons=list(r.reasons),
             terms=list(r.terms),
         )
         for r in recs
@@ -259,7 +228,7 @@ def choose(ranked: list[Ranked], options: SyncOptions) -> None:
     per_topic: dict[str, int] = {}
     chosen = 0
     for r in ranked:
-        top_topic = r.topics[0][0] if r.topics else "none"
+        top_topic = r.top_label
         if r.paper.extras.get("non_research"):
             r.why_not = "not a research paper"
         elif r.score < options.threshold:
@@ -349,13 +318,10 @@ def sync(
             threshold=options.threshold, dry_run=options.dry_run,
             library_topics=library_topics(snapshot, library_id, options.model_path, options.collection),
         )
-        candidates = [
-            Candidate(
-                paper=r.paper, score=r.score, topics=r.topics, reasons=r.reasons, terms=r.terms,
-                subcollection=(r.topics[0][0] if options.route_by_topic and r.topics else None),
-            )
-            for r in result.recommended
-        ]
+        candidates = result.recommended
+        if options.route_by_topic:
+            for r in candidates:
+                r.subcollection = r.topics[0].label if r.topics else None
         if candidates or not options.dry_run:
             say(f"pushing {len(candidates)} recommendations into {options.collection!r}")
         result.outcome = push(

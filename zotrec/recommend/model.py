@@ -46,6 +46,7 @@ import scipy.sparse as sp
 from sklearn.svm import LinearSVC
 
 from zotrec.paper import Paper
+from zotrec.ranked import Reason
 from zotrec.recommend import features
 from zotrec.recommend.background import load_background
 
@@ -77,15 +78,6 @@ class Settings:
 
 
 @dataclass
-class Reason:
-    """A library item close to the recommended paper."""
-
-    title: str
-    key: str | None
-    similarity: float
-
-
-@dataclass
 class Recommendation:
     paper: Paper
     score: float  # 0-100, see the module docstring
@@ -96,10 +88,7 @@ class Recommendation:
     def to_json(self) -> dict[str, Any]:
         return {
             "score": round(self.score, 1),
-            "reasons": [
-                {"title": r.title, "key": r.key, "similarity": round(r.similarity, 3)}
-                for r in self.reasons
-            ],
+            "reasons": [r.to_json() for r in self.reasons],
             "terms": self.terms,
         }
 

@@ -16,7 +16,6 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -33,6 +32,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from ..errors import ModelError
 from ..paper import Paper
+from ..ranked import Topic
 from . import taxonomy
 
 FORMAT = "zotrec-topic-model/1"
@@ -41,18 +41,6 @@ SHIPPED_NAME = "topics.joblib"
 TextLike = str | Paper | tuple[str, str]
 MAIN_FLOOR = 0.1  # an arXiv paper's likeliest main topic is one of its topics from this probability on
 Progress = Callable[[str], None]
-
-
-@dataclass
-class Topic:
-    """One predicted topic: a label (``cs.LG`` or a collection path), its name, its probability."""
-
-    label: str
-    name: str
-    probability: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {"label": self.label, "name": self.name, "probability": round(float(self.probability), 4)}
 
 
 def document(item: TextLike) -> str:
