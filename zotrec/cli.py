@@ -63,29 +63,32 @@ def main_options(
 
 # -- output helpers -------------------------------------------------------------------------
 def console():
-    from rich.console import Console
+    """stdout; every string printed as plain text (titles are data, never markup)."""
+    from zotrec.terminal import plain_console
 
-    return Console(quiet=CTX.quiet, highlight=False)
+    return plain_console(quiet=CTX.quiet)
 
 
 def err_console():
-    from rich.console import Console
+    from zotrec.terminal import plain_console
 
-    return Console(stderr=True, highlight=False)
+    return plain_console(stderr=True)
 
 
 def error_line(message: str) -> None:
     """One line on stderr, whatever happens (also in --quiet mode); secrets redacted."""
     from zotrec.logs import redact
+    from zotrec.text import strip_controls
 
-    sys.stderr.write(f"error: {redact(' '.join(str(message).split()))}\n")
+    sys.stderr.write(f"error: {redact(' '.join(strip_controls(str(message)).split()))}\n")
 
 
 def warn_line(message: str) -> None:
     from zotrec.logs import redact
+    from zotrec.text import strip_controls
 
     if not CTX.quiet:
-        sys.stderr.write(f"warning: {redact(' '.join(str(message).split()))}\n")
+        sys.stderr.write(f"warning: {redact(' '.join(strip_controls(str(message)).split()))}\n")
 
 
 def run(func: Callable[[], int | None]) -> None:

@@ -11,6 +11,7 @@ import logging.handlers
 from pathlib import Path
 
 from zotrec import paths
+from zotrec.text import strip_controls
 
 LOG_NAME = "zotrec.log"
 MAX_BYTES = 1_000_000
@@ -42,7 +43,8 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string must not kill the run
             message = str(record.msg)
-        record.msg, record.args = redact(message), None
+        # one line per record, no terminal escapes: `tail zotrec.log` must not run what a title holds
+        record.msg, record.args = redact(" ".join(strip_controls(message).splitlines())), None
         if record.exc_info:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None

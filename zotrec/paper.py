@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from zotrec.text import clean_label, clean_text, clean_url
+
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(v\d+)?(?!\d)")
 _ARXIV_OLD = re.compile(r"(?<![\w.-])([a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?(?!\d)")
 _DOI = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
@@ -75,14 +77,22 @@ class Paper:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.title = " ".join((self.title or "").split())
-        self.abstract = " ".join((self.abstract or "").split())
+        # the one place outside text is made safe: LaTeX decoded, control characters dropped
+        self.title = clean_text(self.title)
+        self.abstract = clean_text(self.abstract)
+        self.authors = [name for name in map(clean_text, self.authors) if name]
+        self.journal = clean_text(self.journal) or None
+        self.url = clean_url(self.url)
+        self.categories = [c for c in map(clean_label, self.categories) if c]
+        self.tags = [t for t in map(clean_label, self.tags) if t]
+        self.collections = [c for c in map(clean_label, self.collections) if c]
+        self.source = clean_label(self.source)
         if self.arxiv_id:
-            raw = self.arxiv_id
+            raw = clean_label(self.arxiv_id)
             self.arxiv_id = normalize_arxiv_id(raw) or raw
             self.arxiv_version = self.arxiv_version or arxiv_version(raw)
         if self.doi:
-            self.doi = normalize_doi(self.doi) or self.doi
+            self.doi = normalize_doi(self.doi) or clean_label(self.doi) or None
 
     @property
     def text(self) -> str:

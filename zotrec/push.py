@@ -38,7 +38,7 @@ def identity_index(items: list[dict[str, Any]]) -> dict[str, str]:
     """Identity key (arXiv id, DOI, normalised title) -> item key, first item wins."""
     index: dict[str, str] = {}
     for item in items:
-        for key in item_to_paper(item).identity_keys():
+        for key in item_to_paper(item, abstract=False).identity_keys():
             index.setdefault(key, item["key"])
     return index
 

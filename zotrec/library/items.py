@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from zotrec.paper import Paper, normalize_arxiv_id, normalize_doi
+from zotrec.text import clean_label
 
 # Item types that are not papers (children and files).
 NON_PAPER_TYPES = {"note", "attachment", "annotation"}
@@ -38,8 +39,12 @@ def _creator_name(creator: dict[str, Any]) -> str:
     return " ".join(p for p in (creator.get("firstName", ""), creator.get("lastName", "")) if p)
 
 
-def item_to_paper(item: dict[str, Any], collection_paths: dict[str, str] | None = None) -> Paper:
-    """A library item (Zotero ``data`` dict) as a Paper carrying its key, collections and tags."""
+def item_to_paper(
+    item: dict[str, Any], collection_paths: dict[str, str] | None = None, *, abstract: bool = True
+) -> Paper:
+    """A library item (Zotero ``data`` dict) as a Paper carrying its key, collections and tags.
+
+    ``abstract=False`` leaves the abstract out (identity lookups: no need to decode its LaTeX)."""
     paths = collection_paths or {}
     extra = item.get("extra", "") or ""
     arxiv = None
@@ -50,7 +55,7 @@ def item_to_paper(item: dict[str, Any], collection_paths: dict[str, str] | None 
                 break
     return Paper(
         title=item.get("title", "") or "",
-        abstract=item.get("abstractNote", "") or "",
+        abstract=(item.get("abstractNote", "") or "") if abstract else "",
         authors=[_creator_name(c) for c in item.get("creators", []) if _creator_name(c)],
         date=parse_zotero_date(item.get("date")),
         arxiv_id=arxiv,
@@ -105,7 +110,7 @@ def paper_to_item(
             item["archiveID"] = f"arXiv:{paper.arxiv_id}"
             item["repository"] = "arXiv"
         elif paper.extras.get("repository"):
-            item["repository"] = str(paper.extras["repository"])
+            item["repository"] = clean_label(paper.extras["repository"])
     return item
 
 

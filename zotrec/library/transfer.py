@@ -49,7 +49,7 @@ def import_file(file: Path, target: Path) -> tuple[int, int]:
     library = EmbeddedLibrary(target)
     try:
         snapshot = library.snapshot()
-        known = {k for item in snapshot.items for k in _import_keys(item_to_paper(item))}
+        known = {k for item in snapshot.items for k in _import_keys(item_to_paper(item, abstract=False))}
         keys: dict[str, str] = {}
         items, skipped = [], 0
         for paper in papers:

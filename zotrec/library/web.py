@@ -486,7 +486,7 @@ class WebLibrary:
     def _item_key(self, data: dict[str, Any]) -> str:
         if data.get("parentItem"):
             return derived_key(self.partition, "note", str(data["parentItem"]), str(data.get("itemType")))
-        identity = item_to_paper(data).primary_key
+        identity = item_to_paper(data, abstract=False).primary_key
         if identity == "title:":
             return derived_key(self.partition, "random", os.urandom(16).hex())
         return derived_key(self.partition, "item", identity, ",".join(sorted(data.get("collections", []))))

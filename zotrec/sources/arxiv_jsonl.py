@@ -8,7 +8,7 @@ from typing import Any
 
 from zotrec.paper import Paper, arxiv_version, normalize_arxiv_id, normalize_doi
 from zotrec.sources.common import Options, ParseProblem, one_line, parse_date
-from zotrec.sources.latex import latex_to_text
+from zotrec.text import clean_text
 
 NAME = "arxiv-jsonl"
 
@@ -25,10 +25,10 @@ def _authors(value: Any) -> list[str]:
                 names.append(" ".join(x for x in (a[1:2] + a[:1] + a[2:3]) if x))
             elif isinstance(a, dict) and a.get("name"):
                 names.append(a["name"])
-        return [latex_to_text(n) if "\\" in n else " ".join(n.split()) for n in names if n and n.strip()]
+        return [clean_text(n) for n in names if n and n.strip()]
     if isinstance(value, str):
         names = [n.strip() for n in re.split(r",\s*(?:and\s+)?|\s+and\s+", value) if n.strip()]
-        return [latex_to_text(n) if "\\" in n else n for n in names]
+        return [clean_text(n) for n in names]
     return []
 
 

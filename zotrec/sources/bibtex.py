@@ -9,7 +9,7 @@ from bibtexparser.bparser import BibTexParser
 
 from zotrec.paper import Paper, arxiv_version, normalize_arxiv_id, normalize_doi
 from zotrec.sources.common import MONTHS, Options, ParseProblem, parse_date
-from zotrec.sources.latex import latex_to_text
+from zotrec.text import clean_text
 
 NAME = "bibtex"
 
@@ -28,7 +28,7 @@ ITEM_TYPES = {
 def _authors(value: str) -> list[str]:
     names = []
     for part in re.split(r"\s+and\s+", value.strip()) if value.strip() else []:
-        part = latex_to_text(part)
+        part = clean_text(part)
         if "," in part:
             pieces = [p.strip() for p in part.split(",")]
             last, first = pieces[0], ",".join(pieces[1:]).strip()
@@ -70,7 +70,7 @@ def _arxiv(entry: dict) -> str | None:
 
 
 def entry_to_paper(entry: dict, source: str) -> Paper | None:
-    title = latex_to_text(entry.get("title"))
+    title = clean_text(entry.get("title"))
     if not title:
         return None
     kind = entry.get("ENTRYTYPE", "").lower()
@@ -79,16 +79,16 @@ def entry_to_paper(entry: dict, source: str) -> Paper | None:
     if kind in ("misc", "online", "unpublished", "article") and raw_arxiv and not entry.get("journal", "").strip(" {}").lower().startswith(("phys", "nature", "science")):
         item_type = "preprint" if kind != "article" else item_type
     keywords = entry.get("keywords") or entry.get("keyword") or ""
-    tags = [latex_to_text(k) for k in re.split(r"\s*[,;]\s*", keywords) if k.strip()]
+    tags = [clean_text(k) for k in re.split(r"\s*[,;]\s*", keywords) if k.strip()]
     journal = entry.get("journal") or entry.get("journaltitle") or entry.get("booktitle")
     url = entry.get("url") or (entry.get("howpublished") if "://" in entry.get("howpublished", "") else None)
     extras = {"citation_key": entry.get("ID")}
     for key in ("volume", "number", "pages", "publisher", "urldate"):
         if entry.get(key):
-            extras[key] = latex_to_text(entry[key])
+            extras[key] = clean_text(entry[key])
     return Paper(
         title=title,
-        abstract=latex_to_text(entry.get("abstract")),
+        abstract=clean_text(entry.get("abstract")),
         authors=_authors(entry.get("author") or entry.get("editor") or ""),
         date=_date(entry),
         arxiv_id=normalize_arxiv_id(raw_arxiv) if raw_arxiv else None,
@@ -97,7 +97,7 @@ def entry_to_paper(entry: dict, source: str) -> Paper | None:
         url=url,
         source=source,
         categories=[entry["primaryclass"]] if entry.get("primaryclass") else [],
-        journal=latex_to_text(journal) or None,
+        journal=clean_text(journal) or None,
         item_type=item_type,
         tags=tags,
         extras=extras,

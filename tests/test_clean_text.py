@@ -1,0 +1,69 @@
+"""Text from outside is cleaned once, where a Paper is built: LaTeX to Unicode, no control characters."""
+
+from __future__ import annotations
+
+import json
+
+from zotrec.library.items import item_to_paper, paper_to_item
+from zotrec.paper import Paper
+from zotrec.sources import parse_bytes
+from zotrec.text import clean_text, clean_url, strip_controls
+
+
+def test_arxiv_mail_authors_and_titles_decode():
+    mail = (
+        b"From: no-reply@arxiv.org\nSubject: math daily Title/Abstract Distribution Mailing\n\n"
+        b"------------------------------------------------------------------------------\n"
+        b"\\\\\narXiv:2509.01234\nDate: Mon, 1 Sep 2025 10:00:00 GMT   (20kb)\n\n"
+        b"Title: Hopf algebras at $z=2.06$ and Ad\\`ele rings\n"
+        b"Authors: Fr\\'ed\\'eric Patras, Ludwik D\\k{a}browski, Pawe{\\l} Zalecki\n"
+        b"Categories: math.QA\n\\\\\n  We study 5% of $\\mathcal{O}(n)$ things.\n\\\\ ( https://arxiv.org/abs/2509.01234 ,  20kb)\n"
+        b"------------------------------------------------------------------------------\n"
+    )
+    (paper,) = parse_bytes(mail, "mail.txt", format="arxiv-mail")
+    assert paper.authors == ["Frédéric Patras", "Ludwik Dąbrowski", "Paweł Zalecki"]
+    assert paper.title == "Hopf algebras at z=2.06 and Adèle rings"
+    assert paper.abstract == "We study 5% of 𝒪(n) things."  # a bare % is a percent sign, not a comment
+
+
+def test_every_source_goes_through_the_same_step():
+    """JSON lines, the Hugging Face API and a library item: the same decoding, no per-source code."""
+    line = json.dumps({"id": "2509.00001", "title": "Ad\\`ele {\\em at} $z=2.06$", "summary": "x",
+                       "authors": ["Pawe{\\l} Zalecki"], "categories": ["math.QA"]})
+    (jsonl,) = parse_bytes(line.encode() + b"\n", "d.jsonl")
+    hf = [{"paper": {"id": "2509.00002", "title": "Ad\\`ele {\\em at} $z=2.06$", "summary": "y",
+                     "authors": [{"name": "Pawe{\\l} Zalecki"}]}}]
+    (api,) = parse_bytes(json.dumps(hf).encode(), "daily.json")
+    item = item_to_paper({"key": "ABCD2345", "title": "Ad\\`ele {\\em at} $z=2.06$",
+                          "creators": [{"firstName": "Pawe{\\l}", "lastName": "Zalecki"}]})
+    for paper in (jsonl, api, item):
+        assert paper.title == "Adèle at z=2.06", paper.source
+        assert paper.authors == ["Paweł Zalecki"], paper.source
+
+
+def test_control_characters_escapes_and_surrogates_are_removed():
+    hostile = "Title\x00 with \x1b[2J\x1b[31mred\x1b[0m \x1b]8;;https://evil\x07link\x1b]8;;\x07 \ud800half\u202eevil\x7f"
+    paper = Paper(title=hostile, abstract="a\x00b", authors=["X\x1b[1mY"], tags=["t\x00ag"])
+    assert paper.title == "Title with red link halfevil"
+    assert paper.abstract == "ab" and paper.authors == ["XY"] and paper.tags == ["tag"]
+    item = paper_to_item(paper)
+    json.dumps(item).encode("utf-8")  # no unpaired surrogate left: encodes as UTF-8
+    assert "\x1b" not in json.dumps(item) and "\\u0000" not in json.dumps(item)
+    assert strip_controls("a\nb\tc") == "a\nb\tc"  # line breaks and tabs are text
+
+
+def test_only_http_urls_are_kept():
+    assert clean_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
+    for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "file:///etc/passwd",
+                "https://ex ample.org", "ftp://x", " \x00javascript:x"):
+        assert clean_url(bad) is None, bad
+    paper = Paper(title="A paper about things", url="javascript:alert(document.cookie)")
+    assert paper.url is None and paper_to_item(paper)["url"] == ""
+
+
+def test_plain_text_is_left_alone():
+    text = "Costs $5 per run & 10% less; C++ {sets} are fine? No: braces are LaTeX groups."
+    assert clean_text("A plain title: no markup -- at all") == "A plain title: no markup -- at all"
+    assert clean_text("Costs $5 per run & 10% less") == "Costs $5 per run & 10% less"
+    assert clean_text(text).startswith("Costs $5 per run & 10% less; C++ sets are fine?")
+    assert clean_text(r"Schr\"odinger {{{nested}}} \textbf{bold} 50\% \$") == "Schrödinger nested bold 50% $"
