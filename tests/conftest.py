@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from zotrec.config import CONFIG_ENV, ENV_VARS
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -22,6 +24,6 @@ def isolated_dirs(tmp_path_factory, monkeypatch) -> Path:
     """Point zotrec's config/data/cache dirs at a fresh temp folder for every test."""
     home = tmp_path_factory.mktemp("zotrec-home")
     monkeypatch.setenv("ZOTREC_HOME", str(home))
-    for var in ("ZOTERO_API_KEY", "ZOTERO_LIBRARY_ID", "ZOTERO_LIBRARY_TYPE", "ZOTREC_ZOTERO_ENDPOINT"):
+    for var in [*ENV_VARS, CONFIG_ENV]:  # every setting's variable: tests never see the user's
         monkeypatch.delenv(var, raising=False)
     return home

@@ -79,9 +79,14 @@ def test_demo_sync_table_output(tmp_path):
 
 
 def test_quiet_prints_nothing(tmp_path):
-    out = runner.invoke(app, ["--quiet", "sync", "--demo", "--library", str(tmp_path / "d.sqlite")])
-    assert out.exit_code == 0
+    """--quiet and --config work after the command name too (as before it, see the cron tests)."""
+    config = tmp_path / "other.toml"
+    config.write_text("[sync]\ntop_n = 2\nthreshold = 0\n")
+    lib_path = tmp_path / "d.sqlite"
+    out = runner.invoke(app, ["sync", "--demo", "--library", str(lib_path), "--quiet", "--config", str(config)])
+    assert out.exit_code == 0, out.stderr
     assert out.stdout == ""
+    assert len(_collection_items(lib_path)) == 2  # top_n from the --config file
 
 
 def test_unreadable_digest_is_one_line_error(tmp_path):
@@ -151,6 +156,12 @@ def test_recommend_cli_ranks_without_pushing(tmp_path):
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     assert "junk.txt" in out.stderr
     assert _collection_items(lib_path) == []  # nothing pushed
+    # without --library: the configured library
+    config = tmp_path / "config.toml"
+    config.write_text(f'[zotero]\nbackend = "embedded"\nlibrary = {json.dumps(str(lib_path))}\n')
+    out = runner.invoke(app, ["recommend", "-d", str(demo_digest_path()), "--json", "--all", "--config", str(config)])
+    assert out.exit_code == 0, out.output
+    assert [(r["title"], r["score"]) for r in json.loads(out.stdout)] == [(r["title"], r["score"]) for r in rows]
 
 
 def test_sync_uses_the_trained_personal_model(tmp_path):

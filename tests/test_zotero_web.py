@@ -11,6 +11,7 @@ import pytest
 
 from zotero_server import ZoteroServer, arxiv_records, items_from_bibtex
 from zotrec.errors import ConfigError, LibraryError
+from zotrec.config import load_config
 from zotrec.library import open_library
 from zotrec.library.items import note_item, paper_to_item
 from zotrec.library.web import WebLibrary
@@ -266,8 +267,8 @@ def test_probe_and_open_library(server, tmp_path, shared_data, monkeypatch):
     server.load(library_items(shared_data, 42))
     monkeypatch.setenv("ZOTREC_ZOTERO_ENDPOINT", server.endpoint)
     monkeypatch.setenv("ZOTERO_API_KEY", server.api_key)
-    lib = open_library({"backend": "web", "library_id": server.library_id, "library_type": "user"},
-                       cache_dir=tmp_path)
+    monkeypatch.setenv("ZOTERO_LIBRARY_ID", server.library_id)
+    lib = open_library(load_config().zotero, cache_dir=tmp_path)  # the environment is read by the config only
     assert isinstance(lib, WebLibrary) and lib.endpoint == server.endpoint
     info = lib.probe()
     assert info == {"backend": "web", "description": lib.description, "reachable": True, "items": 42,

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
-
-from zotrec import paths
 
 
 def store_local_key(key: str, config_path: Path | None = None) -> Path:
     """Write ``zotero.local_api_key`` (and ``backend = "local"`` if none is set) into the config file."""
-    path = Path(config_path) if config_path else paths.config_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    line = f'local_api_key = "{key}"'
-    if re.search(r"(?m)^\s*local_api_key\s*=.*$", text):
-        text = re.sub(r"(?m)^\s*local_api_key\s*=.*$", line, text)
-    elif re.search(r"(?m)^\[zotero\]\s*$", text):
-        text = re.sub(r"(?m)^\[zotero\]\s*$", "[zotero]\n" + line, text, count=1)
-    else:
-        text = text.rstrip() + ("\n\n" if text.strip() else "") + f'[zotero]\nbackend = "local"\n{line}\n'
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(path, 0o600)
-    return path
+    from zotrec.config import config_file, read_toml
+    from zotrec.init_config import update_config
+
+    path = config_file(config_path)
+    current = read_toml(path) if path.exists() else {}
+    changes = {"zotero.local_api_key": key}
+    if "backend" not in (current.get("zotero") or {}):
+        changes["zotero.backend"] = "local"
+    return update_config(changes, path, check=False)[0]
 
 
 def auth_local(config_path: Path | None = None, endpoint: str | None = None) -> tuple[Path, bool]:

@@ -14,11 +14,44 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from zotrec import __version__
 from zotrec.errors import EXIT_FAILURE, ZotrecError
 
+GLOBAL_FLAGS = ("--quiet", "-q", "--debug")
+GLOBAL_VALUED = ("--config",)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move --quiet/-q, --debug and --config FILE to the front, so that they work after the command
+    name too (``zotrec sync --quiet``); arguments after ``--`` are left alone."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg in GLOBAL_FLAGS or any(arg.startswith(f"{name}=") for name in GLOBAL_VALUED):
+            front.append(arg)
+        elif arg in GLOBAL_VALUED and i + 1 < len(args):
+            front += args[i:i + 2]
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+class _Zotrec(TyperGroup):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+
 app = typer.Typer(
+    cls=_Zotrec,
     name="zotrec",
     help="Classify new papers by topic and recommend them into your Zotero library.",
     no_args_is_help=True,
@@ -26,7 +59,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 library_app = typer.Typer(help="The embedded library file: import exports, export collections.", no_args_is_help=True)
-config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
+config_app = typer.Typer(help="Show or change the configuration.", no_args_is_help=True)
 app.add_typer(library_app, name="library")
 app.add_typer(config_app, name="config")
 auth_app = typer.Typer(help="Authorize zotrec with the Zotero desktop app.", no_args_is_help=True)
@@ -227,7 +260,7 @@ def print_sync(result, out) -> None:
 @app.command()
 def recommend(
     more: Optional[list[str]] = typer.Argument(None, metavar="[SOURCE]...", help="More digests (as in --digest A B C)."),
-    library: str = typer.Option(..., "--library", help="Library: BibTeX/CSL-JSON/Zotero RDF file, embedded .sqlite, or 'config'."),
+    library: Optional[str] = typer.Option(None, "--library", help="Library: BibTeX/CSL-JSON/Zotero RDF file, embedded .sqlite, or 'config' (the default: the configured library)."),
     digest: list[str] = typer.Option([], "--digest", "-d", help="Digest file or URL (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     show_all: bool = typer.Option(False, "--all", help="Every digest paper, not only the recommended ones."),
@@ -246,7 +279,7 @@ def recommend(
         if not digests:
             raise ConfigError("no digest to rank: pass --digest SOURCE (repeatable)")
         result = recommend_only(
-            library, digests, top=top, threshold=threshold,
+            library or "config", digests, top=top, threshold=threshold,
             digest_date=digest_date.date() if digest_date else None, report=report, config_path=CTX.config_path,
         )
         for src in result.failed_sources:
@@ -417,6 +450,27 @@ def config_show(as_json: bool = typer.Option(False, "--json")) -> None:
     run(body)
 
 
+@config_app.command("set")
+def config_set(
+    key: str = typer.Argument(..., help="Setting, as section.name (see `zotrec config show`), e.g. sync.threshold."),
+    value: str = typer.Argument(..., help="New value (a list: comma-separated)."),
+) -> None:
+    """Change one setting in the config file (checked first; comments and other values kept)."""
+
+    def body() -> int:
+        from zotrec.config import mask
+        from zotrec.init_config import set_setting
+
+        path, setting, parsed, warnings = set_setting(key, value, CTX.config_path)
+        for warning in warnings:
+            warn_line(warning)
+        shown = mask(parsed) if setting.secret else json.dumps(parsed)
+        console().print(f"{setting.key} = {shown} in {path}")
+        return 0
+
+    run(body)
+
+
 # -- operations: init, doctor, schedule ---------------------------------------------------------
 @app.command()
 def init(
@@ -437,40 +491,22 @@ def init(
     """Write a commented config file (prompts for what the flags do not give, unless --no-input)."""
 
     def body() -> int:
-        from zotrec import paths
-        from zotrec.init_config import InitValues, init_config
+        from zotrec.init_config import collect_values, init_config
 
-        v = InitValues()
-        ask = not no_input
+        given = {
+            "zotero.backend": backend, "zotero.library": library, "zotero.library_id": library_id,
+            "zotero.library_type": library_type, "zotero.api_key": api_key, "zotero.endpoint": endpoint,
+            "sync.collection": collection, "sync.threshold": threshold, "sync.top_n": top,
+            "sources.digests": list(digest) or None, "model.topics": topic_model,
+        }
 
-        def value(given, prompt: str, default, **kw):
-            if given is not None:
-                return given
-            return typer.prompt(prompt, default=default, **kw) if ask else default
+        def ask(setting, default) -> str:
+            hidden, shown = setting.secret, f"{default:g}" if isinstance(default, float) else str(default)
+            return typer.prompt(setting.prompt, default=shown, type=str, hide_input=hidden,
+                                show_default=not hidden and shown != "")
 
-        v.backend = value(backend, "Backend (embedded, web, local, sqlite)", v.backend)
-        if v.backend in ("embedded", "sqlite"):
-            default_lib = str(paths.data_dir() / "library.sqlite") if v.backend == "embedded" else ""
-            v.library = value(library, "Library file" if v.backend == "embedded" else "Path of zotero.sqlite", default_lib)
-        if v.backend == "web":
-            v.library_id = value(library_id, "Zotero library id (numeric; zotero.org/settings/keys)", "")
-            v.library_type = value(library_type, "Library type (user or group)", v.library_type)
-            v.api_key = value(api_key, "API key (empty: use ZOTERO_API_KEY from the environment)", "",
-                              hide_input=True, show_default=False)
-            v.endpoint = endpoint or ""
-        elif library_type:
-            v.library_type = library_type
-        v.collection = value(collection, "Target collection", v.collection)
-        v.threshold = float(value(threshold, "Minimum score (0-100)", v.threshold))
-        v.top_n = int(value(top, "At most N papers per run", v.top_n))
-        if digest:
-            v.digests = list(digest)
-        elif ask:
-            answer = typer.prompt("Digests to read (files or URLs, comma-separated; empty: none)", default="",
-                                  show_default=False)
-            v.digests = [d.strip() for d in answer.split(",") if d.strip()]
-        v.topic_model = topic_model or ""
-        path, warnings = init_config(v, CTX.config_path, force=force)
+        values = collect_values(given, ask if not no_input else None, tell=error_line)
+        path, warnings = init_config(values, CTX.config_path, force=force)
         for warning in warnings:
             warn_line(warning)
         console().print(f"wrote {path} (mode 600); check it with `zotrec doctor`")

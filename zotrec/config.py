@@ -1,14 +1,20 @@
-"""Configuration: a TOML file, environment variables and command-line flags.
+"""Settings: one schema drives loading, validation, `zotrec init`, `zotrec config show|set` and the
+README's configuration reference.
 
-Precedence: command-line flag > environment variable > config file > default.
+Each setting is a field of a section dataclass declared with :func:`setting` (its default, help,
+environment variable, allowed values); :data:`SCHEMA` lists them as :class:`Setting` objects.
+Precedence: command-line flag > environment variable > config file > default. The environment is
+read here and nowhere else (``paths`` reads ``ZOTREC_HOME`` to find the folders).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -17,41 +23,301 @@ from zotrec.errors import ConfigError
 from zotrec.logs import redact, register_secret
 
 BACKENDS = ("embedded", "web", "local", "sqlite")
+LIBRARY_TYPES = ("user", "group")
+CONFIG_ENV = "ZOTREC_CONFIG"
+HOME_ENV = "ZOTREC_HOME"
+CRONTAB_ENV = "ZOTREC_CRONTAB"
+ARXIV_API_ENV = "ZOTREC_ARXIV_API"
+# Environment variables that are not settings: where zotrec keeps its files and which programs it calls.
+PLACES_ENV = {
+    HOME_ENV: "put config, data and cache under one folder (`config/`, `data/`, `cache/`)",
+    CONFIG_ENV: "the config file to read (as `--config PATH`)",
+    CRONTAB_ENV: "the crontab program `zotrec schedule --install` runs (default `crontab`)",
+    ARXIV_API_ENV: "the arXiv API URL `--enrich` asks (default `https://export.arxiv.org/api/query`)",
+}
+
+Check = Callable[[Any], "str | None"]
 
 
+def setting(
+    default: Any,
+    help: str,
+    *,
+    env: str | None = None,
+    choices: tuple[str, ...] = (),
+    minimum: float | None = None,
+    maximum: float | None = None,
+    check: Check | None = None,
+    secret: bool = False,
+    in_file: bool = True,
+    toml_name: str | None = None,
+    shown_default: str | None = None,
+    prompt: str | None = None,
+    backends: tuple[str, ...] = (),
+) -> Any:
+    """A section field that is a setting. ``prompt``: `zotrec init` asks for it (only for ``backends``
+    when given); ``in_file=False``: environment only (a password); ``toml_name``: the key in the file
+    when it differs from the field name; ``shown_default``: the default as the reference prints it."""
+    meta = {
+        "help": help, "env": env, "choices": choices, "minimum": minimum, "maximum": maximum, "check": check,
+        "secret": secret, "in_file": in_file, "toml_name": toml_name, "shown_default": shown_default,
+        "prompt": prompt, "backends": backends,
+    }
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _library_id_check(value: Any) -> str | None:
+    return None if not value or str(value).isdigit() else library_id_problem(str(value), "user")
+
+
+def library_id_problem(value: str, library_type: str) -> str:
+    """The one-line message for a library id that is not a numeric user or group id."""
+    group = re.search(r"groups/(\d+)", value)
+    if group:
+        return (f"zotero.library_id must be the numeric id, not a URL: set library_id = \"{group.group(1)}\" "
+                'and library_type = "group"')
+    if not value:
+        return ("zotero.library_id is empty: set ZOTERO_LIBRARY_ID or zotero.library_id "
+                "(your userID from zotero.org/settings/keys)")
+    shown = redact(value)
+    if len(shown) > 40:
+        shown = shown[:20] + "..."
+    return (f"zotero.library_id must be the numeric {library_type} id (ZOTERO_LIBRARY_ID; your userID is on "
+            f"zotero.org/settings/keys), got {shown!r}")
+
+
+# -- the schema: one dataclass per [section] ------------------------------------------------------
 @dataclass
 class ZoteroSettings:
-    backend: str = "embedded"  # embedded | web | local | sqlite
-    library: str = ""  # embedded library file, or zotero.sqlite path
-    library_id: str = ""
-    library_type: str = "user"  # user | group
-    api_key: str = ""
-    endpoint: str = ""  # Web API base URL override (self-hosted or proxied)
-    local_api_key: str = ""
+    backend: str = setting(
+        "embedded", "where your library lives: `embedded` (a local file, no Zotero account), `web` (Zotero "
+        "Web API), `local` (the Zotero desktop app's local API), `sqlite` (read-only `zotero.sqlite`)",
+        env="ZOTREC_BACKEND", choices=BACKENDS, prompt="Backend (embedded, web, local, sqlite)")
+    library: str = setting(
+        "", "the embedded library file, or the path of `zotero.sqlite`", env="ZOTREC_LIBRARY",
+        shown_default="data dir `library.sqlite`", prompt="Library file", backends=("embedded", "sqlite"))
+    library_id: str = setting(
+        "", "Web API: your numeric userID (zotero.org/settings/keys) or the group id", env="ZOTERO_LIBRARY_ID",
+        check=_library_id_check, prompt="Zotero library id (numeric; zotero.org/settings/keys)", backends=("web",))
+    library_type: str = setting(
+        "user", "`user` or `group`", env="ZOTERO_LIBRARY_TYPE", choices=LIBRARY_TYPES,
+        prompt="Library type (user or group)", backends=("web",))
+    api_key: str = setting(
+        "", "Web API key with write access (zotero.org/settings/keys/new); keep the file private (chmod 600)",
+        env="ZOTERO_API_KEY", secret=True, prompt="API key (empty: use ZOTERO_API_KEY from the environment)",
+        backends=("web",))
+    endpoint: str = setting(
+        "", "another Web API (or local API) base URL: self-hosted, proxied", env="ZOTREC_ZOTERO_ENDPOINT",
+        shown_default="`https://api.zotero.org`")
+    local_api_key: str = setting(
+        "", "desktop local API key for writes (Zotero 10+; `zotrec auth local` stores it)",
+        env="ZOTREC_LOCAL_API_KEY", secret=True)
 
 
 @dataclass
 class SyncSettings:
-    collection: str = "zotrec: Recommended"
-    threshold: float = 60.0
-    top_n: int = 20
-    per_topic_max: int = 0  # 0 = no cap
-    route_by_topic: bool = False
-    skip_replacements: bool = False
-    enrich: bool = False
-    max_papers: int = 50_000  # a digest with more entries is refused before it is parsed
+    collection: str = setting(
+        "zotrec: Recommended", "target collection; `A/B` for a subcollection (created when missing)",
+        env="ZOTREC_COLLECTION", prompt="Target collection")
+    threshold: float = setting(
+        60.0, "minimum score (0-100) for a paper to be pushed", env="ZOTREC_THRESHOLD", minimum=0, maximum=100,
+        prompt="Minimum score (0-100)")
+    top_n: int = setting(20, "at most this many papers per run", env="ZOTREC_TOP_N", minimum=0,
+                         prompt="At most N papers per run")
+    per_topic_max: int = setting(0, "at most this many papers per top topic (0 = no cap)", minimum=0)
+    route_by_topic: bool = setting(False, "file each paper in a subcollection named after its top topic")
+    skip_replacements: bool = setting(False, "skip arXiv replacements (new versions of old papers) in mail digests")
+    enrich: bool = setting(False, "look up missing arXiv ids by title (uses the network)")
+    max_papers: int = setting(
+        50_000, "a JSON-lines digest with more entries is refused before it is read (exit 7)", minimum=1)
 
 
+@dataclass
+class SourcesSettings:
+    digests: list[str] = setting(
+        [], "digests read on every sync: files or URLs (arXiv listing/RSS/API, HF daily papers, journal feeds, "
+        "BibTeX/RIS/CSL-JSON, JSON lines); `sync --digest X` (repeatable) replaces them for one run",
+        prompt="Digests to read (files or URLs, comma-separated; empty: none)")
+
+
+@dataclass
+class ModelSettings:
+    topics: str = setting(
+        "", "topic model file; its `.card.json` must sit beside it (sha256 checked before loading)",
+        shown_default="the shipped arXiv model")
+    personal: str = setting("", "a personal topic model trained on your collections (`zotrec train personal`)",
+                            shown_default="none")
+
+
+@dataclass
+class ReportsSettings:
+    keep: int = setting(0, "keep the HTML reports of the last N runs in the data dir (0 = none)", minimum=0)
+
+
+SECTIONS: dict[str, type] = {
+    "zotero": ZoteroSettings,
+    "sync": SyncSettings,
+    "sources": SourcesSettings,
+    "model": ModelSettings,
+    "reports": ReportsSettings,
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of the schema, as read from its section's field."""
+
+    section: str
+    name: str  # the attribute on the section object
+    kind: str  # str | int | float | bool | list
+    default: Any
+    help: str
+    env: str | None = None
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    check: Check | None = None
+    secret: bool = False
+    in_file: bool = True
+    toml_name: str | None = None
+    shown_default: str | None = None
+    prompt: str | None = None
+    backends: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The dotted key of the file and of `zotrec config set` (``sync.threshold``)."""
+        return f"{self.section}.{self.toml_name or self.name}"
+
+    def parse(self, value: Any, source: str | None = None, *, text: bool = True, check: bool = True) -> Any:
+        """``value`` as this setting's type; a ConfigError naming ``source`` (default: the key) when it is
+        not one. ``text``: the value was typed (environment, command line), so a list is comma-separated;
+        ``check``: also apply :meth:`problem` (the loader does that once every secret is known)."""
+        name = source or self.key
+        parsed = _coerce(self.kind, value, text)
+        if parsed is _INVALID:
+            shown = f"a {type(value).__name__}" if self.secret else redact(repr(value))
+            raise ConfigError(f"{name} must be {_KIND_NAMES[self.kind]}, got {shown}")
+        if check:
+            self.refuse_problem(parsed)
+        return parsed
+
+    def refuse_problem(self, value: Any) -> None:
+        problem = self.problem(value)
+        if problem:
+            raise ConfigError(problem if problem.startswith(self.key) else f"{self.key} {problem}")
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with a value of the right type (None: nothing)."""
+        if self.choices and value not in self.choices:
+            return f"must be one of {', '.join(self.choices)}, got {redact(repr(value))}"
+        if self.minimum is not None and self.maximum is not None and not self.minimum <= value <= self.maximum:
+            return f"must be between {self.minimum:g} and {self.maximum:g}, got {value}"
+        if self.minimum is not None and value < self.minimum:
+            return f"must be >= {self.minimum:g}, got {value}"
+        return self.check(value) if self.check else None
+
+    def shown(self) -> str:
+        """The default as the reference prints it."""
+        if self.shown_default:
+            return self.shown_default
+        if self.kind == "bool":
+            return "`true`" if self.default else "`false`"
+        if self.kind == "list":
+            return "`[]`" if not self.default else f"`{self.default}`"
+        if self.kind in ("int", "float"):
+            return f"`{self.default:g}`" if isinstance(self.default, float) else f"`{self.default}`"
+        return f'`"{self.default}"`' if self.default else "empty"
+
+
+_INVALID = object()
+_KIND_NAMES = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
+               "list": "a list of strings"}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _coerce(kind: str, value: Any, text: bool) -> Any:
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
+    elif kind in ("int", "float") and not isinstance(value, bool):
+        try:
+            return int(value) if kind == "int" else float(value)
+        except (TypeError, ValueError):
+            return _INVALID
+    elif kind == "str" and isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    elif kind == "list":
+        if isinstance(value, str) and text:  # a command line or environment value: comma-separated
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+    return _INVALID
+
+
+def _kind(annotation: Any) -> str:
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    return "list" if text.startswith("list") else text
+
+
+def _schema() -> tuple[Setting, ...]:
+    out = []
+    for section, cls in SECTIONS.items():
+        for f in fields(cls):
+            factory = f.default_factory
+            default = factory() if callable(factory) else f.default
+            out.append(Setting(section=section, name=f.name, kind=_kind(f.type), default=default, **f.metadata))
+    return tuple(out)
+
+
+SCHEMA: tuple[Setting, ...] = _schema()
+BY_KEY: dict[str, Setting] = {s.key: s for s in SCHEMA}
+ENV_VARS: dict[str, Setting] = {s.env: s for s in SCHEMA if s.env}
+
+
+def find_setting(key: str) -> Setting:
+    """The setting named ``key`` (``section.name``), or a ConfigError listing the keys."""
+    if key not in BY_KEY:
+        raise ConfigError(f"unknown setting {key!r}: one of {', '.join(BY_KEY)}")
+    return BY_KEY[key]
+
+
+# -- the effective configuration -------------------------------------------------------------------
 @dataclass
 class Config:
     zotero: ZoteroSettings = field(default_factory=ZoteroSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
-    digests: list[str] = field(default_factory=list)
-    topic_model: str = ""  # empty = the shipped model
-    personal_model: str = ""
-    keep_reports: int = 0  # keep the last N HTML reports in the data dir
+    sources: SourcesSettings = field(default_factory=SourcesSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    reports: ReportsSettings = field(default_factory=ReportsSettings)
     path: Path | None = None  # where it was read from
     warnings: list[str] = field(default_factory=list)
+
+    def get(self, s: Setting) -> Any:
+        return getattr(getattr(self, s.section), s.name)
+
+    def set(self, s: Setting, value: Any) -> None:
+        setattr(getattr(self, s.section), s.name, value)
+
+    @property
+    def digests(self) -> list[str]:
+        return self.sources.digests
+
+    @property
+    def topic_model(self) -> str:
+        return self.model.topics
+
+    @property
+    def personal_model(self) -> str:
+        return self.model.personal
+
+    @property
+    def keep_reports(self) -> int:
+        return self.reports.keep
 
     def library_id(self) -> str:
         """A stable name for the library this config points at (keys state rows)."""
@@ -63,18 +329,11 @@ class Config:
         return f"{z.backend}:{z.library_type}:{z.library_id}"
 
     def masked(self) -> dict[str, Any]:
-        """The effective configuration as a dict, secrets masked."""
-        data = {
-            "config_file": str(self.path) if self.path else None,
-            "zotero": asdict(self.zotero),
-            "sync": asdict(self.sync),
-            "sources": {"digests": list(self.digests)},
-            "model": {"topics": self.topic_model or "(shipped)", "personal": self.personal_model or None},
-            "reports": {"keep": self.keep_reports},
-        }
-        for secret in ("api_key", "local_api_key"):
-            if data["zotero"][secret]:
-                data["zotero"][secret] = mask(data["zotero"][secret])
+        """The effective configuration by section, secrets masked."""
+        data: dict[str, Any] = {"config_file": str(self.path) if self.path else None}
+        for s in SCHEMA:
+            value = self.get(s)
+            data.setdefault(s.section, {})[s.toml_name or s.name] = mask(value) if s.secret and value else value
         return data
 
 
@@ -82,41 +341,17 @@ def mask(secret: str) -> str:
     return "****" + (secret[-2:] if len(secret) > 8 else "") if secret else ""
 
 
-_SECTIONS = {"zotero": ZoteroSettings, "sync": SyncSettings}
-_TOP = {"sources": {"digests"}, "model": {"topics", "personal"}, "reports": {"keep"}}
+def config_file(path: Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """The config file: ``path`` (``--config``), else ``$ZOTREC_CONFIG``, else the user config dir's."""
+    env = os.environ if env is None else env
+    return Path(path) if path else Path(env.get(CONFIG_ENV) or paths.config_file())
 
 
-def _coerce(name: str, value: Any, target: Any) -> Any:
-    kind = type(target)
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
-            return value.lower() in ("1", "true", "yes")
-    elif kind is int and not isinstance(value, bool):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            pass
-    elif kind is float and not isinstance(value, bool):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            pass
-    elif kind is str and isinstance(value, (str, int)) and not isinstance(value, bool):
-        return str(value)
-    shown = f"a {type(value).__name__}" if name in SECRET_NAMES else redact(repr(value))
-    raise ConfigError(f"{name} must be {kind.__name__}, got {shown}")
-
-
-SECRET_NAMES = {"zotero.api_key", "zotero.local_api_key", "ZOTERO_API_KEY"}
-
-
-def load_config(path: Path | None = None, *, env: dict[str, str] | None = None) -> Config:
-    """Read the config file (if any), then apply environment variables."""
-    env = dict(os.environ) if env is None else env
+def load_config(path: Path | None = None, *, env: Mapping[str, str] | None = None) -> Config:
+    """Read the config file (if any), then apply environment variables, then validate."""
+    env = os.environ if env is None else env
     explicit = path is not None
-    path = Path(path) if path else Path(env.get("ZOTREC_CONFIG") or paths.config_file())
+    path = config_file(path, env)
     cfg = Config()
     if path.exists():
         cfg.path = path
@@ -124,104 +359,56 @@ def load_config(path: Path | None = None, *, env: dict[str, str] | None = None) 
     elif explicit:
         raise ConfigError(f"{path}: config file not found (create one with `zotrec init`)")
     _apply_env(cfg, env)
-    register_secret(cfg.zotero.api_key)
-    register_secret(cfg.zotero.local_api_key)
+    for s in SCHEMA:
+        if s.secret:
+            register_secret(cfg.get(s))
     validate(cfg)
     return cfg
 
 
-def _apply_file(cfg: Config, path: Path) -> None:
+def read_toml(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read ({err.__class__.__name__})") from None
-    for section, values in data.items():
-        if not isinstance(values, dict):
-            if section in _SECTIONS or section in _TOP:
-                raise ConfigError(f"{path}: [{section}] must be a table of settings, got {type(values).__name__}")
-            cfg.warnings.append(f"{path}: unknown key {section!r} ignored")
+
+
+def _apply_file(cfg: Config, path: Path) -> None:
+    for section, values in read_toml(path).items():
+        if section not in SECTIONS:
+            kind = "key" if not isinstance(values, dict) else "section"
+            cfg.warnings.append(f"{path}: unknown {kind} {section!r} ignored" if kind == "key"
+                                else f"{path}: unknown section [{section}] ignored")
             continue
-        if section in _SECTIONS:
-            target = getattr(cfg, section)
-            known = {f.name for f in fields(target)}
-            for key, value in values.items():
-                if key not in known:
-                    cfg.warnings.append(f"{path}: unknown key {section}.{key} ignored")
-                    continue
-                setattr(target, key, _coerce(f"{section}.{key}", value, getattr(target, key)))
-        elif section in _TOP:
-            for key, value in values.items():
-                if key not in _TOP[section]:
-                    cfg.warnings.append(f"{path}: unknown key {section}.{key} ignored")
-                    continue
-                _apply_top(cfg, section, key, value)
-        else:
-            cfg.warnings.append(f"{path}: unknown section [{section}] ignored")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table of settings, got {type(values).__name__}")
+        for key, value in values.items():
+            s = BY_KEY.get(f"{section}.{key}")
+            if s is None:
+                cfg.warnings.append(f"{path}: unknown key {section}.{key} ignored")
+            elif not s.in_file:
+                cfg.warnings.append(f"{path}: {s.key} is never read from the file: set {s.env} in the environment")
+            else:
+                cfg.set(s, s.parse(value, text=False, check=False))
     if cfg.zotero.api_key and path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH):
         cfg.warnings.append(f"{path} holds an API key and is readable by others: run `chmod 600 {path}`")
 
 
-def _apply_top(cfg: Config, section: str, key: str, value: Any) -> None:
-    name = f"{section}.{key}"
-    if name == "sources.digests":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{name} must be a list of paths or URLs")
-        cfg.digests = value
-    elif name == "model.topics":
-        cfg.topic_model = _coerce(name, value, "")
-    elif name == "model.personal":
-        cfg.personal_model = _coerce(name, value, "")
-    elif name == "reports.keep":
-        cfg.keep_reports = _coerce(name, value, 0)
-
-
-ENV_VARS = {
-    "ZOTERO_API_KEY": ("zotero", "api_key"),
-    "ZOTERO_LIBRARY_ID": ("zotero", "library_id"),
-    "ZOTERO_LIBRARY_TYPE": ("zotero", "library_type"),
-    "ZOTREC_ZOTERO_ENDPOINT": ("zotero", "endpoint"),
-    "ZOTREC_BACKEND": ("zotero", "backend"),
-    "ZOTREC_LIBRARY": ("zotero", "library"),
-    "ZOTREC_COLLECTION": ("sync", "collection"),
-    "ZOTREC_THRESHOLD": ("sync", "threshold"),
-    "ZOTREC_TOP_N": ("sync", "top_n"),
-}
-
-
-def _apply_env(cfg: Config, env: dict[str, str]) -> None:
-    for var, (section, key) in ENV_VARS.items():
+def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
+    for var, s in ENV_VARS.items():
         if env.get(var):
-            target = getattr(cfg, section)
-            setattr(target, key, _coerce(var, env[var], getattr(target, key)))
+            cfg.set(s, s.parse(env[var], source=var, check=False))
     if env.get("ZOTERO_API_KEY") and cfg.zotero.backend == "embedded" and not env.get("ZOTREC_BACKEND") and not cfg.path:
         cfg.zotero.backend = "web"
 
 
-def library_id_problem(value: str, library_type: str) -> str:
-    """The one-line message for a library id that is not a numeric user or group id."""
-    import re
-
-    group = re.search(r"groups/(\d+)", value)
-    if group:
-        return (f"zotero.library_id must be the numeric id, not a URL: set library_id = \"{group.group(1)}\" "
-                'and library_type = "group"')
-    if not value:
-        return "zotero.library_id is empty: set ZOTERO_LIBRARY_ID or zotero.library_id (your userID from zotero.org/settings/keys)"
-    shown = redact(value)
-    if len(shown) > 40:
-        shown = shown[:20] + "..."
-    return (f"zotero.library_id must be the numeric {library_type} id (ZOTERO_LIBRARY_ID; your userID is on "
-            f"zotero.org/settings/keys), got {shown!r}")
-
-
 def validate(cfg: Config) -> None:
+    """Each value against its setting's rules, then the rules that span settings."""
+    for s in SCHEMA:
+        s.refuse_problem(cfg.get(s))
     z = cfg.zotero
-    if z.backend not in BACKENDS:
-        raise ConfigError(f"zotero.backend must be one of {', '.join(BACKENDS)}, got {z.backend!r}")
-    if z.library_type not in ("user", "group"):
-        raise ConfigError(f"zotero.library_type must be 'user' or 'group', got {z.library_type!r}")
     if z.backend == "web":
         if not z.api_key:
             raise ConfigError("the Web API backend needs an API key: set ZOTERO_API_KEY or zotero.api_key")
@@ -229,9 +416,33 @@ def validate(cfg: Config) -> None:
             raise ConfigError(library_id_problem(z.library_id, z.library_type))
     if z.backend == "sqlite" and not z.library:
         raise ConfigError("the sqlite backend needs zotero.library = path to zotero.sqlite")
-    if not 0 <= cfg.sync.threshold <= 100:
-        raise ConfigError(f"sync.threshold must be between 0 and 100, got {cfg.sync.threshold}")
-    if cfg.sync.top_n < 0:
-        raise ConfigError(f"sync.top_n must be >= 0, got {cfg.sync.top_n}")
-    if cfg.sync.max_papers < 1:
-        raise ConfigError(f"sync.max_papers must be >= 1, got {cfg.sync.max_papers}")
+
+
+def environment_settings(env: Mapping[str, str] | None = None) -> list[str]:
+    """The setting variables set in this environment (a scheduled run will not see them)."""
+    env = os.environ if env is None else env
+    return [var for var in ENV_VARS if env.get(var)]
+
+
+def environ(var: str) -> str:
+    """The value of one of the documented variables that are not settings (:data:`PLACES_ENV`)."""
+    if var not in PLACES_ENV:
+        raise KeyError(f"{var} is not a documented zotrec environment variable")
+    return os.environ.get(var, "")
+
+
+# -- the README's reference ------------------------------------------------------------------------
+def reference_table() -> str:
+    """The Markdown table of every setting (README "Configuration reference" shows exactly this)."""
+    rows = ["| key | type, default | environment | meaning |", "| --- | --- | --- | --- |"]
+    for s in SCHEMA:
+        kind = {"list": "list", "str": "string"}.get(s.kind, s.kind)
+        env = f"`{s.env}`" if s.env else ""
+        where = "" if s.in_file else " (environment only)"
+        rows.append(f"| `{s.key}` | {kind}, {s.shown()} | {env} | {s.help}{where} |")
+    return "\n".join(rows) + "\n"
+
+
+def environment_list() -> str:
+    """The Markdown list of the variables that are not settings (README shows exactly this)."""
+    return "".join(f"- `{var}`: {text}\n" for var, text in PLACES_ENV.items())

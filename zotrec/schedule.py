@@ -6,7 +6,6 @@ The crontab program is ``crontab`` (``crontab -l`` / ``crontab -``), or the comm
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
@@ -15,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from zotrec.config import Config, load_config
+from zotrec.config import CRONTAB_ENV, ENV_VARS, HOME_ENV, Config, environ, environment_settings, load_config
 from zotrec.errors import ConfigError, ZotrecError
 
 TAG = "# zotrec-sync"
@@ -102,24 +101,20 @@ def make_schedule(config_path: Path | None = None, at: str = "07:30", extra_args
     path = cfg.path.resolve()
     command = [zotrec_executable(), "--quiet", "--config", str(path), "sync", *(extra_args or [])]
     env = {}
-    if os.environ.get("ZOTREC_HOME"):
-        env["ZOTREC_HOME"] = str(Path(os.environ["ZOTREC_HOME"]).resolve())
+    if environ(HOME_ENV):
+        env[HOME_ENV] = str(Path(environ(HOME_ENV)).resolve())
     return Schedule(hour, minute, command, env, path, _environment_warnings(cfg))
 
 
 def _environment_warnings(cfg: Config) -> list[str]:
     """Settings that come from this shell's environment only: cron and systemd will not see them."""
-    from zotrec.config import ENV_VARS
-
     assert cfg.path is not None
+    in_env = environment_settings()
     try:
         file_only = load_config(cfg.path, env={})
-        missing = [
-            var for var, (section, key) in ENV_VARS.items()
-            if os.environ.get(var) and getattr(getattr(file_only, section), key) != getattr(getattr(cfg, section), key)
-        ]
+        missing = [var for var in in_env if file_only.get(ENV_VARS[var]) != cfg.get(ENV_VARS[var])]
     except ConfigError:  # the file alone is not enough (e.g. the API key is only in the environment)
-        missing = [var for var in ENV_VARS if os.environ.get(var)]
+        missing = in_env
     if not missing:
         return []
     return [
@@ -130,7 +125,7 @@ def _environment_warnings(cfg: Config) -> list[str]:
 
 # -- crontab -------------------------------------------------------------------------------------
 def crontab_command() -> list[str]:
-    return shlex.split(os.environ.get("ZOTREC_CRONTAB") or "crontab")
+    return shlex.split(environ(CRONTAB_ENV) or "crontab")
 
 
 def read_crontab() -> str:

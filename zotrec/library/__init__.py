@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,8 @@ from zotrec.library.base import Library, LibrarySnapshot, WriteResult
 BACKENDS = ("embedded", "web", "local", "sqlite")
 
 
-def _get(settings: Any, name: str, env: str | None = None) -> str:
+def _get(settings: Any, name: str) -> str:
     value = settings.get(name, "") if isinstance(settings, dict) else getattr(settings, name, "")
-    if not value and env:
-        value = os.environ.get(env, "")
     return str(value or "")
 
 
@@ -22,7 +19,7 @@ def open_library(settings: Any, *, cache_dir: Path | None = None) -> Library:
     """The backend named by ``settings`` (a zotrec.config.ZoteroSettings, or a dict with the same keys).
 
     ``backend``: ``embedded`` (``library`` = file), ``web`` (``api_key``, ``library_id``, ``library_type``,
-    ``endpoint``; the ZOTERO_* / ZOTREC_ZOTERO_ENDPOINT environment variables fill empty values),
+    ``endpoint``; zotrec.config applies the environment variables before),
     ``local`` (desktop local API; ``local_api_key`` for writes on Zotero 10+), ``sqlite``
     (``library`` = path of zotero.sqlite, read-only).
     """
@@ -39,21 +36,21 @@ def open_library(settings: Any, *, cache_dir: Path | None = None) -> Library:
     if backend == "web":
         from zotrec.library.web import WebLibrary
 
-        library_id = _get(settings, "library_id", "ZOTERO_LIBRARY_ID")
+        library_id = _get(settings, "library_id")
         if not library_id:
             raise ConfigError("the web backend needs a library ID: set ZOTERO_LIBRARY_ID or zotero.library_id")
         return WebLibrary(
-            api_key=_get(settings, "api_key", "ZOTERO_API_KEY") or None,
+            api_key=_get(settings, "api_key") or None,
             library_id=library_id,
-            library_type=_get(settings, "library_type", "ZOTERO_LIBRARY_TYPE") or "user",
-            endpoint=_get(settings, "endpoint", "ZOTREC_ZOTERO_ENDPOINT") or None,
+            library_type=_get(settings, "library_type") or "user",
+            endpoint=_get(settings, "endpoint") or None,
             cache_path=cache_path,
         )
     if backend == "local":
         from zotrec.library.local import LocalLibrary
 
         return LocalLibrary(
-            local_api_key=_get(settings, "local_api_key", "ZOTREC_LOCAL_API_KEY") or None,
+            local_api_key=_get(settings, "local_api_key") or None,
             endpoint=_get(settings, "endpoint") or None,
             cache_path=cache_path,
         )

@@ -46,7 +46,6 @@ from zotrec.library.items import NON_PAPER_TYPES, item_to_paper
 log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "https://api.zotero.org"
-ENDPOINT_ENV = "ZOTREC_ZOTERO_ENDPOINT"
 KEY_CHARS = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
 PAGE = 100
 # Properties a new item may carry besides the fields of its type's template.
@@ -122,7 +121,7 @@ class WebLibrary:
         self.api_key = api_key or None
         self.local_api_key = local_api_key or None
         default = "http://127.0.0.1:23119/api" if local else DEFAULT_ENDPOINT
-        self.endpoint = (endpoint or (None if local else os.environ.get(ENDPOINT_ENV)) or default).rstrip("/")
+        self.endpoint = (endpoint or default).rstrip("/")
         self.max_retries = max_retries
         self.max_wait = max_wait
         self.base_delay = base_delay

@@ -37,7 +37,9 @@ MATCH_RATIO = 95  # rapidfuzz ratio of normalised titles that counts as the same
 
 
 def endpoint() -> str:
-    return os.environ.get("ZOTREC_ARXIV_API") or ENDPOINT
+    from zotrec.config import ARXIV_API_ENV, environ
+
+    return environ(ARXIV_API_ENV) or ENDPOINT
 
 
 class RateLimiter:
