@@ -1,6 +1,7 @@
 """Recommender quality benchmark: library hold-out on real libraries, zotrec against three anchors.
 
     python benchmarks/recommend.py [--splits 3] [--libraries astro,nlp,...] [--quick]
+    python -m benchmarks.recommend --drift 0.05,0.1,0.2,0.3   # incremental index against full rebuilds
 
 For each real library in ../shared/data/libraries, hide a random fifth of its papers that have an
 abstract in a pool of real arXiv papers of the same field (../shared/data/corpora), drop pool papers
@@ -252,6 +253,56 @@ def run(cases: list[Case], methods: dict, splits: int, seed0: int = 0) -> dict[s
     }
 
 
+def fixed_vocabulary_index(base: list[Paper], today: list[Paper]) -> LibraryIndex:
+    """The index the daily incremental update gives: vectorizer fitted on ``base`` (the library at the
+    last full build), ``today``'s items vectorised with it (zotrec.recommend.cache.update_index gives
+    exactly this index; tests/test_feature_cache.py checks it)."""
+    full = LibraryIndex.build(base)
+    vec = full.vectorizer
+    papers = [p for p in today if p.title or p.abstract]
+    return LibraryIndex.assemble(vec, vec.transform(papers), [p.title for p in papers], [p.key for p in papers],
+                                 [p.date_added or "" for p in papers], full.background)
+
+
+def run_drift(cases: list[Case], drifts: list[float], splits: int) -> dict[float, list[tuple[float, float]]]:
+    """AUC of a full rebuild and of the fixed-vocabulary (incremental) index, per drift level.
+
+    Drift d: the last full build saw the library without a random share of today's items, so that
+    the items added since are d x the items then (d = items added / items at the full build)."""
+    out: dict[float, list[tuple[float, float]]] = {d: [] for d in drifts}
+    for case in cases:
+        with_abs = [p for p in case.library if p.abstract]
+        for split in range(splits):
+            rng = np.random.default_rng(split)
+            perm = rng.permutation(len(with_abs))
+            n_out = len(with_abs) // 5
+            held_out = [with_abs[i] for i in perm[:n_out]]
+            held_in = [with_abs[i] for i in perm[n_out:]]
+            pool = held_out + case.pool
+            labels = np.r_[np.ones(len(held_out)), np.zeros(len(case.pool))]
+            score = zotrec_method(Settings())
+            full = metrics(score(LibraryIndex.build(held_in), held_in, pool), labels)["AUC"]
+            for d in drifts:
+                added = int(round(len(held_in) * d / (1 + d)))
+                order = np.random.default_rng(1000 + split).permutation(len(held_in))
+                base = [held_in[i] for i in sorted(order[added:])]
+                inc = metrics(score(fixed_vocabulary_index(base, held_in), held_in, pool), labels)["AUC"]
+                out[d].append((full, inc))
+                print(f"  {case.name} split {split} drift {d:.2f}: full {full:.4f}, incremental {inc:.4f}",
+                      file=sys.stderr, flush=True)
+    return out
+
+
+def print_drift(results: dict[float, list[tuple[float, float]]]) -> None:
+    print("\nIncremental (vocabulary fixed at the last full build) against a full rebuild, mean AUC")
+    print(f"{'drift':>6} {'full':>8} {'incremental':>12} {'difference':>11} {'worst':>8}")
+    for d, pairs in results.items():
+        full = float(np.mean([f for f, _ in pairs]))
+        inc = float(np.mean([i for _, i in pairs]))
+        worst = min(i - f for f, i in pairs)
+        print(f"{d:6.2f} {full:8.4f} {inc:12.4f} {inc - full:+11.4f} {worst:+8.4f}")
+
+
 def print_table(summary, cases: list[Case], splits: int) -> None:
     keys = ["AUC", "nDCG@20", "P@10", "R@50", "MRR"]
     print(f"\nLibrary hold-out, {splits} random splits (1/5 of each library's papers with abstract hidden in a pool)")
@@ -289,10 +340,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--splits", type=int, default=3)
     ap.add_argument("--libraries", default=",".join(LIBRARIES))
     ap.add_argument("--no-anchors", action="store_true")
+    ap.add_argument("--drift", help="compare incremental with full rebuilds at these drift levels (e.g. 0.05,0.1,0.2)")
     args = ap.parse_args(argv)
     if not LIBS.is_dir():
         raise SystemExit(f"shared data not found at {DATA}")
     cases = load_cases(args.libraries.split(","))
+    if args.drift:
+        print_drift(run_drift(cases, [float(d) for d in args.drift.split(",")], args.splits))
+        return
     methods = {"zotrec": zotrec_method(Settings())}
     if not args.no_anchors:
         methods.update({"ZAD": anchor_zad, "ZotWatch": anchor_zotwatch, "ASL": anchor_asl})

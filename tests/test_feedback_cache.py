@@ -72,23 +72,26 @@ def test_feedback_changes_scores(tmp_path):
 
 
 def test_library_features_cached_until_library_changes(tmp_path):
+    from zotrec.recommend.cache import FeatureCache
+
     lib_path = tmp_path / "demo.sqlite"
+    library_id = f"embedded:{lib_path.resolve()}"
     run_sync(SyncRequest(demo=True, library=lib_path))
-    state = StateStore(paths.state_file())
-    assert state._db.execute("SELECT size FROM library_cache").fetchall() == [(150,)]
-    rows = state._db.execute("SELECT version FROM library_cache").fetchall()
-    state.close()
-    # zotrec's own pushes do not change the profile: the next run reuses the cached features
+    cache = FeatureCache()
+    first = cache.load(library_id)
+    assert first is not None and len(first.ids) == 150 and first.index.library.shape[0] == 150
+    stamp = cache.path(library_id).stat().st_mtime_ns
+    # zotrec's own pushes do not change the profile: the next run reuses the cached features as they are
     run_sync(SyncRequest(demo=True, library=lib_path))
-    state = StateStore(paths.state_file())
-    assert state._db.execute("SELECT version FROM library_cache").fetchall() == rows
-    state.close()
-    # a change by the user does
+    assert cache.path(library_id).stat().st_mtime_ns == stamp
+    # a change by the user does: that one item is vectorised again, the vocabulary stays
     lib = EmbeddedLibrary(lib_path)
     key = lib.snapshot().items[0]["key"]
     lib.update_item(key, {"title": "A retitled paper about Koopman operators"})
     lib.close()
     run_sync(SyncRequest(demo=True, library=lib_path))
-    state = StateStore(paths.state_file())
-    assert state._db.execute("SELECT version FROM library_cache").fetchall() != rows
-    state.close()
+    second = cache.load(library_id)
+    changed = [i for i, (a, b) in enumerate(zip(first.ids, second.ids)) if a != b]
+    assert len(changed) == 1 and second.ids[changed[0]].startswith(f"{key}:")
+    assert second.base_ids == first.base_ids
+    assert "A retitled paper about Koopman operators" in second.index.titles

@@ -22,7 +22,7 @@ import pytest
 
 from typer.testing import CliRunner
 
-from opshelp import FAKE_KEY, tiny_topic_model, warm_state_file, write_config, zotrec_cmd
+from opshelp import FAKE_KEY, install_warm_state, tiny_topic_model, warm_state_file, write_config, zotrec_cmd
 from zotero_server import ZoteroServer
 from zotrec.cli import app
 from zotrec.demo import demo_digest_path, ensure_demo_library
@@ -82,8 +82,7 @@ class _server:
 
 def _home(w, name: str) -> Path:
     home = w["root"] / name
-    (home / "data").mkdir(parents=True)
-    shutil.copyfile(w["warm"], home / "data" / "state.sqlite")
+    install_warm_state(w["warm"], home)
     write_config(home / "config" / "config.toml", w["config"])
     return home
 

@@ -160,31 +160,35 @@ def test_prune_rows_keeps_the_heaviest_terms():
     assert (idx[:, 0] == np.arange(30)).all() and np.allclose(sims[:, 0], 1.0, atol=1e-5)
 
 
-@pytest.mark.parametrize("helper", ["process", "no process"])
-def test_overlapped_fit_and_transform_match_the_serial_ones(corpus, monkeypatch, helper):
-    """The sample fit overlapped with a helper process's transform gives the serial matrices bit for bit."""
-    import multiprocessing
+def test_prune_rows_is_row_by_row():
+    """A row's pruned form does not depend on the other rows nor on how its columns are stored."""
+    import scipy.sparse as sp
 
+    from zotrec.recommend.model import prune_rows
+
+    X = sp.random(20, 100, density=0.4, format="csr", dtype=np.float32, random_state=1)
+    X.data = np.round(X.data * 4) / 4 + 0.25  # many ties
+    shuffled = X.copy()
+    for i in range(20):  # the same rows, columns stored in reverse order
+        start, end = shuffled.indptr[i], shuffled.indptr[i + 1]
+        shuffled.indices[start:end] = shuffled.indices[start:end][::-1].copy()
+        shuffled.data[start:end] = shuffled.data[start:end][::-1].copy()
+    whole = prune_rows(X, 10)
+    parts = sp.vstack([prune_rows(shuffled[:7], 10), prune_rows(shuffled[7:], 10)], format="csr")
+    assert (whole != parts).nnz == 0
+
+
+def test_parallel_transform_matches_the_serial_one(corpus, monkeypatch):
+    """Texts transformed in two joblib workers give the serial matrix bit for bit."""
     from zotrec.recommend import features
 
     library, related, unrelated = corpus
     texts = [features.paper_text(p) for p in library + related + unrelated]
-    sample, rest = texts[:120], texts[120:]
+    vec = features.Featurizer()._text_vectorizer(len(texts))
+    features.fit_tfidf(vec, texts[:120])
+    want = features._transform_chunk(vec, texts[120:])
     monkeypatch.setattr(features, "PARALLEL_FROM", 50)
-    monkeypatch.setattr(features, "CHUNK", 7)
-    if helper == "no process":
-        def no_processes(*args, **kwargs):
-            raise OSError("no processes here")
-
-        monkeypatch.setattr(multiprocessing, "get_context", no_processes)
-    serial = features.Featurizer()._text_vectorizer(len(sample))
-    want_sample = features.fit_tfidf(serial, sample).astype(np.float32)
-    want_rest = features._transform_chunk(serial, rest)
-    vec = features.Featurizer()._text_vectorizer(len(sample))
-    got_sample, got_rest, other = features._fit_sample_transform_rest(vec, sample, rest, meanwhile=lambda: "done")
-    assert other == "done"
-    assert vec.vocabulary_ == serial.vocabulary_
-    for got, want in ((got_sample, want_sample), (got_rest, want_rest)):
-        assert got.shape == want.shape and got.dtype == want.dtype
-        assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
-        assert np.array_equal(got.data, want.data)
+    got = features._transform_texts(vec, texts[120:])
+    assert got.shape == want.shape and got.dtype == want.dtype
+    assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
+    assert np.array_equal(got.data, want.data)

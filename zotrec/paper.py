@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from datetime import date
 from typing import Any
 
@@ -46,6 +48,11 @@ def normalize_title(value: str | None) -> str:
     """Fold a title for matching: accents stripped, lower case, punctuation and markup dropped."""
     if not value:
         return ""
+    return _normalize_title(value)
+
+
+@lru_cache(maxsize=1 << 16)  # a run asks for the same titles several times (dedupe, merge, push)
+def _normalize_title(value: str) -> str:
     text = unicodedata.normalize("NFKD", value)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = re.sub(r"\$[^$]*\$", " ", text)  # inline TeX
@@ -135,7 +142,10 @@ class Paper:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (ISO date, identifiers grouped under ``ids``)."""
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("authors", "categories", "collections", "tags"):
+            data[name] = list(data[name])
+        data["extras"] = copy.deepcopy(self.extras)
         data["date"] = self.date.isoformat() if self.date else None
         data["ids"] = {
             k: v for k, v in (("arxiv", self.arxiv_id), ("doi", self.doi)) if v

@@ -1,4 +1,4 @@
-"""The state file (SQLite, WAL): runs, papers seen, items pushed, library feature cache, feedback.
+"""The state file (SQLite, WAL): runs, papers seen, items pushed, feedback.
 
 The schema is versioned with ``PRAGMA user_version`` and upgraded by ordered migrations; a file
 written by a newer zotrec is refused, and a corrupt file is moved aside and rebuilt.
@@ -232,20 +232,6 @@ class StateStore:
     def pushed_identities(self, library: str) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT identity FROM pushed WHERE library = ?", (library,))}
 
-    # -- library feature cache -------------------------------------------------------------
-    def cached_features(self, library: str, version: str) -> bytes | None:
-        row = self._db.execute(
-            "SELECT features FROM library_cache WHERE library = ? AND version = ?", (library, str(version))
-        ).fetchone()
-        return bytes(row[0]) if row else None
-
-    def store_features(self, library: str, version: str, size: int, features: bytes) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO library_cache VALUES (?, ?, ?, ?, ?)",
-            (library, str(version), size, features, time.time()),
-        )
-
-    # -- feedback ------------------------------------------------------------------------------
     def set_feedback(self, identity: str, item_key: str | None, value: int, reason: str, paper: dict[str, Any]) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?, ?)",

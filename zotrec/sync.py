@@ -20,11 +20,11 @@ from zotrec.library.base import Library, LibrarySnapshot
 from zotrec.paper import Paper
 from zotrec.push import PushOutcome, push
 from zotrec.ranked import Ranked
+from zotrec.recommend.cache import DEFAULT_COLLECTION, FeatureCache, fingerprint, library_index, profile_items
 from zotrec.state import StateStore
 
 log = logging.getLogger("zotrec")
 
-DEFAULT_COLLECTION = "zotrec: Recommended"
 Progress = Callable[[str], None]
 
 
@@ -103,69 +103,12 @@ class SyncResult:
         }
 
 
-def profile_items(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> list[dict[str, Any]]:
-    """The items that describe the user's interests: every item with a title, except items
-    that sit only in zotrec's own collection (those count once the user acts on them: feedback)."""
-    ours = {k for k in snapshot.collections
-            if (p := snapshot.collection_path(k)) == collection or p.startswith(collection + "/")}
-    items = []
-    for item in snapshot.items:
-        cols = set(item.get("collections", []))
-        if not (item.get("title") or "").split() or (cols and cols <= ours):
-            continue
-        items.append(item)
-    return items
-
-
 def profile_papers(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> list[Paper]:
     """:func:`profile_items` as Papers."""
     from zotrec.library.items import item_to_paper
 
     paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
     return [item_to_paper(item, paths) for item in profile_items(snapshot, collection)]
-
-
-def fingerprint(snapshot: LibrarySnapshot, papers: list[Paper] | list[dict[str, Any]]) -> str:
-    """Identifies the profile's content: unchanged by zotrec's own pushes, changed by any edit.
-
-    ``papers`` are the profile's Papers or its items (the same fingerprint either way)."""
-    from zotrec.paper import normalize_title
-
-    versions = {item.get("key"): item.get("version", 0) for item in snapshot.items}
-    keys = [
-        (p.get("key") or normalize_title(" ".join((p.get("title") or "").split()))) if isinstance(p, dict)
-        else (p.key or p.norm_title)
-        for p in papers
-    ]
-    digest = hashlib.sha256()
-    for key in sorted(keys):
-        digest.update(f"{key}:{versions.get(key, 0)};".encode())
-    return digest.hexdigest()[:32]
-
-
-def library_index(
-    snapshot: LibrarySnapshot, library_id: str, state: StateStore | None, collection: str = DEFAULT_COLLECTION
-):
-    """The library's features, from the state cache when the library's content is unchanged.
-
-    Returns ``(index, papers)``; ``papers`` (the profile as Papers) is None when the index came
-    from the cache: converting every item to a Paper is skipped on that path (seconds at 50k items).
-    """
-    from zotrec.recommend import LibraryIndex
-
-    version = fingerprint(snapshot, profile_items(snapshot, collection))
-    if state is not None:
-        cached = state.cached_features(library_id, version)
-        if cached is not None:
-            try:
-                return LibraryIndex.from_bytes(cached), None
-            except Exception:  # noqa: BLE001 - a stale or foreign cache is rebuilt
-                log.warning("library feature cache unreadable; rebuilding")
-    papers = profile_papers(snapshot, collection)
-    index = LibraryIndex.build(papers)
-    if state is not None:
-        state.store_features(library_id, version, len(papers), index.to_bytes())
-    return index, papers
 
 
 def feedback_pairs(state: StateStore | None) -> list[tuple[Paper, int]]:
@@ -207,7 +150,7 @@ def rank(
     personal_topics = personal.predict(papers) if personal and papers else [[] for _ in papers]
     topics_by_id = {id(p): ts + pts for p, ts, pts in zip(papers, topics, personal_topics)}
     say(f"scoring against {len(snapshot.items)} library items")
-    index, _ = library_index(snapshot, library_id, state, options.collection)
+    index = library_index(snapshot, library_id, FeatureCache(), options.collection)
     recs = Recommender(index, feedback=feedback_pairs(state)).rank(papers)
     ranked = [
         Ranked(
@@ -272,7 +215,7 @@ def library_topics(
         ).hexdigest()[:16]
         # the profile fingerprint (keys and versions), not the library version: zotrec's own pushes
         # change the library version and would otherwise relabel the whole library on the next run
-        key = f"{library_id}|{fingerprint(snapshot, items)}|{content}|{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        key = f"{library_id}|{fingerprint(items)}|{content}|{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
         cache = paths.cache_dir() / "library-topics.json"
         try:
             entries = json.loads(cache.read_text(encoding="utf-8"))

@@ -78,6 +78,13 @@ def snapshot_from_file(path: Path) -> LibrarySnapshot:
             return library.snapshot()
         finally:
             library.close()
+    from zotrec.library.filecache import cached_snapshot
+
+    return cached_snapshot(path, parse_export)
+
+
+def parse_export(path: Path) -> LibrarySnapshot:
+    """An export file as a snapshot: items keyed ``F0000000``, ``F0000001``... in file order, version 0."""
     papers = read_export(path)
     collections: dict[str, Collection] = {}
     by_path: dict[str, str] = {}

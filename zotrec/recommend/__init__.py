@@ -5,7 +5,17 @@ paper scores ~25, a typical paper of your own library ~75), and :mod:`zotrec.fee
 what the user did in Zotero becomes +1 / -1 / 0.
 """
 
-from zotrec.recommend.model import LibraryIndex, Reason, Recommendation, Recommender, Settings
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    """The model's names, imported on first use (scikit-learn takes a second to import)."""
+    if name in __all__:
+        from zotrec.recommend import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "LibraryIndex",

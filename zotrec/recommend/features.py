@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import clone
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from zotrec.paper import Paper
@@ -95,18 +94,16 @@ class Featurizer:
         self.text = self._text_vectorizer(min(n, FIT_SAMPLE))
         if n <= FIT_SAMPLE:
             X = fit_tfidf(self.text, texts).astype(np.float32)
-            A = self._fit_authors(papers)
         else:  # the vocabulary and idf of a large library are settled long before 15k papers
             sample = np.sort(np.random.default_rng(n).choice(n, size=FIT_SAMPLE, replace=False))
             in_sample = np.zeros(n, dtype=bool)
             in_sample[sample] = True
             rest = np.flatnonzero(~in_sample)
-            X_sample, X_rest, A = _fit_sample_transform_rest(
-                self.text, [texts[i] for i in sample], [texts[i] for i in rest],
-                meanwhile=lambda: self._fit_authors(papers),
-            )
+            X_sample = fit_tfidf(self.text, [texts[i] for i in sample]).astype(np.float32)
+            X_rest = _transform_texts(self.text, [texts[i] for i in rest])
             order = np.argsort(np.concatenate([sample, rest]), kind="stable")
             X = sp.vstack([X_sample, X_rest], format="csr")[order]
+        A = self._fit_authors(papers)
         if A is not None:
             X = sp.hstack([X, A], format="csr")
         return X.tocsr()
@@ -150,7 +147,7 @@ class Featurizer:
 
 
 FIT_SAMPLE = 15_000  # papers the vocabulary and idf are fitted on
-PARALLEL_FROM = 6_000  # transform this many texts or more in two processes
+PARALLEL_FROM = 6_000  # transform this many texts or more in two worker processes
 
 
 def _transform_chunk(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
@@ -158,7 +155,7 @@ def _transform_chunk(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
 
 
 def _transform_texts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
-    """``vec.transform`` as float32 CSR; large inputs split over two worker processes."""
+    """``vec.transform`` as float32 CSR; large inputs split over two joblib worker processes."""
     if len(texts) < PARALLEL_FROM:
         return _transform_chunk(vec, texts)
     from joblib import Parallel, delayed
@@ -166,134 +163,6 @@ def _transform_texts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
     half = (len(texts) + 1) // 2
     parts = Parallel(n_jobs=2)(delayed(_transform_chunk)(vec, chunk) for chunk in (texts[:half], texts[half:]))
     return sp.vstack(parts, format="csr")
-
-
-def _fit_sample_transform_rest(
-    vec: TfidfVectorizer, sample: list[str], rest: list[str], meanwhile: Callable[[], Any] = lambda: None
-) -> tuple[sp.csr_matrix, sp.csr_matrix, Any]:
-    """``fit_tfidf(vec, sample)`` and ``vec.transform(rest)``, the fit overlapped with work on the other core.
-
-    Tokenising needs no vocabulary, so a helper process starts on ``rest`` while this one fits on
-    the sample: it takes chunks of ``rest`` from the front and counts their terms against a
-    vocabulary of its own until the fitted vectorizer arrives, then transforms its next chunks
-    directly; at the end it maps its own columns to the fitted ones (terms outside the fitted
-    vocabulary dropped, as ``transform`` drops them) and applies the idf. After the fit this
-    process runs ``meanwhile()`` (other work of the fit; its result is returned third), then
-    transforms chunks from the back until the two meet. Same matrices, bit for bit, as the
-    serial ``fit_tfidf`` + ``transform``; serial when ``rest`` is small or the helper fails.
-    """
-    if len(rest) < PARALLEL_FROM:
-        return fit_tfidf(vec, sample).astype(np.float32), _transform_chunk(vec, rest), meanwhile()
-    import multiprocessing
-    import threading
-
-    n_chunks = -(-len(rest) // CHUNK)
-    helper = conn = None
-    try:
-        # forked: it starts at once with the texts in its memory and runs no __main__ again (as a
-        # spawned process would); it only tokenises and does sparse arithmetic, no BLAS or OpenMP
-        ctx = multiprocessing.get_context("fork")
-        claims = ctx.Array("i", [0, n_chunks])  # [next chunk from the front, end of the chunks left]
-        conn, child_conn = ctx.Pipe()
-        helper = ctx.Process(target=_helper_main, args=(child_conn, claims, clone(vec), rest), daemon=True)
-        helper.start()
-        child_conn.close()
-    except Exception:  # no processes here (sandbox): all in this one
-        if helper is not None and helper.is_alive():
-            helper.terminate()
-        return fit_tfidf(vec, sample).astype(np.float32), _transform_chunk(vec, rest), meanwhile()
-    try:
-        X_sample = fit_tfidf(vec, sample).astype(np.float32)
-        # from a thread: the helper reads it between two chunks
-        sender = threading.Thread(target=conn.send, args=(vec,), daemon=True)
-        sender.start()
-        other = meanwhile()
-        mine = []
-        while True:
-            with claims.get_lock():
-                if claims[1] <= claims[0]:
-                    break
-                claims[1] -= 1
-                chunk = claims[1]
-            mine.append(_transform_chunk(vec, rest[chunk * CHUNK : (chunk + 1) * CHUNK]))
-        sender.join()
-        done, X_helper = conn.recv()
-        if done != claims[0] or X_helper.shape[0] != min(done * CHUNK, len(rest)):
-            raise RuntimeError("helper and main process disagree on the chunks")
-        return X_sample, sp.vstack([X_helper, *reversed(mine)], format="csr"), other
-    except Exception:  # the helper failed: its chunks (and the rest) here
-        if helper.is_alive():
-            helper.terminate()
-        if "other" not in locals():
-            raise
-        return X_sample, _transform_chunk(vec, rest), other
-    finally:
-        conn.close()
-        helper.join(timeout=5)
-
-
-CHUNK = 500  # texts per chunk of the shared transform
-
-
-def _helper_main(conn: Any, claims: Any, vec: TfidfVectorizer, texts: list[str]) -> None:
-    """The helper process of ``_fit_sample_transform_rest``: chunks from the front of ``rest``."""
-    from collections import defaultdict
-
-    analyze = vec.build_analyzer()
-    local: defaultdict[str, int] = defaultdict()  # term -> column, terms in order of appearance
-    local.default_factory = local.__len__
-    columns: list[int] = []
-    values: list[int] = []
-    indptr = [0]
-    fitted = None
-    transformed = []
-    while True:
-        with claims.get_lock():
-            if claims[0] >= claims[1]:
-                break
-            chunk = claims[0]
-            claims[0] += 1
-        if fitted is None and conn.poll():
-            fitted = conn.recv()
-        docs = texts[chunk * CHUNK : (chunk + 1) * CHUNK]
-        if fitted is not None:
-            transformed.append(_transform_chunk(fitted, docs))
-            continue
-        for doc in docs:
-            counter: dict[int, int] = {}
-            for term in analyze(doc):
-                idx = local[term]
-                counter[idx] = counter.get(idx, 0) + 1
-            columns.extend(counter.keys())
-            values.extend(counter.values())
-            indptr.append(len(columns))
-    if fitted is None:
-        fitted = conn.recv()
-    parts = []
-    if len(indptr) > 1:
-        vocabulary = fitted.vocabulary_
-        mapping = np.fromiter((vocabulary.get(term, -1) for term in local), dtype=np.int64, count=len(local))
-        del local
-        cols = mapping[np.asarray(columns, dtype=np.int64)]
-        del columns, mapping
-        keep = cols >= 0
-        kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
-        ptr = kept_before[np.asarray(indptr, dtype=np.int64)]
-        index_dtype = np.int32 if ptr[-1] <= np.iinfo(np.int32).max else np.int64
-        counts = sp.csr_matrix(
-            (
-                np.asarray(values, dtype=np.int64)[keep].astype(fitted.dtype),
-                cols[keep].astype(index_dtype),
-                ptr.astype(index_dtype),
-            ),
-            shape=(len(ptr) - 1, len(vocabulary)),
-        )
-        counts.sort_indices()
-        parts.append(fitted._tfidf.transform(counts, copy=False).astype(np.float32).tocsr())
-    parts += transformed
-    X = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, len(fitted.vocabulary_)), dtype=np.float32)
-    conn.send((claims[0], X))
-    conn.close()
 
 
 def fit_tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:

@@ -50,7 +50,7 @@ from zotrec.ranked import Reason
 from zotrec.recommend import features
 from zotrec.recommend.background import load_background
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -60,17 +60,13 @@ class Settings:
     C: float = 0.3
     knn_k: int = 5
     knn_weight: float = 2.0
-    use_digest_negatives: bool = True
     use_background: bool = True
     # per-paper weight of background negatives (digest negatives weigh 1); None: 1 - digest size / 1000,
     # so the background stands in for a small digest and steps aside for a full day of arXiv
     background_weight: float | None = None
-    recency: bool = False
     feedback_weight: float = 5.0
     negative_penalty: float = 1.0
     max_train_positives: int = 20000
-    digest_folds: int = 1  # cross-fit the digest negatives in this many folds
-    loss: str = "svm"  # "svm" (LinearSVC) or "logreg"
     # a Complement Naive Bayes log-ratio on the same rows, scaled to unit spread over the training rows,
     # added to the linear model with this weight (0: off); it sharpens the top of the ranking
     nb_weight: float = 0.5
@@ -109,6 +105,7 @@ class LibraryIndex:
     library: sp.csr_matrix
     titles: list[str]
     keys: list[str | None]
+    added: list[str]  # each item's dateAdded (ISO, "" when unknown)
     recency_rank: np.ndarray  # 0 = most recently added
     background: sp.csr_matrix
     lib_ref: np.ndarray  # library rows held out of training: the scale's positive reference
@@ -120,24 +117,34 @@ class LibraryIndex:
     def build(cls, library: list[Paper], feature_settings: features.FeatureSettings | None = None) -> "LibraryIndex":
         """Fit the feature space on library + background and vectorize both."""
         papers = [p for p in library if (p.title or p.abstract)]
-        background = load_background()
         vec = features.Featurizer(feature_settings)
-        X = vec.fit_transform(papers + background)
+        X = vec.fit_transform(papers + load_background())
         n = len(papers)
-        library_X = X[:n]
-        order = sorted(range(n), key=lambda i: papers[i].date_added or "", reverse=True)
+        return cls.assemble(vec, X[:n], [p.title for p in papers], [p.key for p in papers],
+                            [p.date_added or "" for p in papers], X[n:])
+
+    @classmethod
+    def assemble(
+        cls, vectorizer: Any, library: sp.csr_matrix, titles: list[str], keys: list[str | None], added: list[str],
+        background: sp.csr_matrix, neighbours: sp.csr_matrix | None = None,
+    ) -> "LibraryIndex":
+        """An index from library rows already vectorised by ``vectorizer`` (``neighbours``: their pruned
+        rows, when known). The references and the recency order depend only on these arguments."""
+        n = library.shape[0]
+        order = sorted(range(n), key=lambda i: added[i], reverse=True)
         recency = np.empty(n, dtype=np.int32)
         recency[np.asarray(order, dtype=np.int64)] = np.arange(n, dtype=np.int32)
         return cls(
-            vectorizer=vec,
-            library=library_X,
-            titles=[p.title for p in papers],
-            keys=[p.key for p in papers],
+            vectorizer=vectorizer,
+            library=library,
+            titles=titles,
+            keys=keys,
+            added=added,
             recency_rank=recency,
-            background=X[n:],
+            background=background,
             lib_ref=_reference_indices(n, 0.1, 200, seed=n),
-            bg_ref=np.arange(0, len(background), 8),
-            neighbours=prune_rows(library_X, KNN_TERMS),
+            bg_ref=np.arange(0, background.shape[0], 8),
+            neighbours=prune_rows(library, KNN_TERMS) if neighbours is None else neighbours,
         )
 
     def __len__(self) -> int:
@@ -182,11 +189,12 @@ KNN_TERMS = 40
 
 
 def prune_rows(X: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Each row cut to its ``k`` largest entries and l2-normalised again (sparser, faster products)."""
+    """Each row cut to its ``k`` largest entries and l2-normalised again (sparser, faster products).
+
+    Row by row (ties broken by column): a row comes out the same whatever other rows the matrix holds."""
     X = X.tocsr().astype(np.float32)
+    X.sort_indices()
     counts = np.diff(X.indptr)
-    if counts.max(initial=0) <= k:
-        return X
     rows = np.repeat(np.arange(X.shape[0]), counts)
     order = np.lexsort((-X.data, rows))  # by row, then by weight descending
     rank_in_row = np.arange(len(order)) - X.indptr[rows[order]]
@@ -248,9 +256,8 @@ class Recommender:
         self.feedback = [(p, int(v)) for p, v in (feedback or []) if int(v) != 0]
 
     # -- scoring -----------------------------------------------------------------------------
-    def _fit(self, digest: sp.csr_matrix, fb_pos: sp.csr_matrix, fb_neg: sp.csr_matrix) -> "_Fitted":
-        """Train the linear model(s). With ``digest_folds`` > 1 the digest is cross-fitted: each
-        digest paper is scored by a model that did not see it as a negative."""
+    def _fit(self, digest: sp.csr_matrix, fb_pos: sp.csr_matrix, fb_neg: sp.csr_matrix) -> "_Linear | None":
+        """Train the linear model on library (+1 feedback) against background, -1 feedback and digest."""
         s, ix = self.settings, self.index
         train_lib = _mask_out(len(ix), ix.lib_ref)
         if len(train_lib) > s.max_train_positives:  # keep the newest half, sample the rest
@@ -259,53 +266,28 @@ class Recommender:
             rng = np.random.default_rng(len(train_lib))
             rest = rng.choice(recent[half:], size=s.max_train_positives - half, replace=False)
             train_lib = np.sort(np.concatenate([recent[:half], rest]))
-        blocks, labels, weights = [ix.library[train_lib]], [np.ones(len(train_lib))], []
-        if s.recency:
-            r = ix.recency_rank[train_lib]
-            w = 1.0 / (1.0 + np.log10(r + 1.0))
-            weights.append(w / w.mean())
-        else:
-            weights.append(np.ones(len(train_lib)))
+        blocks, labels, weights = [ix.library[train_lib]], [np.ones(len(train_lib))], [np.ones(len(train_lib))]
         bg_weight = s.background_weight
         if bg_weight is None:
-            bg_weight = max(0.0, 1.0 - (digest.shape[0] if s.use_digest_negatives else 0) / 1000.0)
+            bg_weight = max(0.0, 1.0 - digest.shape[0] / 1000.0)
         if s.use_background and bg_weight > 0:
             bg = ix.background[_mask_out(ix.background.shape[0], ix.bg_ref)]
             blocks.append(bg)
             labels.append(np.zeros(bg.shape[0]))
             weights.append(np.full(bg.shape[0], bg_weight))
-        for fb, label in ((fb_pos, 1.0), (fb_neg, 0.0)):
-            if fb.shape[0]:
-                blocks.append(fb)
-                labels.append(np.full(fb.shape[0], label))
-                weights.append(np.full(fb.shape[0], s.feedback_weight))
-        n_digest = digest.shape[0] if s.use_digest_negatives else 0
-        folds = s.digest_folds if n_digest >= 10 * s.digest_folds else 1
-        fold_of = np.arange(n_digest) % folds
-        if folds > 1:
-            np.random.default_rng(n_digest).shuffle(fold_of)
-        if n_digest:
-            blocks.append(digest)
-            labels.append(np.zeros(n_digest))
-            weights.append(np.ones(n_digest))
+        for block, label, weight in ((fb_pos, 1.0, s.feedback_weight), (fb_neg, 0.0, s.feedback_weight),
+                                     (digest, 0.0, 1.0)):
+            if block.shape[0]:
+                blocks.append(block)
+                labels.append(np.full(block.shape[0], label))
+                weights.append(np.full(block.shape[0], weight))
         y = np.concatenate(labels)
         if len(np.unique(y)) < 2:
-            return _Fitted([None], np.zeros(digest.shape[0], dtype=np.int64), None)
-        X = sp.vstack(blocks, format="csr")
-        w = np.concatenate(weights)
-        base = len(y) - n_digest
-        models = []
-        for fold in range(folds):
-            keep = np.ones(len(y), dtype=bool)
-            if folds > 1:
-                keep[base + np.flatnonzero(fold_of == fold)] = False
-            models.append(self._train(X[keep] if folds > 1 else X, y[keep], w[keep]))
-        if not s.use_digest_negatives:
-            fold_of = np.zeros(digest.shape[0], dtype=np.int64)
-        mean = _Linear(
-            np.mean([m.coef for m in models], axis=0).astype(np.float32), float(np.mean([m.intercept for m in models]))
-        )
-        return _Fitted(models, fold_of, mean)
+            return None
+        return self._train(sp.vstack(blocks, format="csr"), y, np.concatenate(weights))
+
+    def _classifier(self) -> Any:
+        return LinearSVC(C=self.settings.C, max_iter=5000, tol=1e-4, random_state=0)
 
     def _train(self, X, y, w) -> "_Linear":
         s = self.settings
@@ -313,12 +295,7 @@ class Recommender:
         pos, neg = y == 1, y == 0
         w[pos] *= len(y) / (2.0 * w[pos].sum())  # balanced classes, as class_weight="balanced"
         w[neg] *= len(y) / (2.0 * w[neg].sum())
-        if s.loss == "logreg":
-            from sklearn.linear_model import LogisticRegression
-
-            model = LogisticRegression(C=s.C, solver="liblinear", max_iter=1000)
-        else:
-            model = LinearSVC(C=s.C, max_iter=5000, tol=1e-4, random_state=0)
+        model = self._classifier()
         model.fit(X, y, sample_weight=w)
         coef = np.asarray(model.coef_, dtype=np.float64).ravel()
         intercept = float(np.ravel(model.intercept_)[0])
@@ -359,13 +336,13 @@ class Recommender:
         ix = self.index
         research = [i for i, p in enumerate(papers) if not p.extras.get("non_research")]
         digest, fb_pos, fb_neg = self._features([papers[i] for i in research])
-        fitted = self._fit(digest, fb_pos, fb_neg)
-        raw, nn_idx, nn_sim = self._raw(fitted.digest_margin(digest), digest, fb_pos, fb_neg)
+        model = self._fit(digest, fb_pos, fb_neg)
+        raw, nn_idx, nn_sim = self._raw(_margin(model, digest), digest, fb_pos, fb_neg)
         if len(ix) == 0 and fb_pos.shape[0] == 0:  # nothing to compare with: no paper is recommended
             scores = np.zeros(len(raw))
         else:
-            scores = self._scale(fitted.mean, fb_pos, fb_neg)(raw)
-        terms = explain_terms(fitted.mean, digest, ix.terms, n=5)
+            scores = self._scale(model, fb_pos, fb_neg)(raw)
+        terms = explain_terms(model, digest, ix.terms, n=5)
         recs: list[Recommendation] = []
         for j, i in enumerate(research):
             reasons = [
@@ -385,7 +362,7 @@ class Recommender:
         ix = self.index
 
         def margin(X):
-            return model.decision_function(X) if model is not None else np.zeros(X.shape[0])
+            return _margin(model, X)
 
         bg = ix.background[ix.bg_ref]
         bg_raw, _, _ = self._raw(margin(bg), bg, fb_pos, fb_neg, k_keep=0)
@@ -396,13 +373,6 @@ class Recommender:
             lib_raw, _, _ = self._raw(margin(ix.library), ix.library, fb_pos, fb_neg, exclude=np.arange(len(ix)), k_keep=0)
         f_bg, f_lib = _ecdf(bg_raw), _ecdf(lib_raw)
         return lambda x: 100.0 * (0.5 * f_bg(x) + 0.5 * f_lib(x))
-
-    def raw_scores(self, papers: list[Paper]) -> np.ndarray:
-        """Unscaled values in input order (for benchmarks)."""
-        digest, fb_pos, fb_neg = self._features(papers)
-        fitted = self._fit(digest, fb_pos, fb_neg)
-        raw, _, _ = self._raw(fitted.digest_margin(digest), digest, fb_pos, fb_neg, k_keep=0)
-        return raw
 
 
 def _complement_nb(X: sp.csr_matrix, y: np.ndarray, w: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
@@ -427,21 +397,8 @@ class _Linear:
         return np.asarray(X @ self.coef).ravel() + self.intercept
 
 
-@dataclass
-class _Fitted:
-    models: list[_Linear | None]
-    fold_of: np.ndarray  # digest row -> the model that did not train on it
-    mean: _Linear | None  # the average model (references, explanations)
-
-    def digest_margin(self, digest: sp.csr_matrix) -> np.ndarray:
-        out = np.zeros(digest.shape[0])
-        if self.mean is None:
-            return out
-        for fold, model in enumerate(self.models):
-            rows = np.flatnonzero(self.fold_of == fold)
-            if len(rows):
-                out[rows] = model.decision_function(digest[rows])
-        return out
+def _margin(model: _Linear | None, X: sp.csr_matrix) -> np.ndarray:
+    return model.decision_function(X) if model is not None else np.zeros(X.shape[0])
 
 
 def explain_terms(model: "_Linear | None", X: sp.csr_matrix, names: np.ndarray, n: int = 5) -> list[list[str]]:

@@ -1,0 +1,171 @@
+"""The library-feature cache: unchanged, incremental and full paths, and libraries read from files."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+
+import numpy as np
+import pytest
+
+from zotrec.library.base import LibrarySnapshot
+from zotrec.library.filecache import cached_snapshot
+from zotrec.library.items import item_to_paper
+from zotrec.library.transfer import parse_export
+from zotrec.recommend import LibraryIndex, Recommender
+from zotrec.recommend.cache import FeatureCache, content_id, fingerprint, library_index
+from zotrec.syncrun import recommend_only
+
+NLP = ("transformer language translation tokenizer attention pretraining corpus sentence parsing lexical "
+       "multilingual summarization dialogue embeddings grammar syntactic morphology question answering").split()
+CATTLE = ("cattle genomic breeding livestock heritability dairy genotype pedigree herd bovine milk "
+          "selection swine marker imputation phenotype sire calving carcass fertility").split()
+SPACE = ("orbit galaxy stellar telescope spectra redshift cluster halo photometry supernova quasar "
+         "accretion exoplanet luminosity cosmic dwarf nebula pulsar").split()
+
+
+def _paper(rng: random.Random, words: list[str], n: int) -> dict:
+    title = " ".join(rng.sample(words, 6)).capitalize()
+    abstract = " ".join(rng.choice(words) for _ in range(40)) + "."
+    return {"title": title, "abstractNote": abstract, "creators": [
+        {"creatorType": "author", "firstName": "A", "lastName": f"Author{n % 7}"}]}
+
+
+def _items(words: list[str], count: int, seed: int, start: int = 0) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for n in range(start, start + count):
+        item = _paper(rng, words, n)
+        item.update(key=f"K{n:07d}", version=1, itemType="journalArticle", dateAdded=f"2024-01-{1 + n % 28:02d}")
+        out.append(item)
+    return out
+
+
+def _csl(items: list[dict]) -> str:
+    return json.dumps([{"id": f"i{n}", "type": "article-journal", "title": it["title"], "abstract": it["abstractNote"],
+                        "author": [{"family": "Author", "given": "A"}]} for n, it in enumerate(items)])
+
+
+def _digest(path, papers: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for n, p in enumerate(papers):
+            fh.write(json.dumps({"id": f"2501.{n:05d}", "title": p["title"], "summary": p["abstractNote"],
+                                 "authors": ["B Writer"], "categories": ["cs.CL"]}) + "\n")
+
+
+def _same_index(a: LibraryIndex, b: LibraryIndex) -> None:
+    assert (a.library != b.library).nnz == 0 and a.library.shape == b.library.shape
+    assert (a.neighbours != b.neighbours).nnz == 0
+    assert a.titles == b.titles and a.keys == b.keys and a.added == b.added
+    assert np.array_equal(a.recency_rank, b.recency_rank) and np.array_equal(a.lib_ref, b.lib_ref)
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """A 60-item library, its full build in a cache folder of its own."""
+    folder = tmp_path_factory.mktemp("features")
+    items = _items(NLP, 40, 1) + _items(SPACE, 20, 2, start=40)
+    snapshot = LibrarySnapshot(1, [dict(i) for i in items])
+    library_index(snapshot, "lib", FeatureCache(folder))
+    return folder, items
+
+
+def _cache_copy(folder, tmp_path) -> FeatureCache:
+    import shutil
+
+    shutil.copytree(folder, tmp_path / "features")
+    return FeatureCache(tmp_path / "features")
+
+
+def test_unchanged_library_is_the_cached_index(base, tmp_path):
+    folder, items = base
+    cache = _cache_copy(folder, tmp_path)
+    stored = cache.load("lib")
+    again = library_index(LibrarySnapshot(2, [dict(i) for i in items]), "lib", cache)
+    _same_index(again, stored.index)
+    assert stored.ids == [content_id(i) for i in items]
+
+
+def test_incremental_update_equals_a_build_with_the_cached_vocabulary(base, tmp_path):
+    folder, items = base
+    cache = _cache_copy(folder, tmp_path)
+    before = cache.load("lib")
+    changed = [dict(i) for i in items]
+    del changed[5]  # deleted
+    changed[10] = dict(changed[10], title="Bovine milk genotype imputation for dairy herds", version=7)  # edited
+    changed += _items(CATTLE, 3, 3, start=100)  # added
+    snapshot = LibrarySnapshot(3, changed)
+    index = library_index(snapshot, "lib", cache)
+    after = cache.load("lib")
+    assert after.base_ids == before.base_ids and after.index.vectorizer.n_features == before.index.vectorizer.n_features
+    # what a build from scratch with the vectorizer of the last full build gives, row for row
+    papers = [item_to_paper(i) for i in changed]
+    vec = before.index.vectorizer
+    expected = LibraryIndex.assemble(vec, vec.transform(papers), [p.title for p in papers], [p.key for p in papers],
+                                     [p.date_added or "" for p in papers], before.index.background)
+    _same_index(index, expected)
+    digest = [item_to_paper(i) for i in _items(CATTLE + NLP, 30, 9, start=500)]
+    got = [(r.paper.title, r.score, r.raw) for r in Recommender(index).rank(digest)]
+    want = [(r.paper.title, r.score, r.raw) for r in Recommender(expected).rank(digest)]
+    assert got == want
+
+
+def test_drift_past_the_threshold_refits_the_vocabulary(base, tmp_path):
+    folder, items = base
+    cache = _cache_copy(folder, tmp_path)
+    before = cache.load("lib")
+    grown = [dict(i) for i in items] + _items(CATTLE, 30, 4, start=200)  # +50 %: past MAX_DRIFT
+    index = library_index(LibrarySnapshot(4, grown), "lib", cache)
+    after = cache.load("lib")
+    assert after.base_ids == frozenset(content_id(i) for i in grown) != before.base_ids
+    assert "heritability" in index.vectorizer.text.vocabulary_
+    assert "heritability" not in before.index.vectorizer.text.vocabulary_
+
+
+def test_content_id_follows_content_for_unversioned_items():
+    item = {"key": "F0000001", "title": "A", "abstractNote": "x", "creators": [], "dateAdded": ""}
+    same = dict(item, key="F0000009")
+    other = dict(item, abstractNote="y")
+    assert content_id(item) == content_id(same) != content_id(other)
+    assert fingerprint([item, other]) == fingerprint([other, item]) != fingerprint([item, item])
+    assert content_id({"key": "ABCD1234", "version": 3, "title": "A"}) == "ABCD1234:3"
+
+
+def test_library_file_rewritten_in_place_ranks_by_its_new_content(tmp_path):
+    library = tmp_path / "library.json"
+    digest = tmp_path / "digest.jsonl"
+    nlp, cattle = _items(NLP, 12, 5), _items(CATTLE, 12, 6)
+    _digest(digest, _items(NLP, 8, 7, start=300) + _items(CATTLE, 8, 8, start=400))
+    cattle_titles = {p["title"] for p in _items(CATTLE, 8, 8, start=400)}
+
+    def top_half(result) -> set[str]:
+        return {r.paper.title for r in result.ranked[:8]}
+
+    library.write_text(_csl(nlp), encoding="utf-8")
+    first = recommend_only(str(library), [str(digest)], threshold=0)
+    assert not top_half(first) & cattle_titles
+    stat = library.stat()
+    library.write_text(_csl(cattle), encoding="utf-8")  # same path, same number of items
+    os.utime(library, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # even with the old time stamp
+    second = recommend_only(str(library), [str(digest)], threshold=0)
+    assert top_half(second) == cattle_titles
+
+
+def test_unchanged_library_file_is_not_parsed_again(tmp_path):
+    path = tmp_path / "library.json"
+    path.write_text(_csl(_items(NLP, 5, 1)), encoding="utf-8")
+    parsed = []
+
+    def parse(p):
+        parsed.append(p)
+        return parse_export(p)
+
+    first = cached_snapshot(path, parse, tmp_path / "cache")
+    again = cached_snapshot(path, parse, tmp_path / "cache")
+    assert len(parsed) == 1 and again.items == first.items
+    stat = path.stat()
+    path.write_text(_csl(_items(NLP, 5, 2)), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    changed = cached_snapshot(path, parse, tmp_path / "cache")
+    assert len(parsed) == 2 and changed.items != first.items

@@ -1,0 +1,213 @@
+"""The library-feature cache: a library's features kept between runs and updated item by item.
+
+Each profile item has a content id: ``KEY:VERSION`` for items with a version (Zotero, the
+embedded library), else a hash of what its features are built from (title, abstract, creators,
+date added), so a library read from an export file, whose items get positional keys and version
+0, is still matched by content. One cache file per library holds the :class:`LibraryIndex`, the
+content id of each row, and the ids at the last full build.
+
+A run then takes one of three paths:
+
+- **unchanged** (same ids and keys in the same order): the cached index as it is;
+- **incremental**: rows of unchanged items are reused, only added or edited items are vectorised
+  with the cached vectorizer (its vocabulary and idf fixed at the last full build, from the
+  background sample and the library of then), deleted rows dropped. The result is exactly the index
+  :meth:`LibraryIndex.build` would give with that vectorizer (tests compare them);
+- **full** rebuild: no usable cache, or the library drifted from the last full build by more than
+  ``MAX_DRIFT`` (items added, edited or deleted since, over the items then): vocabulary and idf are
+  refitted on the library of today.
+
+The cache lives in the user's cache folder (safe to delete: the next run rebuilds it); a cache that
+cannot be read is rebuilt and one that cannot be written only costs the next run's time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zotrec.library.base import LibrarySnapshot
+
+log = logging.getLogger("zotrec")
+
+DEFAULT_COLLECTION = "zotrec: Recommended"
+# A full refit once this share of the library (added + edited + deleted items, over the items at the
+# last full build) changed since it: measured by `python -m benchmarks.recommend --drift`, the
+# ranking quality of an incremental index stays within 0.002 AUC of a full rebuild up to here.
+MAX_DRIFT = 0.2
+CACHE_FORMAT = 1
+
+
+def profile_items(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> list[dict[str, Any]]:
+    """The items that describe the user's interests: every item with a title, except items
+    that sit only in zotrec's own collection (those count once the user acts on them: feedback)."""
+    ours = {k for k in snapshot.collections
+            if (p := snapshot.collection_path(k)) == collection or p.startswith(collection + "/")}
+    items = []
+    for item in snapshot.items:
+        cols = set(item.get("collections", []))
+        if not (item.get("title") or "").split() or (cols and cols <= ours):
+            continue
+        items.append(item)
+    return items
+
+
+def content_id(item: dict[str, Any]) -> str:
+    """``KEY:VERSION`` for a versioned item, else a hash of the fields its features come from."""
+    version = item.get("version")
+    if version and item.get("key"):
+        return f"{item['key']}:{version}"
+    fields = [item.get("title") or "", item.get("abstractNote") or "", item.get("creators") or [],
+              item.get("dateAdded") or ""]
+    text = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str)
+    return "h:" + hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def fingerprint(items: Sequence[dict[str, Any]]) -> str:
+    """Identifies the profile's content (any order): unchanged by zotrec's own pushes, changed by
+    any edit; items read from a file are identified by content (their positional keys mean nothing)."""
+    digest = hashlib.sha256()
+    for one in sorted(content_id(i) for i in items):
+        digest.update(f"{one};".encode())
+    return digest.hexdigest()[:32]
+
+
+@dataclass
+class CachedIndex:
+    """What one cache file holds."""
+
+    index: Any  # LibraryIndex
+    ids: list[str]  # content id of each library row
+    keys: list[str | None]  # item key of each row (positional for export files)
+    base_ids: frozenset[str] = field(default_factory=frozenset)  # ids at the last full build
+    format: int = CACHE_FORMAT
+
+    def drift(self, ids: Sequence[str]) -> float:
+        """Items added, edited or deleted since the last full build, over the items then."""
+        current = set(ids)
+        changed = len(current - self.base_ids) + len(self.base_ids - current)
+        return changed / len(self.base_ids) if self.base_ids else float("inf")
+
+
+class FeatureCache:
+    """One pickle file per library under ``folder`` (the user's cache folder by default)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        if folder is None:
+            from zotrec import paths
+
+            folder = paths.cache_dir() / "library-features"
+        self.folder = Path(folder)
+
+    def path(self, library_id: str) -> Path:
+        return self.folder / (hashlib.blake2b(library_id.encode(), digest_size=16).hexdigest() + ".pickle")
+
+    def load(self, library_id: str) -> CachedIndex | None:
+        path = self.path(library_id)
+        try:
+            with open(path, "rb") as fh:
+                cached = pickle.load(fh)
+        except FileNotFoundError:
+            return None
+        except Exception as err:  # noqa: BLE001 - a stale or foreign cache is rebuilt
+            log.warning("library feature cache %s unreadable (%s); rebuilding", path, type(err).__name__)
+            return None
+        if not isinstance(cached, CachedIndex) or cached.format != CACHE_FORMAT:
+            return None
+        from zotrec.recommend.model import LibraryIndex
+
+        return cached if isinstance(cached.index, LibraryIndex) else None
+
+    def store(self, library_id: str, cached: CachedIndex) -> None:
+        path = self.path(library_id)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(cached, fh, protocol=5)
+            os.replace(tmp, path)
+        except OSError as err:
+            log.warning("library feature cache not written (%s): the next run builds the features again", err)
+            tmp.unlink(missing_ok=True)
+
+
+def _papers(items: list[dict[str, Any]], snapshot: LibrarySnapshot) -> list[Any]:
+    from zotrec.library.items import item_to_paper
+
+    paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
+    return [item_to_paper(item, paths) for item in items]
+
+
+def library_index(
+    snapshot: LibrarySnapshot,
+    library_id: str,
+    cache: FeatureCache | None = None,
+    collection: str = DEFAULT_COLLECTION,
+    max_drift: float = MAX_DRIFT,
+) -> Any:
+    """The library's features (a :class:`LibraryIndex`), from ``cache`` where the content allows.
+
+    Papers are built only for the items that are vectorised (every item on a full build, the
+    added and edited ones on an incremental update, none when nothing changed).
+    """
+    from zotrec.recommend.model import LibraryIndex
+
+    items = profile_items(snapshot, collection)
+    ids = [content_id(item) for item in items]
+    keys = [item.get("key") for item in items]
+    cached = cache.load(library_id) if cache is not None else None
+    if cached is not None and cached.ids == ids and cached.keys == keys:
+        return cached.index
+    if cached is not None and cached.drift(ids) <= max_drift:
+        index = update_index(cached.index, cached.ids, items, ids, snapshot)
+        record = CachedIndex(index, ids, keys, cached.base_ids)
+    else:
+        papers = _papers(items, snapshot)
+        kept = [i for i, p in enumerate(papers) if p.title or p.abstract]
+        index = LibraryIndex.build([papers[i] for i in kept])
+        kept_ids = [ids[i] for i in kept]
+        record = CachedIndex(index, ids, keys, frozenset(kept_ids))
+        if len(kept) != len(items):  # rows are aligned with items: rebuild those without text incrementally
+            index = update_index(index, kept_ids, items, ids, snapshot)
+            record.index = index
+    if cache is not None:
+        cache.store(library_id, record)
+    return index
+
+
+def update_index(
+    index: Any, row_ids: list[str], items: list[dict[str, Any]], ids: list[str], snapshot: LibrarySnapshot
+) -> Any:
+    """``index`` (rows identified by ``row_ids``) brought to ``items`` with its vectorizer unchanged:
+    reused rows for known ids, new rows for the others, in the order of ``items``."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from zotrec.recommend.model import KNN_TERMS, LibraryIndex, prune_rows
+
+    where = {rid: row for row, rid in enumerate(row_ids)}
+    new_at = [i for i, cid in enumerate(ids) if cid not in where]
+    papers = _papers([items[i] for i in new_at], snapshot)
+    new_X = index.vectorizer.transform(papers) if papers else index.library[:0]
+    n_old = index.library.shape[0]
+    take = np.empty(len(ids), dtype=np.int64)
+    fresh = dict(zip(new_at, range(n_old, n_old + len(new_at))))
+    for i, cid in enumerate(ids):
+        take[i] = fresh[i] if i in fresh else where[cid]
+    library = sp.vstack([index.library, new_X], format="csr")[take]
+    neighbours = sp.vstack([index.neighbours, prune_rows(new_X, KNN_TERMS)], format="csr")[take]
+    new_titles = {i: p.title for i, p in zip(new_at, papers)}
+    new_added = {i: p.date_added or "" for i, p in zip(new_at, papers)}
+    titles = [new_titles[i] if i in new_titles else index.titles[where[cid]] for i, cid in enumerate(ids)]
+    added = [new_added[i] if i in new_added else index.added[where[cid]] for i, cid in enumerate(ids)]
+    keys = [item.get("key") for item in items]
+    return LibraryIndex.assemble(index.vectorizer, library.astype(np.float32, copy=False), titles, keys, added,
+                                 index.background, neighbours.astype(np.float32, copy=False))
