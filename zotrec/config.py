@@ -20,9 +20,9 @@ from typing import Any
 
 from zotrec import paths
 from zotrec.errors import ConfigError
+from zotrec.library import BACKENDS
 from zotrec.logs import redact, register_secret
 
-BACKENDS = ("embedded", "web", "local", "sqlite")
 LIBRARY_TYPES = ("user", "group")
 CONFIG_ENV = "ZOTREC_CONFIG"
 HOME_ENV = "ZOTREC_HOME"

@@ -20,6 +20,7 @@ from pyzotero import errors as ze
 from pyzotero import zotero
 
 from zotrec.errors import LibraryError
+from zotrec.library import pyzotero_api
 from zotrec.library.cache import CachedLibrary
 from zotrec.library.web import WebLibrary, _one_line
 
@@ -97,14 +98,14 @@ class LocalLibrary(WebLibrary):
             return
         self.requests += 1
         try:
-            response = self.zot._send("GET", f"{self.endpoint}/")
+            response = pyzotero_api.get(self.zot, f"{self.endpoint}/")
         except httpx2.TransportError as err:
             raise self._unreachable(f"network error: {type(err).__name__}") from None
         if response.status_code == 403:
             raise self._forbidden(False)
         server_id = response.headers.get("Zotero-Server-ID") or ""
         if server_id:
-            self.zot.server_id = server_id
+            pyzotero_api.set_server_id(self.zot, server_id)
         if self.cache:
             self.cache.partition = f"{self.partition}#{server_id}"
         self._server_checked = True
@@ -137,10 +138,10 @@ class LocalLibrary(WebLibrary):
             return False
         try:
             self._check_server()
-            if not self.zot.server_id:
+            if not pyzotero_api.server_id(self.zot):
                 return False  # Zotero 7-9: read-only local API
             self.requests += 1
-            response = self.zot._write("POST", f"{self.endpoint}{self.prefix}/items", json=[])
+            response = pyzotero_api.post(self.zot, f"{self.endpoint}{self.prefix}/items", [])
         except (httpx2.TransportError, ze.PyZoteroError, LibraryError):
             return False
         return response.status_code == 200
@@ -154,7 +155,8 @@ def authorize_local(app_name: str = "zotrec", endpoint: str | None = None) -> di
     """
     client = httpx2.Client(follow_redirects=True, timeout=120, trust_env=False, verify=False)
     zot = zotero.Zotero("0", "user", local=True, client=client)
-    zot.endpoint = (endpoint or LOCAL_ENDPOINT).rstrip("/")
+    url = (endpoint or LOCAL_ENDPOINT).rstrip("/")
+    pyzotero_api.set_endpoint(zot, url)
     try:
         return zot.authorize_local(app_name)
     except ze.LocalAPIDeniedError:
@@ -168,6 +170,6 @@ def authorize_local(app_name: str = "zotrec", endpoint: str | None = None) -> di
     except ze.PyZoteroError as err:
         raise LibraryError(f"Zotero refused the key request: {_one_line(str(err).splitlines()[-1] if str(err) else '')}") from None
     except httpx2.TransportError as err:
-        raise LibraryError(f"Zotero is not answering at {zot.endpoint} ({type(err).__name__}): is the Zotero app running?") from None
+        raise LibraryError(f"Zotero is not answering at {url} ({type(err).__name__}): is the Zotero app running?") from None
     finally:
         client.close()

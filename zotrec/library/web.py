@@ -35,10 +35,10 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import httpx2
-from pyzotero import zotero
 from pyzotero import errors as ze
 
 from zotrec.errors import ConfigError, LibraryError
+from zotrec.library import pyzotero_api
 from zotrec.library.base import MAX_OBJECTS_PER_WRITE, Collection, LibrarySnapshot, WriteResult
 from zotrec.library.cache import CachedLibrary, ItemCache
 from zotrec.library.items import NON_PAPER_TYPES, item_to_paper
@@ -130,11 +130,10 @@ class WebLibrary:
             follow_redirects=True, timeout=timeout, trust_env=not (local or _is_loopback(self.endpoint)),
             **({"verify": False} if plain_http else {}),
         )
-        self.zot = zotero.Zotero(
-            library_id, library_type, self.api_key, client=client, local=local,
+        self.zot = pyzotero_api.make_client(
+            library_id, library_type, self.api_key, client=client, endpoint=self.endpoint, local=local,
             local_api_key=self.local_api_key,
         )
-        self.zot.endpoint = self.endpoint
         self.prefix = f"/{library_type}s/{library_id}"
         self.partition = f"{self.endpoint}{self.prefix}"
         self.description = f"Zotero {'local API' if local else 'Web API'} {self.endpoint}{self.prefix}"
@@ -192,7 +191,7 @@ class WebLibrary:
         """Call a pyzotero read with bounded retries; pyzotero's own errors become LibraryError."""
         problem = ""
         for attempt in range(self.max_retries + 1):
-            self.zot.url_params = None
+            pyzotero_api.clear_params(self.zot)
             self.requests += 1
             try:
                 return fn(*args, **kwargs)
@@ -258,10 +257,10 @@ class WebLibrary:
         url = f"{self.endpoint}{self.prefix}/{kind}"
         problem = ""
         for attempt in range(self.max_retries + 1):
-            self.zot._check_backoff()
+            pyzotero_api.wait_for_backoff(self.zot)
             self.requests += 1
             try:
-                response = self.zot._write("POST", url, json=objects, headers={"Zotero-Write-Token": token})
+                response = pyzotero_api.post(self.zot, url, objects, token)
             except httpx2.TransportError as err:
                 problem = f"network error: {type(err).__name__}"
                 delay = self._delay(attempt, None)
@@ -272,7 +271,7 @@ class WebLibrary:
                 backoff = response.headers.get("Backoff")
                 if backoff:
                     try:
-                        self.zot._set_backoff(min(float(backoff), self.max_wait))
+                        pyzotero_api.set_backoff(self.zot, min(float(backoff), self.max_wait))
                     except ValueError:
                         pass
                 if status == 200:
@@ -587,7 +586,7 @@ class WebLibrary:
             return False
         self.requests += 1
         try:
-            response = self.zot._send("GET", f"{self.endpoint}/keys/current")
+            response = pyzotero_api.get(self.zot, f"{self.endpoint}/keys/current")
         except httpx2.TransportError:
             return False
         if response.status_code != 200:
