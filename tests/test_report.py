@@ -69,10 +69,14 @@ def test_recommendations_best_first_with_scores_topics_and_why(demo):
         chips = [_text(li) for li in card.select(".chips li")]
         assert chips == [f"{t['name']} {t['label']} · {round(100 * t['probability'])}%" for t in rec["topics"]]
         reasons = card.select(".reasons li")
-        assert [_text(li.a) for li in reasons] == [display_title(r["title"]) for r in rec["reasons"]]
-        for li, reason in zip(reasons, rec["reasons"]):  # demo library items have Zotero keys
-            assert li.a["href"] == f"zotero://select/library/items/{reason['key']}"
+        assert [_text(li).rsplit(" ", 1)[0] for li in reasons] == [display_title(r["title"]) for r in rec["reasons"]]
+        # the demo library is a file of zotrec's, not a Zotero library: no zotero:// links at all
+        assert all(r["key"] for r in rec["reasons"]) and not card.select('a[href^="zotero:"]')
         assert [_text(t) for t in card.select(".term")] == rec["terms"]
+        # the abstract, folded
+        abstract = card.select_one("details.abstract")
+        assert abstract is not None and not abstract.has_attr("open")
+        assert _text(abstract.p) == " ".join(rec["abstract"].split()) and rec["abstract"]
     scores = [r["score"] for r in summary["all"]]
     assert scores == sorted(scores, reverse=True)
     # the topics shown are real arXiv category names from the shipped model
@@ -130,7 +134,7 @@ def test_page_is_self_contained(demo):
     csp = soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"]
     assert "default-src 'none'" in csp
     for a in soup.find_all("a"):
-        assert re.match(r"(https?|zotero)://", a["href"]), a
+        assert re.match(r"https?://", a["href"]), a  # the demo library is not a Zotero library
 
 
 def test_escaping_and_safe_links():
@@ -142,7 +146,7 @@ def test_escaping_and_safe_links():
                      reasons=[Reason("Near & <dear>", "ABCD1234", 0.4), Reason("No key", "bad key\"", 0.3)],
                      terms=["<i>"], chosen=True)]
     result = SyncResult(run_id=None, papers_read=1, sources=[SourceReport("<src>", 1)], ranked=ranked,
-                        library_size=1, library_description="lib <x>", threshold=60.0)
+                        library_size=1, library_description="lib <x>", threshold=60.0, library_id="web:user:1")
     html = render_report(result.to_json())
     assert "<script" not in html and "<b>Bold" not in html and "<i>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -217,15 +221,18 @@ def test_keep_last_n_reports(demo, tmp_path):
     written = []
     for run_id in (1, 2, 3):
         written.append(keep_report(dict(summary, run_id=run_id), 2))
-    assert sorted(p.name for p in folder.iterdir()) == ["notes.html", "zotrec-run-2.html", "zotrec-run-3.html"]
+    assert sorted(p.name for p in folder.iterdir()) == ["latest.html", "notes.html", "zotrec-run-2.html", "zotrec-run-3.html"]
     assert written[-1] == folder / "zotrec-run-3.html"
+    assert (folder / "latest.html").read_bytes() == written[-1].read_bytes()
     assert keep_report(summary, 0) is None
     assert report_name(dict(summary, run_id=None, started=0)) == "zotrec-19700101-000000.html"
 
 
 def test_keep_reports_config_through_sync(demo):
     """The demo home's config keeps 1 report: after two syncs only run 2's is left."""
-    assert [p.name for p in (demo[0].home / "data" / "reports").glob("zotrec-*.html")] == ["zotrec-run-2.html"]
+    folder = demo[0].home / "data" / "reports"
+    assert [p.name for p in folder.glob("zotrec-*.html")] == ["zotrec-run-2.html"]
+    assert (folder / "latest.html").read_bytes() == (folder / "zotrec-run-2.html").read_bytes()
 
 
 def test_write_report_error_is_one_line(tmp_path, demo):
@@ -236,3 +243,43 @@ def test_write_report_error_is_one_line(tmp_path, demo):
 
     with pytest.raises(ReportError, match="cannot write the report"):
         write_report(summary, blocker / "sub" / "r.html")
+
+
+def _one_pick(library_id: str, **paper) -> BeautifulSoup:
+    ranked = [Ranked(paper=Paper(**paper), score=80.0, topics=[], reasons=[Reason("Mine", "ABCD1234", 0.5)],
+                     terms=[], chosen=True)]
+    result = SyncResult(run_id=7, papers_read=1, sources=[], ranked=ranked, library_size=1,
+                        library_description="lib", threshold=60.0, library_id=library_id)
+    result.outcome.pushed.append((ranked[0].paper, "KEYZ9876"))
+    return BeautifulSoup(render_report(result.to_json()), "html.parser")
+
+
+@pytest.mark.parametrize("library_id, select", [
+    ("web:user:123", "zotero://select/library/items/"),
+    ("web:group:4567", "zotero://select/groups/4567/items/"),
+    ("local:user:0", "zotero://select/library/items/"),
+    ("sqlite:/home/me/Zotero/zotero.sqlite", "zotero://select/library/items/"),
+    ("embedded:/home/me/lib.sqlite", None),
+    ("file:/home/me/My Library.bib", None),
+])
+def test_report_links_arxiv_pdf_doi_and_zotero_only_for_zotero_libraries(library_id, select):
+    soup = _one_pick(library_id, title="A paper", arxiv_id="2401.01234v2", doi="10.1000/XYZ.9", abstract="We <b>show</b>.")
+    card = soup.select_one("#recommended li.paper")
+    assert card.h3.a["href"] == "https://arxiv.org/abs/2401.01234"
+    ids = {_text(a): a["href"] for a in card.select(".meta a.id") if not a["href"].startswith("zotero:")}
+    assert ids == {"arXiv:2401.01234": "https://arxiv.org/abs/2401.01234", "PDF": "https://arxiv.org/pdf/2401.01234",
+                   "doi:10.1000/xyz.9": "https://doi.org/10.1000/xyz.9"}
+    zotero = [a["href"] for a in soup.select('a[href^="zotero:"]')]
+    if select is None:
+        assert zotero == []
+    else:  # the nearest library item and the pushed item, both in that library
+        assert zotero == [f"{select}KEYZ9876", f"{select}ABCD1234"]
+    assert _text(card.select_one("details.abstract p")) == "We <b>show</b>."  # data, not markup
+
+
+def test_report_links_doi_only_and_no_id():
+    card = _one_pick("web:user:1", title="Only a DOI", doi="10.5555/abc").select_one("#recommended li.paper")
+    assert card.h3.a["href"] == "https://doi.org/10.5555/abc"
+    assert [a["href"] for a in card.select(".meta a.id") if a["href"].startswith("http")] == ["https://doi.org/10.5555/abc"]
+    card = _one_pick("web:user:1", title="No id at all").select_one("#recommended li.paper")
+    assert card.h3.a is None and not card.select("details.abstract")

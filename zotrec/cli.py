@@ -201,7 +201,9 @@ def sync(
     enrich: bool = typer.Option(False, "--enrich", help="Look up missing arXiv ids by title (network)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Everything except writes: show what would be pushed."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML report to FILE."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Also write the HTML report to FILE."),
+    email: Optional[bool] = typer.Option(None, "--email/--no-email", help="Send (or not) this run's e-mail, whatever email.when says."),
+    feed: Optional[Path] = typer.Option(None, "--feed", help="Write the Atom feed of the last picks to FILE (default: feed.path)."),
 ) -> None:
     """Read digests, rank them against your library, push the best into a Zotero collection."""
 
@@ -213,7 +215,7 @@ def sync(
             threshold=threshold, per_topic=per_topic,
             digest_date=digest_date.date() if digest_date else None,
             skip_replacements=skip_replacements, enrich=enrich, dry_run=dry_run, report=report,
-            config_path=CTX.config_path,
+            email=email, feed=feed, config_path=CTX.config_path,
         )
         out = console()
         with out.status("syncing", spinner="dots") if not (CTX.quiet or as_json) else _nullcontext() as status:
@@ -225,9 +227,12 @@ def sync(
             error_line(f"{src.source}: {src.error}")
         for paper, problem in result.outcome.failed:
             error_line(f"could not push {paper.title!r}: {problem} (will retry next run)")
+        for problem in result.delivery.errors if result.delivery else []:
+            error_line(problem)
         if as_json:
             data = result.to_json()
             data.pop("all", None)
+            data["delivery"] = result.delivery.to_json() if result.delivery else None
             print_json(data)
         else:
             print_sync(result, out)
@@ -255,6 +260,15 @@ def print_sync(result, out) -> None:
         f"{verb} {len(result.outcome.pushed)} new items, skipped {len(result.outcome.skipped_duplicates)} "
         f"already in the library or pushed before; library: {result.library_description} ({result.library_size} items)"
     )
+    delivery = result.delivery
+    if delivery is None:
+        return
+    if delivery.emailed:
+        out.print(f"e-mailed the picks to {', '.join(delivery.emailed)}", markup=False, soft_wrap=True)
+    if delivery.feed:
+        out.print(f"feed: {delivery.feed} ({delivery.feed_entries} entries)", markup=False, soft_wrap=True)
+    if delivery.report:  # the last line: where to look
+        out.print(f"report: {delivery.report.resolve().as_uri()}", markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -298,18 +312,36 @@ def recommend(
 def report(
     run_id: Optional[int] = typer.Argument(None, metavar="RUN", help="Run number (see `zotrec history`); default the last run."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to FILE (default: the reports folder in the data dir)."),
+    open_it: bool = typer.Option(False, "--open", help="Open the report in the web browser (without RUN: the latest kept one)."),
+    email: bool = typer.Option(False, "--email", help="Send the run's e-mail again (its report attached)."),
 ) -> None:
     """Re-render the HTML report of a recorded run from the state; prints the path written."""
 
     def body() -> int:
-        from zotrec.report import run_report
+        from zotrec.report import latest_report, open_in_browser, run_report
 
-        state = open_state()
-        try:
-            path = run_report(state, run_id, out)
-        finally:
-            state.close()
+        if email:
+            from zotrec.deliver import resend
+
+            cfg = load_cfg()
+            state = open_state()
+            try:
+                sent_run, recipients = resend(state, cfg, run_id)
+            finally:
+                state.close()
+            console().print(f"e-mailed run {sent_run}'s picks to {', '.join(recipients)}", markup=False)
+            return 0
+        if open_it and run_id is None and out is None:
+            path = latest_report()
+        else:
+            state = open_state()
+            try:
+                path = run_report(state, run_id, out)
+            finally:
+                state.close()
         typer.echo(str(path))
+        if open_it and not open_in_browser(path):
+            warn_line(f"no web browser found: open {path.resolve().as_uri()} yourself")
         return 0
 
     run(body)

@@ -24,6 +24,9 @@ from zotrec.library import BACKENDS
 from zotrec.logs import redact, register_secret
 
 LIBRARY_TYPES = ("user", "group")
+SECURITY = ("none", "starttls", "tls")
+EMAIL_WHEN = ("picks", "always", "never")
+SMTP_PASSWORD_ENV = "ZOTREC_SMTP_PASSWORD"
 CONFIG_ENV = "ZOTREC_CONFIG"
 HOME_ENV = "ZOTREC_HOME"
 CRONTAB_ENV = "ZOTREC_CRONTAB"
@@ -153,7 +156,47 @@ class ModelSettings:
 
 @dataclass
 class ReportsSettings:
-    keep: int = setting(0, "keep the HTML reports of the last N runs in the data dir (0 = none)", minimum=0)
+    keep: int = setting(
+        30, "keep the HTML reports of the last N runs (and `latest.html`) in the data dir (0 = none)", minimum=0)
+
+
+def _addresses_check(value: Any) -> str | None:
+    for address in [a.strip() for a in str(value or "").split(",") if a.strip()]:
+        if "@" not in address or any(c.isspace() for c in address):
+            return f"is not a list of e-mail addresses: {redact(address)!r}"
+    return None
+
+
+@dataclass
+class EmailSettings:
+    """The morning message: where it goes and through which SMTP server."""
+
+    to: str = setting("", "where the morning e-mail goes: one or more addresses, comma separated; empty: no e-mail",
+                      check=_addresses_check)
+    sender: str = setting("", "the sender address", toml_name="from", shown_default="`email.user`",
+                          check=_addresses_check)
+    host: str = setting("", "the SMTP server that sends it")
+    port: int = setting(587, "its port (465 for `tls`, 587 for `starttls`, 25 for `none`)", minimum=1, maximum=65535)
+    security: str = setting("starttls", "`none`, `starttls` or `tls`", choices=SECURITY)
+    user: str = setting("", "the SMTP login (no login when empty)")
+    password: str = setting("", "the SMTP password", env=SMTP_PASSWORD_ENV, secret=True, in_file=False)
+    when: str = setting("picks", "`picks` (only when there are new papers), `always`, `never`", choices=EMAIL_WHEN)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.to.strip())
+
+    def recipients(self) -> list[str]:
+        return [a.strip() for a in self.to.split(",") if a.strip()]
+
+    def from_address(self) -> str:
+        return self.sender or self.user or (self.recipients() or [""])[0]
+
+
+@dataclass
+class FeedSettings:
+    path: str = setting("", "write an Atom feed of the last picks to this file after each sync", shown_default="none")
+    keep: int = setting(100, "how many picks the feed lists", minimum=1)
 
 
 SECTIONS: dict[str, type] = {
@@ -162,6 +205,8 @@ SECTIONS: dict[str, type] = {
     "sources": SourcesSettings,
     "model": ModelSettings,
     "reports": ReportsSettings,
+    "email": EmailSettings,
+    "feed": FeedSettings,
 }
 
 
@@ -294,6 +339,8 @@ class Config:
     sources: SourcesSettings = field(default_factory=SourcesSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     reports: ReportsSettings = field(default_factory=ReportsSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    feed: FeedSettings = field(default_factory=FeedSettings)
     path: Path | None = None  # where it was read from
     warnings: list[str] = field(default_factory=list)
 
@@ -416,6 +463,12 @@ def validate(cfg: Config) -> None:
             raise ConfigError(library_id_problem(z.library_id, z.library_type))
     if z.backend == "sqlite" and not z.library:
         raise ConfigError("the sqlite backend needs zotero.library = path to zotero.sqlite")
+    email = cfg.email
+    if email.configured:
+        if not email.host:
+            raise ConfigError("email.host is empty: set the SMTP server that sends the message (e.g. smtp.example.org)")
+        if _addresses_check(email.from_address()):
+            raise ConfigError(f"email.from {_addresses_check(email.from_address())}: set email.from")
 
 
 def environment_settings(env: Mapping[str, str] | None = None) -> list[str]:

@@ -1,7 +1,8 @@
 """`zotrec doctor`: check everything a sync needs and report one line per check (never the API key).
 
 Checks: config, data dir writable, state file, run lock, backend reachable + library size, write
-permission, topic model integrity (sha256 against its card), and each configured source readable.
+permission, topic model integrity (sha256 against its card), the e-mail settings (connect, EHLO and
+login; nothing is sent), the feed path writable, and each configured source readable.
 Doctor changes nothing: the state file is opened read-only and nothing is written to the library.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from zotrec import paths
-from zotrec.errors import EXIT_BACKEND, EXIT_CONFIG, EXIT_INPUT, EXIT_OK, ZotrecError
+from zotrec.errors import EXIT_BACKEND, EXIT_CONFIG, EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, ZotrecError
 from zotrec.logs import redact
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -58,6 +59,7 @@ def run_checks(config_path: Path | None = None, *, check_sources: bool = True) -
     checks.append(_lock())
     checks += _backend(cfg)
     checks += _models(cfg)
+    checks += _delivery(cfg)
     if check_sources:
         checks += _sources(cfg)
     return checks
@@ -161,6 +163,30 @@ def _models(cfg) -> list[Check]:
             continue
         where = path or "shipped model"
         checks.append(Check(name, OK, f"{where}: sha256 matches its card, {len(model.labels)} labels"))
+    return checks
+
+
+def _delivery(cfg) -> list[Check]:
+    """The e-mail server (connect, EHLO, TLS, login; sends nothing) and the feed file's folder."""
+    checks = []
+    email = cfg.email
+    if email.configured:
+        from zotrec.mail import check_server
+
+        try:
+            detail = check_server(email)
+        except ZotrecError as err:
+            checks.append(Check("email", FAIL, str(err), EXIT_PARTIAL))
+        else:
+            when = "" if email.when == "picks" else f"; email.when = {email.when}"
+            checks.append(Check("email", OK, f"{detail}; to {', '.join(email.recipients())}{when}"))
+    if cfg.feed.path:
+        from zotrec.feed import check_writable
+
+        try:
+            checks.append(Check("feed", OK, check_writable(cfg.feed.path)))
+        except ZotrecError as err:
+            checks.append(Check("feed", FAIL, str(err), EXIT_PARTIAL))
     return checks
 
 

@@ -84,4 +84,5 @@ class Ranked:
             "terms": self.terms,
             "chosen": self.chosen,
             "why_not": self.why_not,
+            **({"abstract": self.paper.abstract} if self.chosen else {}),  # the report folds the picks' abstracts
         }

@@ -1,26 +1,38 @@
 """The HTML report of a run: one self-contained page (inline CSS and SVG, no script, no remote loads).
 
 Everything is rendered from the run summary (``SyncResult.to_json()``, also stored in the state), so
-``zotrec report RUN`` re-renders any past run exactly as the live sync wrote it.
+``zotrec report RUN`` re-renders any past run exactly as the live sync wrote it. The library's topic
+counts the report draws are computed here too, once per library content (a small cache file).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import logging
 import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zotrec import __version__, paths
 from zotrec.errors import ZotrecError
 from zotrec.ranked import NO_TOPIC, Reason, Topic
 
+if TYPE_CHECKING:
+    from zotrec.library.base import LibrarySnapshot
+    from zotrec.paper import Paper
+
+log = logging.getLogger("zotrec")
+
 TEMPLATES = Path(__file__).with_name("templates")
 ZOTERO_KEY = re.compile(r"^[A-Z0-9]{8}$")
 SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
 KEPT = re.compile(r"^zotrec-(run-\d+|\d{8}-\d{6})\.html$")
+LATEST = "latest.html"
+TOPICS_CACHE = "library-topics.json"
 MAX_AUTHORS = 8
 MAX_TOPIC_ROWS = 8
 
@@ -49,16 +61,33 @@ def safe_url(url: str | None) -> str | None:
     return url if url and SAFE_URL.match(url) else None
 
 
-def zotero_link(key: str | None) -> str | None:
-    return f"zotero://select/library/items/{key}" if key and ZOTERO_KEY.match(key) else None
+def zotero_library(library_id: str | None) -> str | None:
+    """The ``zotero://select`` path of a run's library: ``library`` (a user's own), ``groups/ID``, or
+    None when the library is not a Zotero library (an embedded file, an export read from disk)."""
+    backend, _, rest = (library_id or "").partition(":")
+    if backend == "sqlite":
+        return "library"
+    if backend in ("web", "local"):
+        kind, _, number = rest.partition(":")
+        if kind == "group":
+            return f"groups/{number}" if number.isdigit() else None
+        return "library"
+    return None
+
+
+def zotero_link(key: str | None, library: str | None = "library") -> str | None:
+    """A link that selects the item in the Zotero app; None outside a Zotero library or for a bad key."""
+    return f"zotero://select/{library}/items/{key}" if library and key and ZOTERO_KEY.match(key) else None
 
 
 def paper_links(paper: dict[str, Any]) -> tuple[str | None, list[tuple[str, str]]]:
-    """The title's link and the identifier links (label, href) of a digest paper."""
+    """The title's link and the identifier links (label, href) of a digest paper: arXiv page and
+    PDF, DOI."""
     ids = paper.get("ids") or {}
     links: list[tuple[str, str]] = []
     if ids.get("arxiv"):
         links.append((f"arXiv:{ids['arxiv']}", f"https://arxiv.org/abs/{ids['arxiv']}"))
+        links.append(("PDF", f"https://arxiv.org/pdf/{ids['arxiv']}"))
     if ids.get("doi"):
         links.append((f"doi:{ids['doi']}", f"https://doi.org/{ids['doi']}"))
     links = [(label, href) for label, href in links if safe_url(href)]
@@ -79,7 +108,9 @@ def when(timestamp: float | None) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%A %d %B %Y, %H:%M UTC")
 
 
-def paper_view(paper: dict[str, Any], rank: int, pushed_keys: dict[str, str]) -> dict[str, Any]:
+def paper_view(
+    paper: dict[str, Any], rank: int, pushed_keys: dict[str, str], library: str | None = None
+) -> dict[str, Any]:
     href, links = paper_links(paper)
     authors = list(paper.get("authors") or [])
     score = float(paper.get("score") or 0.0)
@@ -91,23 +122,25 @@ def paper_view(paper: dict[str, Any], rank: int, pushed_keys: dict[str, str]) ->
         "authors": authors[:MAX_AUTHORS],
         "more_authors": max(0, len(authors) - MAX_AUTHORS),
         "date": paper.get("date"),
+        "abstract": " ".join(str(paper.get("abstract") or "").split()),
         "score": score,
         "score_pct": max(0.0, min(100.0, score)),
         "topics": [
             {"label": t.label, "name": t.name or t.label, "pct": round(100 * t.probability)} for t in _topics(paper)
         ],
         "reasons": [
-            {"title": display_title(r.title), "href": zotero_link(r.key), "similarity": r.similarity}
+            {"title": display_title(r.title), "href": zotero_link(r.key, library), "similarity": r.similarity}
             for r in _reasons(paper)
         ],
         "terms": list(paper.get("terms") or []),
         "chosen": bool(paper.get("chosen")),
         "why_not": paper.get("why_not"),
-        "in_zotero": zotero_link(pushed_keys.get(_identity(paper))),
+        "in_zotero": zotero_link(pushed_keys.get(identity(paper)), library),
     }
 
 
-def _identity(paper: dict[str, Any]) -> str:
+def identity(paper: dict[str, Any]) -> str:
+    """The strongest identity of a summary paper: arXiv id, then DOI, then the folded title."""
     ids = paper.get("ids") or {}
     if ids.get("arxiv"):
         return f"arxiv:{ids['arxiv'].lower()}"
@@ -239,8 +272,10 @@ def report_context(summary: dict[str, Any]) -> dict[str, Any]:
     if everything is None:  # a summary without the full digest (e.g. trimmed JSON): show what we have
         everything = list(summary.get("recommended") or [])
     pushed = summary.get("pushed") or []
-    pushed_keys = {_identity(p): p.get("key") for p in pushed if p.get("key")}
-    ranked = [paper_view(p, i, pushed_keys) for i, p in enumerate(everything, 1)]
+    pushed_keys = {identity(p): p.get("key") for p in pushed if p.get("key")}
+    library = summary.get("library") or {}
+    zotero = zotero_library(library.get("id"))
+    ranked = [paper_view(p, i, pushed_keys, zotero) for i, p in enumerate(everything, 1)]
     recommended = [p for p in ranked if p["chosen"]]
     rest = [p for p in ranked if not p["chosen"]]
     sources = [
@@ -248,7 +283,6 @@ def report_context(summary: dict[str, Any]) -> dict[str, Any]:
          "count": s.get("count", 0), "error": s.get("error"), "format": s.get("format")}
         for s in summary.get("sources") or []
     ]
-    library = summary.get("library") or {}
     started, finished = summary.get("started"), summary.get("finished")
     threshold = float(summary.get("threshold") or 0.0)
     return {
@@ -298,14 +332,20 @@ def _summary(result_or_summary: Any) -> dict[str, Any]:
 
 def write_report(result_or_summary: Any, path: Path | str) -> Path:
     """Render a run (a SyncResult or its summary dict) into ``path``, atomically."""
-    path = Path(path)
-    html = render_report(_summary(result_or_summary))
+    return _write_text(Path(path), render_report(_summary(result_or_summary)))
+
+
+def _write_text(path: Path, html: str) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(html)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     except OSError as err:
         raise ReportError(f"{path}: cannot write the report ({err.strerror or err})") from None
     return path
@@ -324,14 +364,35 @@ def report_name(summary: dict[str, Any]) -> str:
 
 
 def keep_report(result_or_summary: Any, keep: int) -> Path | None:
-    """Write the report into the data dir's reports folder and keep only the newest ``keep`` there."""
+    """Write the report into the data dir's reports folder, and the same page as ``latest.html``;
+    keep only the newest ``keep`` run reports there. Returns the run's report."""
     if keep <= 0:
         return None
     summary = _summary(result_or_summary)
     folder = reports_dir()
-    path = write_report(summary, folder / report_name(summary))
+    html = render_report(summary)
+    path = _write_text(folder / report_name(summary), html)
+    _write_text(folder / LATEST, html)
     prune_reports(folder, keep)
     return path
+
+
+def latest_report() -> Path:
+    """The newest kept report (``latest.html``); one clear error when no sync has kept one yet."""
+    path = reports_dir() / LATEST
+    if not path.is_file():
+        raise ReportError(f"{path}: no report kept yet (run `zotrec sync`; reports.keep must be > 0)")
+    return path
+
+
+def open_in_browser(path: Path) -> bool:
+    """Open a report in the default web browser; False when no browser could be started."""
+    import webbrowser
+
+    try:
+        return bool(webbrowser.open(path.resolve().as_uri()))
+    except webbrowser.Error:
+        return False
 
 
 def prune_reports(folder: Path, keep: int) -> list[Path]:
@@ -363,3 +424,85 @@ def run_report(state: Any, run_id: int | None = None, out: Path | None = None) -
     if summary is None:
         raise ReportError(f"no summary for run {run_id} in the state (see `zotrec history`)")
     return write_report(summary, out or reports_dir() / report_name(summary))
+
+
+# -- what a run delivers ------------------------------------------------------------------------
+def new_picks(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run's picks that are new to the library: recommended and pushed (or failing, to be retried)
+    by this run; a recommended paper found already in the library or pushed before is not new."""
+    taken = {identity(p) for p in summary.get("pushed") or []}
+    failing = {" ".join((f.get("title") or "").split()) for f in summary.get("failed") or []}
+    return [
+        r for r in summary.get("recommended") or []
+        if identity(r) in taken or " ".join((r.get("title") or "").split()) in failing
+    ]
+
+
+def why_line(paper: dict[str, Any]) -> str:
+    """One line of why: the closest library paper, else the words that weighed most."""
+    reasons = _reasons(paper)
+    if reasons:
+        return f"closest in your library: {display_title(reasons[0].title)} ({reasons[0].similarity:.2f})"
+    terms = [str(t) for t in paper.get("terms") or []][:5]
+    return f"words that weighed most: {', '.join(terms)}" if terms else ""
+
+
+def run_date(summary: dict[str, Any]) -> str:
+    """The local calendar date a run started (YYYY-MM-DD)."""
+    started = summary.get("started") or 0
+    return dt.datetime.fromtimestamp(started).date().isoformat()
+
+
+# -- the library's topics (the report's topic picture) -------------------------------------------
+def topic_counts(papers: list[Paper], model_path: Path | None = None) -> dict[str, int]:
+    """How many papers carry each top topic (for the report's distribution picture)."""
+    from zotrec.topics import load_topic_model
+
+    counts: dict[str, int] = {}
+    if not papers:
+        return counts
+    for labels in load_topic_model(model_path).predict(papers):
+        top = labels[0].label if labels else "none"
+        counts[top] = counts.get(top, 0) + 1
+    return counts
+
+
+def library_topics(
+    snapshot: LibrarySnapshot, library_id: str, model_path: Path | None = None, collection: str | None = None
+) -> dict[str, int]:
+    """The top-topic counts of the library's profile papers, labelled once per content and model.
+
+    The counts sit in ``library-topics.json`` in the cache dir, one entry per library, keyed by the
+    profile fingerprint (keys and versions, not the library version: zotrec's own pushes change that
+    and would relabel the whole library on the next run), the titles and the model file.
+    """
+    from zotrec.recommend.cache import DEFAULT_COLLECTION, fingerprint, profile_items
+    from zotrec.sync import profile_papers
+    from zotrec.topics import shipped_model_path
+
+    collection = collection or DEFAULT_COLLECTION
+    try:
+        model = Path(model_path) if model_path else shipped_model_path()
+        stat = model.stat()
+        items = profile_items(snapshot, collection)
+        content = hashlib.sha256(
+            "\n".join(sorted(f"{i.get('key')}:{' '.join((i.get('title') or '').split())}" for i in items)).encode()
+        ).hexdigest()[:16]
+        key = f"{library_id}|{fingerprint(items)}|{content}|{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        cache = paths.cache_dir() / TOPICS_CACHE
+        try:
+            entries = json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            entries = {}
+        if key not in entries:
+            counts = topic_counts(profile_papers(snapshot, collection), model_path)
+            entries = {k: v for k, v in entries.items() if not k.startswith(f"{library_id}|")}
+            entries[key] = counts
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp")
+            tmp.write_text(json.dumps(entries), encoding="utf-8")
+            tmp.replace(cache)
+        return dict(entries[key])
+    except Exception as err:  # noqa: BLE001 - a picture in the report must never fail a sync
+        log.warning("library topic distribution not computed: %s", err)
+        return {}

@@ -7,8 +7,6 @@ target collection and the run record. Both are plain functions over a `Library` 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -20,7 +18,8 @@ from zotrec.library.base import Library, LibrarySnapshot
 from zotrec.paper import Paper
 from zotrec.push import PushOutcome, push
 from zotrec.ranked import Ranked
-from zotrec.recommend.cache import DEFAULT_COLLECTION, FeatureCache, fingerprint, library_index, profile_items
+from zotrec.recommend.cache import DEFAULT_COLLECTION, FeatureCache, library_index, profile_items
+from zotrec.report import library_topics
 from zotrec.state import StateStore
 
 log = logging.getLogger("zotrec")
@@ -60,6 +59,8 @@ class SyncResult:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     library_topics: dict[str, int] = field(default_factory=dict)
+    library_id: str = ""  # the state's name of the library (tells the report whether Zotero can open its items)
+    delivery: Any = None  # zotrec.deliver.Delivery once the run's report, feed and e-mail are out
 
     @property
     def recommended(self) -> list[Ranked]:
@@ -73,7 +74,7 @@ class SyncResult:
     def exit_code(self) -> int:
         if self.sources and len(self.failed_sources) == len(self.sources):
             return EXIT_INPUT
-        if self.failed_sources or self.outcome.failed:
+        if self.failed_sources or self.outcome.failed or (self.delivery is not None and self.delivery.errors):
             return EXIT_PARTIAL
         return EXIT_OK
 
@@ -85,7 +86,7 @@ class SyncResult:
                 {"source": s.source, "count": s.count, "error": s.error, "format": getattr(s, "format", None)}
                 for s in self.sources
             ],
-            "library": {"description": self.library_description, "size": self.library_size},
+            "library": {"description": self.library_description, "size": self.library_size, "id": self.library_id},
             "threshold": self.threshold,
             "recommended": [r.to_json() for r in self.recommended],
             "pushed": [
@@ -186,55 +187,6 @@ def choose(ranked: list[Ranked], options: SyncOptions) -> None:
             per_topic[top_topic] = per_topic.get(top_topic, 0) + 1
 
 
-def topic_counts(papers: list[Paper], model_path: Path | None = None) -> dict[str, int]:
-    """How many papers carry each top topic (for the report's distribution picture)."""
-    from zotrec.topics import load_topic_model
-
-    counts: dict[str, int] = {}
-    if not papers:
-        return counts
-    for labels in load_topic_model(model_path).predict(papers):
-        top = labels[0].label if labels else "none"
-        counts[top] = counts.get(top, 0) + 1
-    return counts
-
-
-def library_topics(
-    snapshot: LibrarySnapshot, library_id: str, model_path: Path | None = None, collection: str = DEFAULT_COLLECTION
-) -> dict[str, int]:
-    """The top-topic counts of the library's profile papers (for the report), once per content and model."""
-    try:
-        from zotrec import paths
-        from zotrec.topics import shipped_model_path
-
-        model = Path(model_path) if model_path else shipped_model_path()
-        stat = model.stat()
-        items = profile_items(snapshot, collection)
-        content = hashlib.sha256(
-            "\n".join(sorted(f"{i.get('key')}:{' '.join((i.get('title') or '').split())}" for i in items)).encode()
-        ).hexdigest()[:16]
-        # the profile fingerprint (keys and versions), not the library version: zotrec's own pushes
-        # change the library version and would otherwise relabel the whole library on the next run
-        key = f"{library_id}|{fingerprint(items)}|{content}|{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-        cache = paths.cache_dir() / "library-topics.json"
-        try:
-            entries = json.loads(cache.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            entries = {}
-        if key not in entries:
-            counts = topic_counts(profile_papers(snapshot, collection), model_path)
-            entries = {k: v for k, v in entries.items() if not k.startswith(f"{library_id}|")}
-            entries[key] = counts
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp")
-            tmp.write_text(json.dumps(entries), encoding="utf-8")
-            tmp.replace(cache)
-        return dict(entries[key])
-    except Exception as err:  # noqa: BLE001 - a picture in the report must never fail a sync
-        log.warning("library topic distribution not computed: %s", err)
-        return {}
-
-
 def sync(
     library: Library,
     state: StateStore,
@@ -260,6 +212,7 @@ def sync(
             library_size=len(snapshot.items), library_description=library.description,
             threshold=options.threshold, dry_run=options.dry_run,
             library_topics=library_topics(snapshot, library_id, options.model_path, options.collection),
+            library_id=library_id,
         )
         candidates = result.recommended
         if options.route_by_topic:

@@ -36,6 +36,8 @@ class SyncRequest:
     enrich: bool = False
     dry_run: bool = False
     report: Path | None = None
+    email: bool | None = None  # --email / --no-email; None: as email.when says
+    feed: Path | None = None  # --feed FILE; None: feed.path
     config_path: Path | None = None
     state_path: Path | None = None
 
@@ -133,7 +135,11 @@ def _run_locked(request: SyncRequest, progress: Progress | None) -> tuple[SyncRe
         log.warning("%s", warning)
     try:
         result = sync(library, state, options, library_id=library_id, progress=progress)
-        write_reports(result, request.report, cfg.keep_reports)
+        if progress:
+            progress("delivering the report")
+        from zotrec.deliver import deliver
+
+        result.delivery = deliver(result, cfg, state, report=request.report, email=request.email, feed=request.feed)
     finally:
         state.close()
         library.close()
@@ -192,6 +198,16 @@ def log_result(result: SyncResult, warnings: list[str], seconds: float) -> None:
         log.info("%s %s%s", verb, paper.title, f" [{key}]" if key else "")
     for paper, problem in result.outcome.failed:
         log.error("could not push %s: %s (will retry next run)", paper.title, problem)
+    delivery = result.delivery
+    if delivery is not None:
+        if delivery.report:
+            log.info("report: %s", delivery.report)
+        if delivery.feed:
+            log.info("feed: %s (%d entries)", delivery.feed, delivery.feed_entries)
+        if delivery.emailed:
+            log.info("e-mailed the picks to %s", ", ".join(delivery.emailed))
+        for problem in delivery.errors:
+            log.error("%s", problem)
     log.info(
         "run %s finished in %.1fs: exit %d; %d papers, %d recommended, %s %d, %d duplicates skipped, "
         "%d recovered, %d failed; library %s (%d items)",
@@ -237,18 +253,12 @@ def _test_kill_hook(library: Library) -> Library:
     return _KillingLibrary(library, when, int(nth))  # type: ignore[return-value]
 
 
-def write_reports(result: SyncResult, report: Path | None, keep: int) -> None:
-    """Write the HTML report to ``report`` and/or keep the last ``keep`` reports in the data dir."""
-    if not report and not keep:
-        return
-    try:
-        from zotrec.report import keep_report, write_report
-    except ImportError:  # the report module is optional while it is being built
-        return
+def write_reports(result: SyncResult, report: Path | None) -> None:
+    """Write the HTML report of a ranking to ``report`` (a sync's reports are written by zotrec.deliver)."""
     if report:
+        from zotrec.report import write_report
+
         write_report(result, report)
-    if keep:
-        keep_report(result, keep)
 
 
 def recommend_only(
@@ -280,7 +290,7 @@ def recommend_only(
         path = Path(library_spec)
         snapshot = snapshot_from_file(path)
         description, library_id = str(path), f"file:{path.resolve()}"
-    from zotrec.sync import library_topics
+    from zotrec.report import library_topics
 
     state = StateStore(paths.state_file())
     try:
@@ -291,7 +301,7 @@ def recommend_only(
         run_id=None, papers_read=len(papers), sources=reports, ranked=ranked,
         library_size=len(snapshot.items), library_description=description, threshold=threshold, dry_run=True,
         library_topics=library_topics(snapshot, library_id, options.model_path, options.collection),
+        library_id=library_id,
     )
-    if report:
-        write_reports(result, report, 0)
+    write_reports(result, report)
     return result
