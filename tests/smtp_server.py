@@ -42,7 +42,7 @@ class SmtpServer:
     controller: Controller | None = None
 
     # aiosmtpd handler hook
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's hook name
         parsed = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         self.inbox.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"

@@ -16,14 +16,13 @@ from typing import Any
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
+from opshelp import run_zotrec
+from smtp_server import SmtpServer, start_smtp_server
 from typer.testing import CliRunner
 
 from zotrec.cli import app
 from zotrec.errors import EXIT_OK, EXIT_PARTIAL
 from zotrec.report import display_title, new_picks, run_date
-
-from opshelp import run_zotrec
-from smtp_server import SmtpServer, start_smtp_server
 
 pytestmark = [  # the loopback server takes AUTH without TLS
     pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),

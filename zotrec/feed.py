@@ -13,9 +13,10 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from zotrec import __version__
 from zotrec.errors import EXIT_PARTIAL, ZotrecError
@@ -57,7 +58,7 @@ def collect_entries(summaries: Iterable[dict[str, Any]], keep: int) -> list[Feed
     for summary in summaries:
         if summary.get("dry_run"):
             continue
-        picked = dt.datetime.fromtimestamp(float(summary.get("started") or 0), dt.timezone.utc)
+        picked = dt.datetime.fromtimestamp(float(summary.get("started") or 0), dt.UTC)
         for paper in new_picks(summary):
             key = entry_id(paper)
             if key in entries:  # also picked by an older run: the entry keeps the first date
@@ -79,7 +80,7 @@ def state_summaries(state: Any, limit: int = MAX_RUNS) -> Iterable[dict[str, Any
 
 def _clean(text: Any) -> str:
     """Text that XML can carry (control characters and lone surrogates dropped)."""
-    return _XML_BAD.sub("", " ".join(str(text or "").split()))
+    return " ".join(_XML_BAD.sub("", str(text or "")).split())
 
 
 def render_feed(entries: list[FeedEntry], title: str = "zotrec picks") -> bytes:
@@ -93,7 +94,7 @@ def render_feed(entries: list[FeedEntry], title: str = "zotrec picks") -> bytes:
     feed.generator("zotrec", version=__version__)
     feed.author({"name": "zotrec"})
     feed.link(href="https://arxiv.org/", rel="related")
-    newest = max((e.picked for e in entries), default=dt.datetime.fromtimestamp(0, dt.timezone.utc))
+    newest = max((e.picked for e in entries), default=dt.datetime.fromtimestamp(0, dt.UTC))
     feed.updated(newest)
     for item in reversed(entries):  # feedgen prepends: add oldest first to keep newest on top
         paper = item.paper
@@ -106,15 +107,13 @@ def render_feed(entries: list[FeedEntry], title: str = "zotrec picks") -> bytes:
         for author in paper.get("authors") or []:
             if _clean(author):
                 entry.author({"name": _clean(author)})
-        if href:
-            entry.link(href=href, rel="alternate")
-        for label, link in links:
-            if link != href:
-                entry.link(href=link, rel="related", title=label)
+        if href:  # one link: feedgen 1.0 drops the rel attribute, so every link would read as alternate
+            entry.link(href=href)
         why = _clean(why_line(paper))
         score = f"score {float(paper.get('score') or 0):.0f}"
         abstract = _clean(paper.get("abstract"))
-        text = "\n\n".join(x for x in (abstract, f"Why ({score}): {why}" if why else score) if x)
+        more = " · ".join(f"{label}: {link}" for label, link in links if link != href)
+        text = "\n\n".join(x for x in (abstract, f"Why ({score}): {why}" if why else score, more) if x)
         if href:
             entry.summary(text)
         else:  # Atom: an entry without a link carries its text as content

@@ -134,7 +134,7 @@ def connect(settings: EmailSettings, timeout: float = TIMEOUT) -> smtplib.SMTP:
         if settings.user:
             server.login(settings.user, settings.password)
         return server
-    except BaseException as err:
+    except BaseException as err:  # noqa: BLE001 - close the session, then one line (or re-raise an interrupt)
         if server is not None:
             _close(server)
         raise _mail_error(settings, err) from None
