@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from zotrec.cli import app
 from zotrec.config import EmailSettings, load_config
+from zotrec.deliver import email_skip_reason
 from zotrec.errors import EXIT_CONFIG, EXIT_PARTIAL, ConfigError
 from zotrec.feed import FeedError, check_writable, collect_entries, entry_id, write_feed
 from zotrec.mail import MailError, build_message, check_server, send_message
@@ -125,6 +126,23 @@ def test_subject_says_one_paper_and_only_new_picks_count():
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "Brand new" in text and "Already in the library" not in text
     assert list(message.iter_attachments()) == []
+
+
+@pytest.mark.parametrize("flag, when, dry_run, picks, expected", [
+    (None, "picks", False, 1, None),
+    (None, "picks", False, 0, "no new picks (email.when = picks)"),
+    (None, "always", False, 0, None),
+    (None, "never", False, 1, "email.when = never"),
+    (None, "picks", True, 1, "dry run"),
+    (False, "always", False, 1, "--no-email"),
+    (True, "never", True, 0, None),  # --email: this run's message whatever `when` says
+])
+def test_when_the_message_goes_out(flag, when, dry_run, picks, expected):
+    data = summary(1, [pick("x")][:picks], dry_run=dry_run)
+    assert email_skip_reason(settings(25, when=when), data, flag) == expected
+    assert email_skip_reason(EmailSettings(), data, None) == "no [email] section"
+    with pytest.raises(ConfigError, match="--email: no \\[email\\] section"):
+        email_skip_reason(EmailSettings(), data, True)
 
 
 # -- the server -------------------------------------------------------------------------------------
