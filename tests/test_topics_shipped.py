@@ -1,4 +1,4 @@
-"""The shipped arXiv-taxonomy model: card, loading, and the seed digest papers of issue 9."""
+"""The shipped arXiv-taxonomy model: card, loading, and the topics of two seed digest papers."""
 
 from __future__ import annotations
 

@@ -659,7 +659,7 @@ def papers_table(papers: list, reports: list):
     return table
 
 
-# -- topics: train / classify / eval (issue 9) ---------------------------------------------
+# -- topics: train / classify / eval ------------------------------------------------------
 train_app = typer.Typer(help="Train topic models: the arXiv-taxonomy one or your personal one.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure a topic model on labelled papers.", no_args_is_help=True)
 app.add_typer(train_app, name="train")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..paper import Paper
 from .model import TextLike, TopicModel
 from .taxonomy import archive_set
 
@@ -41,9 +42,13 @@ def evaluate(
     archives: bool = True,
     top_confusions: int = 15,
     only: Sequence[str] | None = None,
+    digests: Sequence[Hashable] | None = None,
 ) -> Evaluation:
     """Score ``model`` on labelled papers; true labels outside the model's labels are ignored.
 
+    The papers are decoded as :meth:`TopicModel.predict` decodes them: ``digests`` gives each
+    paper's digest (papers of one digest are one batch, decoded in context); None = each paper
+    alone, without context. The main topic is the first listed (none listed = a miss).
     ``primary`` defaults to the first label of each list. ``only``: score on these labels alone
     (the others are neither predicted nor expected).
     """
@@ -56,9 +61,10 @@ def evaluate(
         for label in ls:
             if label in index:
                 Y[i, index[label]] = True
-    P, main, _ = model._proba(items)
-    chosen = model.confident(P, main)[:, keep]
-    P, main = P[:, keep], main[:, keep]
+    chosen, first = decode_all(model, items, digests)
+    chosen = chosen[:, keep]
+    first = np.where(keep[np.maximum(first, 0)] & (first >= 0), first, -1)
+    first = np.where(first >= 0, np.cumsum(keep)[np.maximum(first, 0)] - 1, -1)
     labels = [label for label, k in zip(labels, keep) if k]
     thresholds = model.thresholds[keep]
     index = {label: j for j, label in enumerate(labels)}
@@ -76,19 +82,18 @@ def evaluate(
     macro_f1 = float(f1[support > 0].mean()) if (support > 0).any() else 0.0
 
     prim = list(primary) if primary is not None else [ls[0] if ls else None for ls in label_lists]
-    top = main.argmax(1) if L else np.zeros(n, dtype=int)
     hits = arch_hits = covered = 0
     confusions: Counter[tuple[str, str]] = Counter()
     for i, p in enumerate(prim):
         if p not in index:
             continue
         covered += 1
-        guess = labels[top[i]]
+        guess = labels[first[i]] if first[i] >= 0 else "none"
         if guess == p:
             hits += 1
         else:
             confusions[(p, guess)] += 1
-        if archive_set(p) & archive_set(guess):
+        if guess != "none" and archive_set(p) & archive_set(guess):
             arch_hits += 1
     per_label = [
         {
@@ -117,3 +122,36 @@ def evaluate(
             {"true": t, "predicted": g, "count": c} for (t, g), c in confusions.most_common(top_confusions)
         ],
     )
+
+
+def decode_all(
+    model: TopicModel, items: Sequence[TextLike], digests: Sequence[Hashable] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Chosen topics (n, labels) and main topic (n,) of every paper, digest by digest.
+
+    ``digests``: each paper's digest; papers of one digest are decoded together, in context.
+    None: every paper alone (no context, today's rule for a one-paper digest).
+    """
+    n, L = len(items), len(model.labels)
+    chosen = np.zeros((n, L), dtype=bool)
+    first = np.full(n, -1)
+    by_digest: dict[Hashable, list[int]] = defaultdict(list)
+    for i in range(n):  # no digests: one call without context (the same as paper by paper)
+        by_digest[None if digests is None else digests[i]].append(i)
+    for rows in by_digest.values():
+        decoded = model.decode([items[i] for i in rows], context=digests is not None)
+        chosen[rows] = decoded.chosen
+        first[rows] = decoded.first()
+    return chosen, first
+
+
+def no_topic_by_source(model: TopicModel, digests: dict[str, Sequence[Paper]],
+                       context: bool = True) -> dict[str, dict[str, Any]]:
+    """Share of papers with no confident topic, per source kind (``{kind: papers}``), each digest
+    decoded as one batch: ``{kind: {"papers", "no_topic", "share"}}``."""
+    out: dict[str, dict[str, Any]] = {}
+    for kind, papers in digests.items():
+        topics = model.predict(list(papers), context=context) if papers else []
+        none = sum(1 for t in topics if not t)
+        out[kind] = {"papers": len(topics), "no_topic": none, "share": none / len(topics) if topics else 0.0}
+    return out

@@ -16,6 +16,7 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -33,6 +34,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from ..errors import ModelError
 from ..paper import Paper
 from ..ranked import Topic
+from . import context as digest
 from . import taxonomy
 
 FORMAT = "zotrec-topic-model/1"
@@ -129,14 +131,17 @@ class TopicModel:
 
     def _proba(self, items: Sequence[TextLike]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Topic probabilities, main-topic scores, and whether each paper had a word the model knows."""
-        L = len(self._p["labels"])
+        P, known = self._calibrated(items)
+        return P[:, : len(self._p["labels"])], _main(P, len(self._p["labels"])), known
+
+    def _calibrated(self, items: Sequence[TextLike]) -> tuple[np.ndarray, np.ndarray]:
+        """Every calibrated column (topics, then main topics when trained), and the known-word mask."""
+        L = len(self._p["labels"]) * (2 if self._p.get("primary") else 1)
         if not items:
-            empty = np.zeros((0, L), dtype=np.float32)
-            return empty, empty, np.zeros(0, dtype=bool)
+            return np.zeros((0, L), dtype=np.float32), np.zeros(0, dtype=bool)
         X = self.features(items)
         scores = np.asarray((X @ self._p["coef"].T).toarray(), dtype=np.float32) + self._p["intercept"]
-        P = _sigmoid(scores, self._p["calib"])
-        return P[:, :L], _main(P, L), np.diff(X.indptr) > 0
+        return _sigmoid(scores, self._p["calib"]), np.diff(X.indptr) > 0
 
     def main_scores(self, items: Sequence[TextLike]) -> np.ndarray:
         """How likely each label is the paper's main (primary) topic, shape (n, labels)."""
@@ -147,35 +152,56 @@ class TopicModel:
 
         A label counts when its probability reaches the label's threshold. An arXiv paper always has
         a category, so for an arXiv-taxonomy model the likeliest main topic counts too when its
-        probability is at least ``MAIN_FLOOR`` (below that the paper has no confident topic). On the
-        date split, with thresholds fitted knowing it, micro-F1 goes from 0.699 to 0.705 (narrow) and
-        from 0.600 to 0.611 (broad) over thresholds alone.
+        probability is at least ``MAIN_FLOOR`` (below that the paper has no confident topic).
         Personal collections and tags keep thresholds alone: a new paper may belong in none.
         """
         return _confident(proba, main, self._p["thresholds"], self.kind)
 
-    def predict(self, papers: Sequence[TextLike], max_topics: int = 5) -> list[list[Topic]]:
-        """For every paper, its confident topics ([] = no confident topic), see :meth:`confident`.
+    @property
+    def has_context(self) -> bool:
+        """Whether the model can decode a digest in context (it stores its training label mix)."""
+        return self.kind == "arxiv" and bool(self._p.get("primary")) and "prior" in self._p
 
-        Order: the confident topic most likely to be the paper's main (primary) category first, then
-        the others by probability. A paper without a single word the model knows has no topic.
-        """
-        out = []
+    def decode(self, items: Sequence[TextLike], context: bool = True) -> Decoded:
+        """Probabilities, main scores and chosen topics of a batch of papers (see :meth:`predict`)."""
+        P_all, known = self._calibrated(items)
         labels = self._p["labels"]
-        proba, main, known = self._proba(papers)
-        chosen = self.confident(proba, main)
-        for row, main_row, has_words, picked in zip(proba, main, known, chosen):
-            if not has_words:
-                out.append([])
-                continue
-            hits = np.flatnonzero(picked)
-            hits = hits[np.argsort(-row[hits], kind="stable")]
-            if len(hits) > 1:  # the likeliest main topic first, then by probability
-                first = hits[np.argmax(main_row[hits])]
-                hits = np.concatenate([[first], hits[hits != first]])
-            hits = hits[:max_topics]
-            out.append([Topic(labels[j], self.name(labels[j]), float(row[j])) for j in hits])
-        return out
+        L = len(labels)
+        P = P_all[:, :L]
+        thresholds = self._p["thresholds"]
+        if context and self.has_context and len(items) > 1:
+            P, main, thresholds = self._in_context(items, P, P_all[:, L:])
+        else:
+            main = _main(P_all, L)
+        chosen = _confident(P, main, thresholds, self.kind, _may_be_arxiv(items))
+        chosen[~known] = False
+        return Decoded(P, main, chosen)
+
+    def _in_context(
+        self, items: Sequence[TextLike], P: np.ndarray, M: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Topic probabilities, main scores and thresholds under the batch's estimated label mix."""
+        prior = self._p["prior"]
+        topics_known, main_known = _observed(items, self._p["labels"])
+        mix = digest.reestimate(M[~main_known.any(1)], prior["main"], observed=main_known[main_known.any(1)])
+        P = digest.shift_topics(P, prior["topic"], observed=topics_known[topics_known.any(1)])
+        main = digest.adjust(M, prior["main"], mix) * np.sqrt(P)
+        return P, main.astype(np.float32), np.maximum(self._p["thresholds"], digest.f1_threshold(P))
+
+    def predict(self, papers: Sequence[TextLike], max_topics: int = 5, context: bool = True) -> list[list[Topic]]:
+        """For every paper, its confident topics ([] = no confident topic).
+
+        The papers are one digest: with ``context`` (and two papers or more) their topics are
+        decoded under the label mix estimated from the batch (:mod:`zotrec.topics.context`); a
+        paper whose arXiv categories are given counts in that estimate with them. Otherwise, and
+        for a single paper, each paper is decoded alone (:meth:`confident`).
+        Order: the confident topic most likely to be the paper's main (primary) category first, then
+        the others by probability. A paper without a single word the model knows has no topic, and
+        a journal article (a DOI or journal, no arXiv id) gets no topic unless one clears its threshold.
+        """
+        labels = self._p["labels"]
+        proba, listed, _ = self.decode(papers, context).ordered(max_topics)
+        return [[Topic(labels[j], self.name(labels[j]), float(row[j])) for j in hits] for row, hits in zip(proba, listed)]
 
     def rank(self, papers: Sequence[TextLike], k: int = 3) -> list[list[Topic]]:
         """The ``k`` likeliest main topics of every paper, confident or not (with their probabilities)."""
@@ -188,12 +214,63 @@ class TopicModel:
         return out
 
 
-def _confident(proba: np.ndarray, main: np.ndarray, thresholds: np.ndarray, kind: str) -> np.ndarray:
+@dataclass
+class Decoded:
+    """A decoded batch: topic probabilities, main-topic scores, chosen topics (all (n, labels))."""
+
+    proba: np.ndarray
+    main: np.ndarray
+    chosen: np.ndarray
+
+    def first(self) -> np.ndarray:
+        """Each paper's main topic: the chosen label with the best main score (-1 = no topic)."""
+        if not self.chosen.size:
+            return np.full(len(self.chosen), -1)
+        return np.where(self.chosen.any(1), np.where(self.chosen, self.main, -np.inf).argmax(1), -1)
+
+    def ordered(self, max_topics: int = 5) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+        """(probabilities, chosen label indices in listing order, main topic) of every paper."""
+        hits_all: list[np.ndarray] = []
+        firsts = self.first()
+        for row, picked, first in zip(self.proba, self.chosen, firsts):
+            hits = np.flatnonzero(picked)
+            hits = hits[np.argsort(-row[hits], kind="stable")]
+            if len(hits) > 1:  # the likeliest main topic first, then by probability
+                hits = np.concatenate([[first], hits[hits != first]])
+            hits_all.append(hits[:max_topics])
+        return self.proba, hits_all, firsts
+
+
+def _may_be_arxiv(items: Sequence[TextLike]) -> np.ndarray:
+    """False for a paper known not to be on arXiv: a journal item (DOI or journal, no arXiv id)."""
+    return np.array([
+        not (isinstance(i, Paper) and not i.arxiv_id and (i.doi or i.journal or i.extras.get("non_research")))
+        for i in items
+    ], dtype=bool)
+
+
+def _observed(items: Sequence[TextLike], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 rows of the papers' given arXiv categories: all of them, and the primary (first) one."""
+    index = {label: j for j, label in enumerate(labels)}
+    topics = np.zeros((len(items), len(labels)), dtype=np.float32)
+    main = np.zeros_like(topics)
+    for i, item in enumerate(items):
+        cats = [index[c] for c in (taxonomy.canonical(c) for c in getattr(item, "categories", None) or []) if c in index]
+        if cats:
+            topics[i, cats] = 1.0
+            main[i, cats[0]] = 1.0
+    return topics, main
+
+
+def _confident(proba: np.ndarray, main: np.ndarray, thresholds: np.ndarray, kind: str,
+               forced_ok: np.ndarray | None = None) -> np.ndarray:
     pred = proba >= thresholds
     if kind == "arxiv" and len(proba) and proba.shape[1]:
         rows = np.arange(len(proba))
         top = main.argmax(1)
         sure = proba[rows, top] >= MAIN_FLOOR
+        if forced_ok is not None:
+            sure &= forced_ok
         pred[rows[sure], top[sure]] = True
     return pred
 
@@ -479,6 +556,10 @@ def train_topic_model(
         "calib": calib,
         "thresholds": thresholds,
         "primary": bool(primary),
+        # the training label mix that digest context re-estimates: share of papers with each label
+        # as a topic, and as the main (first) one
+        "prior": {"topic": Y[:, :L].mean(0).astype(np.float32),
+                  "main": (Y[:, L:] if primary else Y[:, :L]).mean(0).astype(np.float32)},
     }
     card = {
         "format": FORMAT,

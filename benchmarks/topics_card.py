@@ -1,0 +1,238 @@
+"""Model cards: benchmark figures into the JSON card, and the human-readable Markdown card."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from zotrec.topics.model import card_path, read_card, shipped_model_path
+from zotrec.topics.taxonomy import NAMES, full_name
+
+
+def write_benchmark(results: dict[str, Any], command: str, model_path: Path | None = None) -> Path:
+    """Store the shipped model's date-split figures in the card of ``model_path`` (default: the
+    shipped model) and re-render its Markdown card. The model file itself is not touched (its
+    sha256 stays valid)."""
+    path = model_path or shipped_model_path()
+    card = read_card(path)
+
+    card["benchmark"] = {
+        "command": command,
+        "measured_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "protocol": "per corpus, the papers of the latest ~20% of announcement days test; the shipped model "
+        "was trained on the earlier days only. Test papers are fed without their categories, one digest "
+        "per corpus and day (per scraper repository and day for the broad corpus), decoded with digest "
+        "context and without; main topic = the first listed",
+        **{k: (_without_per_label(v) if isinstance(v, dict) and "context" in v else v) for k, v in results.items()},
+    }
+    if "broad" in results:
+        card["coverage"] = [
+            {k: row[k] for k in ("label", "support", "precision", "recall", "f1")}
+            for row in results["broad"]["context"]["per_label"]
+        ]
+    return _store(path, card)
+
+
+def _without_per_label(res: dict[str, Any]) -> dict[str, Any]:
+    return {k: ({kk: vv for kk, vv in v.items() if kk != "per_label"} if k in ("context", "alone") else v)
+            for k, v in res.items()}
+
+
+def _store(path: Path, card: dict[str, Any]) -> Path:
+    """Write the JSON card beside ``path`` and re-render its Markdown card; returns the Markdown path."""
+    card_path(path).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    markdown_path = path.with_suffix(".md")
+    markdown_path.write_text(render_markdown(card), encoding="utf-8")
+    return markdown_path
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def render_markdown(card: dict[str, Any]) -> str:
+    """The Markdown model card (models/topics.md) from the JSON card."""
+    data = card.get("training_data", {})
+    held = data.get("held_out") or {}
+    lines = [
+        "# zotrec topic model (arXiv taxonomy)",
+        "",
+        f"File `{card.get('file')}` ({card.get('size_bytes', 0) / 1e6:.1f} MB), sha256 `{card.get('sha256')}`.",
+        f"Trained {card.get('trained_at')} with "
+        + ", ".join(f"{k} {v}" for k, v in card.get("library_versions", {}).items())
+        + ". Loading checks the sha256 and the scikit-learn version before unpickling and refuses a mismatch.",
+        "",
+        "## What it does",
+        "",
+        "Multi-label classification of a paper (title + abstract) into arXiv categories. Features: tf-idf "
+        "(sublinear tf) of words and word bigrams, hashed into 2^20 columns, the title counted twice. "
+        "Classifier: one linear SVM per category (one-vs-rest, squared hinge); for each category the "
+        "papers of its own archive are all kept as negatives and the others sampled; weights sparsified to "
+        f"the {card.get('params', {}).get('keep_weights')} strongest per category and stored as float32. "
+        "Probabilities: Platt scaling fitted on a held-out random fifth of the training papers (the weights "
+        "are then refitted on all papers); each category has its own decision threshold (best F1 on that "
+        "fifth, shrunk towards 0.3 when the category has few papers there). A second set of one-vs-rest SVMs "
+        "learns which category is a paper's *main* (primary, first-listed) one; its probability times the "
+        "square root of the category's topic probability ranks the main categories. A paper gets the "
+        "categories whose probability clears their threshold, plus its likeliest main category when that "
+        "one's probability is at least 0.1 (every arXiv paper has a category; a journal article, with a DOI "
+        "or journal and no arXiv id, does not get this one); the likeliest main category first, then by "
+        "probability; none = \"no confident topic\" (also for a text without any word the model knows).",
+        "",
+        "Digest context (`zotrec/topics/context.py`): the papers of one run are one digest. From the batch "
+        "itself, the main-topic mix is re-estimated by EM (Saerens, Latinne & Decaestecker 2002) on the "
+        "normalised main-topic probabilities, each category's share by the mean of its probabilities "
+        "(both shrunk towards the training mix: 20 and 5 pseudo-papers); the main-topic probabilities "
+        "are moved to that mix, each topic probability's odds scaled by the square root of (batch share / "
+        "training share), and a category is kept above the larger of its threshold and the batch's F1 "
+        "plug-in threshold. Papers whose arXiv categories the digest gives count in the estimate with "
+        "them. A one-paper digest is decoded alone, by the rule above. The model stores its training "
+        "label mix (`prior`) for this.",
+        "",
+        "## Training data",
+        "",
+        f"{data.get('papers')} real arXiv papers (metadata CC0) from `../shared/data/corpora`, "
+        f"announced {data.get('first_day')} .. {data.get('last_day')}: "
+        + ", ".join(f"{k} {v}" for k, v in (data.get("corpora") or {}).items())
+        + ".",
+        f"Deduplication: {data.get('dedup')}. Labels: {data.get('labels')}.",
+    ]
+    if held:
+        lines.append(
+            f"Held out: the {held.get('papers')} papers of each corpus's latest ~20% of announcement days (from "
+            + ", ".join(f"{k} {v}" for k, v in (held.get("test_days_from") or {}).items())
+            + "): the benchmark below measures this very file on days it never saw."
+        )
+    lines += [f"Train it again: `{card.get('training_command')}`.", ""]
+    bench = card.get("benchmark")
+    if bench and "context" in (bench.get("broad") or {}):
+        lines += _benchmark_lines(bench)
+    for section in card.get("experiments") or []:
+        lines += [f"## {section['title']}", "", section.get("note", ""), "",
+                  "| approach | split | micro-F1 | main topic = primary | remark |", "|---|---|---|---|---|"]
+        for row in section.get("rows", []):
+            lines.append(
+                f"| {row['approach']} | {row['split']} | {_num(row.get('micro_f1'))} | {_num(row.get('top1_primary'))} | "
+                f"{row.get('remark', '')} |"
+            )
+        lines.append("")
+    coverage = card.get("coverage")
+    counts = card.get("label_counts", {})
+    if coverage:
+        lines += [
+            "## Categories covered, and how well (broad test split, with digest context)",
+            "",
+            "| category | name | training papers | test papers | precision | recall | F1 |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in sorted(coverage, key=lambda r: r["label"]):
+            lines.append(
+                f"| {row['label']} | {full_name(row['label'])} | {counts.get(row['label'], '')} | {row['support']} | "
+                f"{row['precision']:.2f} | {row['recall']:.2f} | {row['f1']:.2f} |"
+            )
+        lines.append("")
+    personal = card.get("personal_benchmark")
+    if personal:
+        lines += [
+            "## Personal topics (models trained on your own library)",
+            "",
+            f"Command: `{personal['command']}` (measured {personal['measured_at']}). Protocol: {personal['protocol']}.",
+            "",
+            "| library | tagged papers | tags learned / left out | held-out papers | micro-F1 | macro-F1 | precision | recall |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for name, res in personal["libraries"].items():
+            if res.get("micro_f1") is None:
+                continue
+            lines.append(
+                f"| {name} | {res['tagged_papers']} | {res['tags_learned']} / {res['tags_left_out']} | "
+                f"{res['test_papers']} | {res['micro_f1']:.3f} | {res['macro_f1']:.3f} | "
+                f"{res['micro_precision']:.3f} | {res['micro_recall']:.3f} |"
+            )
+        lines.append("")
+    labels = set(card.get("labels", []))
+    missing = sorted(set(NAMES) - labels)
+    left = card.get("left_out", {})
+    lines += [
+        "## Not covered",
+        "",
+        f"{len(labels)} of the {len(NAMES)} current arXiv categories are covered. Left out for having fewer "
+        f"than {card.get('min_examples')} training papers: "
+        + (", ".join(f"{k} ({v})" for k, v in left.items()) or "none")
+        + ". Never seen in the corpora: "
+        + (", ".join(m for m in missing if m not in left) or "none")
+        + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _row(name: str, res: dict[str, Any]) -> str:
+    return (f"| {name} | {res['micro_f1']:.3f} | {res['macro_f1']:.3f} | {res['top1_primary']:.3f} | "
+            f"{_num(res.get('top1_archive'))} | {_pct(res['no_topic_rate'])} |")
+
+
+def _benchmark_lines(bench: dict[str, Any]) -> list[str]:
+    """The date-split section: the shipped model with and without context, targets, sources."""
+    lines = [
+        "## Benchmark: the shipped model on later days (date split, one-day digests, no categories)",
+        "",
+        f"Command: `{bench['command']}` (measured {bench['measured_at']}). Protocol: {bench['protocol']}.",
+        "",
+        "| split, decoding | micro-F1 | macro-F1 | main topic = primary | main topic in primary's archive | no topic |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in ("narrow", "broad"):
+        res = bench.get(name)
+        if not res:
+            continue
+        where = f"{res['test_papers']} papers, {res['digests']} digests, median {res['median_papers']} papers"
+        lines.append(_row(f"{name} ({where}), with digest context", res["context"]))
+        lines.append(_row(f"{name}, each paper alone", res["alone"]))
+    ref = bench.get("narrow_reference")
+    if ref:
+        lines.append(_row(f"narrow, a model trained on the narrow training days for this evaluation only "
+                          f"({ref['labels']} labels), with digest context", ref["context"]))
+        lines.append(_row("narrow, that evaluation-only model, each paper alone", ref["alone"]))
+    lines += ["", "Targets for the shipped model with digest context:", ""]
+    for name in ("narrow", "broad"):
+        res = bench.get(name)
+        if res:
+            lines.append(f"- {name}: " + ", ".join(
+                f"{k} {res['context'][k]:.3f} (target {v}: {'met' if res['context'][k] >= v else 'MISSED'})"
+                for k, v in res["targets"].items()))
+    confusions = (bench.get("broad") or {}).get("context", {}).get("confusions")
+    if confusions:
+        lines += ["", "Costliest main-topic confusions (broad, with context; true primary -> listed first):", ""]
+        lines += [f"- {c['true']} -> {c['predicted']}: {c['count']}" for c in confusions[:12]]
+    sources = bench.get("no_topic_by_source")
+    if sources:
+        lines += ["", "No confident topic, per source kind: the real digests of `../shared/data/digests`, "
+                  "categories removed (what the classifier labels), each file one digest.", "",
+                  "| source kind | files | papers | no topic, with context | no topic, each paper alone |",
+                  "|---|---|---|---|---|"]
+        for kind, row in sources.items():
+            lines.append(f"| {kind} | {row['files']} | {row['papers']} | {_pct(row['no_topic_context'])} | "
+                         f"{_pct(row['no_topic_alone'])} |")
+    lines.append("")
+    return lines
+
+
+def write_personal_benchmark(results: dict[str, Any], command: str, model_path: Path | None = None) -> Path:
+    """Store the personal-topics benchmark (tags of real libraries) in the shipped model's cards."""
+    path = model_path or shipped_model_path()
+    card = read_card(path)
+    card["personal_benchmark"] = {
+        "command": command,
+        "measured_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "protocol": "labels = the items' tags (tags with >= 5 papers; others reported and left out); a random "
+        "fifth of the tagged papers is held out, the model is trained on the rest with the personal settings",
+        "libraries": results,
+    }
+    return _store(path, card)

@@ -1,0 +1,146 @@
+"""Digest context: the batch's label mix re-estimated (EM), batch decoding, the one-paper
+fallback, journal articles without a forced topic, and the per-source no-topic report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zotrec.paper import Paper
+from zotrec.topics import context as digest
+from zotrec.topics import load_topic_model, train_topic_model
+from zotrec.topics.corpus import read_corpus
+from zotrec.topics.evaluate import decode_all, no_topic_by_source
+from zotrec.topics.model import MAIN_FLOOR, _confident, _may_be_arxiv
+
+TINY = Path(__file__).parent / "data" / "arxiv-tiny.jsonl"  # 142 real arXiv records (metadata CC0)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    records = read_corpus([TINY])
+    model = train_topic_model([(r.title, r.abstract) for r in records], [r.labels for r in records],
+                              min_examples=10, n_jobs=1, primary=True)
+    return model, records
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_topic_model()
+
+
+def _bayes_batch(rng, true_mix, prior, n=400):
+    """Posteriors (under ``prior``) of ``n`` papers drawn from ``true_mix`` with noisy likelihoods."""
+    L = len(prior)
+    likelihood = rng.dirichlet(np.ones(L) * 0.5, size=L)  # p(observation | class), L observations
+    classes = rng.choice(L, size=n, p=true_mix)
+    observations = np.array([rng.choice(L, p=likelihood[c]) for c in classes])
+    post = likelihood[:, observations].T * prior
+    return post / post.sum(1, keepdims=True), classes
+
+
+def test_em_recovers_the_batch_mix_better_than_the_training_prior():
+    rng = np.random.default_rng(3)
+    prior = np.array([0.25, 0.25, 0.25, 0.25])
+    true_mix = np.array([0.7, 0.2, 0.05, 0.05])
+    post, classes = _bayes_batch(rng, true_mix, prior)
+    mix = digest.reestimate(post, prior, strength=1.0)
+    counted = np.bincount(classes, minlength=4) / len(classes)
+    assert np.abs(mix - counted).sum() < np.abs(post.mean(0) - counted).sum()  # beats the mean posterior
+    assert mix.argmax() == 0 and abs(mix.sum() - 1) < 1e-9
+    adjusted = digest.adjust(post, prior, mix)
+    assert (adjusted.argmax(1) == classes).mean() > (post.argmax(1) == classes).mean()
+
+
+def test_em_strength_and_known_papers_pull_the_estimate():
+    prior = np.array([0.5, 0.5])
+    post = np.array([[0.9, 0.1]] * 4)
+    weak, strong = digest.reestimate(post, prior, strength=1.0), digest.reestimate(post, prior, strength=100.0)
+    assert weak[0] > strong[0] > 0.5  # a few papers move a strongly held prior little
+    known = np.array([[0.0, 1.0]] * 20)  # twenty papers whose category the digest gives
+    assert digest.reestimate(post, prior, strength=1.0, observed=known)[0] < 0.5
+
+
+def test_topic_shift_follows_the_batch_and_power_zero_leaves_it():
+    P = np.array([[0.8, 0.01], [0.7, 0.02], [0.9, 0.01]])
+    prior = np.array([0.1, 0.1])
+    shifted = digest.shift_topics(P, prior)
+    assert (shifted[:, 0] > P[:, 0]).all() and (shifted[:, 1] < P[:, 1]).all()
+    assert np.allclose(digest.shift_topics(P, prior, power=0.0), P, atol=1e-6)
+
+
+def test_f1_threshold_maximises_the_expected_f1():
+    P = np.random.default_rng(0).random((30, 7)) ** 3
+    t = digest.f1_threshold(P)
+
+    def expected_f1(cut):
+        return 2 * P[P >= cut].sum() / ((P >= cut).sum() + P.sum())
+
+    assert expected_f1(t) >= max(expected_f1(c) for c in np.unique(P)) - 1e-12
+
+
+def test_batch_decoding_and_the_one_paper_fallback(tiny):
+    model, records = tiny
+    assert model.has_context
+    papers = [Paper(title=r.title, abstract=r.abstract, arxiv_id=r.id) for r in records[:40]]
+    alone = [model.predict([p])[0] for p in papers]  # a one-paper digest: today's rule
+    assert model.predict(papers, context=False) == alone  # without context a batch is paper by paper
+    assert [model.predict([p], context=True)[0] for p in papers] == alone  # one paper: the fallback
+    in_context = model.predict(papers)
+    assert len(in_context) == len(papers) and in_context != alone  # the batch changes the decoding
+    chosen, first = decode_all(model, papers, digests=["d"] * 20 + ["e"] * 20)
+    for rows in (slice(0, 20), slice(20, 40)):  # each digest decoded as its own batch
+        decoded = model.decode(papers[rows])
+        assert (chosen[rows] == decoded.chosen).all() and (first[rows] == decoded.first()).all()
+
+
+def test_known_categories_move_the_mix_of_the_others(tiny):
+    model, records = tiny
+    cv = model.labels.index("cs.CV")
+    unknown = [Paper(title=r.title, abstract=r.abstract) for r in records if "cs.CV" not in r.labels][:10]
+    known = [Paper(title=r.title, abstract=r.abstract, categories=["cs.CV"]) for r in records
+             if r.labels[:1] == ["cs.CV"]][:10]
+    without = model.decode(unknown + [Paper(title=p.title, abstract=p.abstract) for p in known]).main[:10, cv]
+    with_known = model.decode(unknown + known).main[:10, cv]
+    assert (with_known >= without).all() and (with_known > without).any()
+
+
+def test_a_journal_article_gets_no_forced_topic():
+    papers = [
+        Paper(title="A", arxiv_id="2501.00001"),
+        Paper(title="B"),  # origin unknown (a Hugging Face text page): may be on arXiv
+        Paper(title="C", doi="10.1038/s41586-024-00001-1", journal="Nature"),
+        Paper(title="D", journal="Nature", extras={"non_research": True}),
+        Paper(title="E", doi="10.1/x", arxiv_id="2501.00002"),
+    ]
+    assert _may_be_arxiv(papers).tolist() == [True, True, False, False, True]
+    proba = np.full((5, 3), 0.05, dtype=np.float32)
+    proba[:, 1] = 2 * MAIN_FLOOR  # likely enough to be forced in, below its threshold
+    main = proba.copy()
+    chosen = _confident(proba, main, np.full(3, 0.9), "arxiv", _may_be_arxiv(papers))
+    assert chosen.any(1).tolist() == [True, True, False, False, True]
+
+
+def test_no_topic_report_counts_per_source(tiny):
+    model, records = tiny
+    arxiv = [Paper(title=r.title, abstract=r.abstract, arxiv_id=r.id) for r in records[:15]]
+    journal = [Paper(title="zzkq wvvx", abstract="qqqq xxyz", doi=f"10.1/{i}", journal="J") for i in range(3)]
+    journal += [Paper(title=r.title, abstract=r.abstract, doi="10.1/y", journal="J") for r in records[15:20]]
+    report = no_topic_by_source(model, {"arXiv": arxiv, "journal RSS": journal, "empty": []})
+    for kind, papers in (("arXiv", arxiv), ("journal RSS", journal)):
+        expected = sum(1 for t in model.predict(papers) if not t)
+        assert report[kind] == {"papers": len(papers), "no_topic": expected, "share": expected / len(papers)}
+    assert report["journal RSS"]["no_topic"] >= 3  # text outside the model's words: no topic
+    assert report["empty"] == {"papers": 0, "no_topic": 0, "share": 0.0}
+
+
+def test_context_lifts_main_topic_accuracy_on_a_real_cs_day(shipped, shared_data):
+    records = read_corpus([shared_data / "corpora" / "arxiv-daily-cs" / "2025-09-29.jsonl"])
+    known = [r for r in records if r.labels and r.labels[0] in shipped.labels]
+    papers = [Paper(title=r.title, abstract=r.abstract, arxiv_id=r.id) for r in known]
+    truth = np.array([shipped.labels.index(r.labels[0]) for r in known])
+    alone = (shipped.decode(papers, context=False).first() == truth).mean()
+    in_context = (shipped.decode(papers).first() == truth).mean()
+    assert in_context > alone + 0.05, (alone, in_context)
