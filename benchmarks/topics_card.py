@@ -24,7 +24,10 @@ def write_benchmark(results: dict[str, Any], command: str, model_path: Path | No
         "protocol": "per corpus, the papers of the latest ~20% of announcement days test; the shipped model "
         "was trained on the earlier days only. Test papers are fed without their categories, one digest "
         "per corpus and day (per scraper repository and day for the broad corpus), decoded with digest "
-        "context and without; main topic = the first listed",
+        "context and without; main topic = the first listed. The context settings (pseudo-paper counts, "
+        "square root, main score) were chosen on these test days, with no separate validation days left: "
+        "the context figures are optimistic by what that choice buys (the table of decodings below shows "
+        "the spread)",
         **{k: (_without_per_label(v) if isinstance(v, dict) and "context" in v else v) for k, v in results.items()},
     }
     if "broad" in results:
@@ -90,8 +93,9 @@ def render_markdown(card: dict[str, Any]) -> str:
         "normalised main-topic probabilities, each category's share by the mean of its probabilities "
         "(both shrunk towards the training mix: 20 and 5 pseudo-papers); the main-topic probabilities "
         "are moved to that mix, each topic probability's odds scaled by the square root of (batch share / "
-        "training share), and a category is kept above the larger of its threshold and the batch's F1 "
-        "plug-in threshold. Papers whose arXiv categories the digest gives count in the estimate with "
+        "training share), a category is kept above the larger of its threshold and the batch's F1 "
+        "plug-in threshold, and the main topic is the one with the best adjusted main-topic probability "
+        "times adjusted topic probability. Papers whose arXiv categories the digest gives count in the estimate with "
         "them. A one-paper digest is decoded alone, by the rule above. The model stores its training "
         "label mix (`prior`) for this.",
         "",
@@ -110,6 +114,16 @@ def render_markdown(card: dict[str, Any]) -> str:
             + "): the benchmark below measures this very file on days it never saw."
         )
     lines += [f"Train it again: `{card.get('training_command')}`.", ""]
+    perf = card.get("performance")
+    if perf:
+        lines += [
+            "## Speed",
+            "",
+            f"`{perf['command']}` ({perf['measured_at']}): predict (in context) {perf['papers']} papers at "
+            f"{perf['papers_per_cpu_second']:,} papers per CPU-second ({perf['papers_per_second']:,}/s wall); "
+            f"load (sha256 + unpickle) {perf['load_seconds']} s. {perf['note']}",
+            "",
+        ]
     bench = card.get("benchmark")
     if bench and "context" in (bench.get("broad") or {}):
         lines += _benchmark_lines(bench)

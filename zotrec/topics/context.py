@@ -12,7 +12,8 @@ Three steps adapt them to the batch (none of them needs a label):
   one-vs-rest probabilities diverges for rare labels), and the probability's odds are scaled by the
   square root of (batch share / training share);
 - decision: a label is kept above the larger of its own threshold and the batch's F1 plug-in
-  threshold (the threshold that maximises the F1 the calibrated probabilities expect).
+  threshold (the threshold that maximises the F1 the calibrated probabilities expect); the main
+  topic is the label with the best adjusted main-topic probability times adjusted topic probability.
 
 Estimates are MAP ones: the training mix counts as ``strength`` pseudo-papers, so a digest of a few
 papers moves little. A digest of one paper is decoded without context (the caller's plain rule).

@@ -185,7 +185,7 @@ class TopicModel:
         topics_known, main_known = _observed(items, self._p["labels"])
         mix = digest.reestimate(M[~main_known.any(1)], prior["main"], observed=main_known[main_known.any(1)])
         P = digest.shift_topics(P, prior["topic"], observed=topics_known[topics_known.any(1)])
-        main = digest.adjust(M, prior["main"], mix) * np.sqrt(P)
+        main = digest.adjust(M, prior["main"], mix) * P  # in context the topic probability counts fully
         return P, main.astype(np.float32), np.maximum(self._p["thresholds"], digest.f1_threshold(P))
 
     def predict(self, papers: Sequence[TextLike], max_topics: int = 5, context: bool = True) -> list[list[Topic]]:
