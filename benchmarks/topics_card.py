@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ def write_benchmark(results: dict[str, Any], command: str, model_path: Path | No
 
     card["benchmark"] = {
         "command": command,
-        "measured_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "measured_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "protocol": "per corpus, the papers of the latest ~20% of announcement days test; the shipped model "
         "was trained on the earlier days only. Test papers are fed without their categories, one digest "
         "per corpus and day (per scraper repository and day for the broad corpus), decoded with digest "
@@ -244,7 +244,7 @@ def write_personal_benchmark(results: dict[str, Any], command: str, model_path: 
     card = read_card(path)
     card["personal_benchmark"] = {
         "command": command,
-        "measured_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "measured_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "protocol": "labels = the items' tags (tags with >= 5 papers; others reported and left out); a random "
         "fifth of the tagged papers is held out, the model is trained on the rest with the personal settings",
         "libraries": results,

@@ -17,8 +17,9 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,8 @@ class TopicModel:
         self._p = payload
         self.card: dict[str, Any] = card or {}
         self._names: dict[str, str] = payload.get("names") or {}
+        # (scores, labels) of the calibration papers after training; not saved (benchmarks, analysis)
+        self.calibration_data: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -297,7 +300,7 @@ N_FEATURES = 2**20
 def analyze(doc: str) -> list[str]:
     """Lower-cased word tokens (letters first; digits, hyphens inside) and word bigrams."""
     toks = _TOKEN.findall(doc.lower())
-    return toks + [a + " " + b for a, b in zip(toks, toks[1:])]
+    return toks + [a + " " + b for a, b in pairwise(toks)]
 
 
 def _hasher(n_features: int) -> HashingVectorizer:
@@ -575,7 +578,7 @@ def train_topic_model(
                    "primary": primary, "threshold_prior_weight": threshold_prior_weight,
                    "threshold_prior": threshold_prior},
         "metrics": metrics,
-        "trained_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "trained_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "library_versions": library_versions(),
     }
     model = TopicModel(payload, card)
@@ -593,7 +596,7 @@ def _holdout_metrics(scores, Y, calib, thresholds, primary, labels, kind) -> dic
     Yb = Y.astype(bool)
     tp, fp, fn = (pred & Yb).sum(), (pred & ~Yb).sum(), (~pred & Yb).sum()
     out: dict[str, Any] = {
-        "papers": int(len(Y)),
+        "papers": len(Y),
         "micro_f1": float(2 * tp / max(2 * tp + fp + fn, 1)),
         "note": "held-out training papers (random share, or out-of-fold); thresholds were tuned on them",
     }
