@@ -13,7 +13,7 @@ from typing import Any
 
 from zotrec.config import Config, EmailSettings
 from zotrec.errors import ConfigError, ZotrecError
-from zotrec.report import keep_report, new_picks, render_report, write_report
+from zotrec.report import keep_report, new_picks, render_report, write_html
 
 
 @dataclass
@@ -51,7 +51,9 @@ def deliver(
     a delivery failure, which lands in ``Delivery.errors``."""
     summary = result.to_json()
     done = Delivery()
-    done.report = _reports(summary, report, cfg.keep_reports, done.errors)
+    html = _render(summary, done.errors)
+    if html is not None:
+        done.report = _reports(summary, html, report, cfg.keep_reports, done.errors)
     feed_path = feed or (Path(cfg.feed.path).expanduser() if cfg.feed.path else None)
     if feed_path and not summary.get("dry_run"):
         from zotrec.feed import state_summaries, write_feed
@@ -70,7 +72,7 @@ def deliver(
         done.email_skipped = skip
         return done
     try:
-        done.emailed = send_run(cfg.email, summary)
+        done.emailed = send_run(cfg.email, summary, html)
     except Exception as err:  # noqa: BLE001
         again = f"; send it again with `zotrec report --email {summary['run_id']}`" if summary.get("run_id") else ""
         done.errors.append(f"e-mail not sent: {_problem(err, 'failed')}{again}")
@@ -81,13 +83,22 @@ def _problem(err: Exception, what: str) -> str:
     return str(err) if isinstance(err, ZotrecError) else f"{what}: unexpected {type(err).__name__}: {err}"
 
 
-def _reports(summary: dict[str, Any], report: Path | None, keep: int, errors: list[str]) -> Path | None:
+def _render(summary: dict[str, Any], errors: list[str]) -> str | None:
+    """The run's report page, rendered once for the files and the e-mail attachment."""
+    try:
+        return render_report(summary)
+    except Exception as err:  # noqa: BLE001
+        errors.append(_problem(err, "report not rendered"))
+        return None
+
+
+def _reports(summary: dict[str, Any], html: str, report: Path | None, keep: int, errors: list[str]) -> Path | None:
     shown = None
     try:
         if report:
-            shown = write_report(summary, report)
+            shown = write_html(report, html)
         if keep:
-            shown = keep_report(summary, keep) or shown
+            shown = keep_report(summary, keep, html) or shown
     except Exception as err:  # noqa: BLE001
         errors.append(_problem(err, "report not written"))
     return shown
@@ -113,11 +124,11 @@ def email_skip_reason(settings: EmailSettings, summary: dict[str, Any], flag: bo
     return None
 
 
-def send_run(settings: EmailSettings, summary: dict[str, Any]) -> list[str]:
+def send_run(settings: EmailSettings, summary: dict[str, Any], html: str | None = None) -> list[str]:
     """Send the message of one run summary (its report attached); returns the recipients."""
     from zotrec.mail import build_message, send_message
 
-    message = build_message(settings, summary, render_report(summary))
+    message = build_message(settings, summary, render_report(summary) if html is None else html)
     send_message(settings, message)
     return settings.recipients()
 

@@ -332,10 +332,12 @@ def _summary(result_or_summary: Any) -> dict[str, Any]:
 
 def write_report(result_or_summary: Any, path: Path | str) -> Path:
     """Render a run (a SyncResult or its summary dict) into ``path``, atomically."""
-    return _write_text(Path(path), render_report(_summary(result_or_summary)))
+    return write_html(Path(path), render_report(_summary(result_or_summary)))
 
 
-def _write_text(path: Path, html: str) -> Path:
+def write_html(path: Path | str, html: str) -> Path:
+    """Write a rendered page to ``path`` atomically (ReportError with one line when it cannot)."""
+    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -363,16 +365,16 @@ def report_name(summary: dict[str, Any]) -> str:
     return f"zotrec-{started:%Y%m%d-%H%M%S}.html"
 
 
-def keep_report(result_or_summary: Any, keep: int) -> Path | None:
-    """Write the report into the data dir's reports folder, and the same page as ``latest.html``;
-    keep only the newest ``keep`` run reports there. Returns the run's report."""
+def keep_report(result_or_summary: Any, keep: int, html: str | None = None) -> Path | None:
+    """Write the report (``html``, rendered when not given) into the data dir's reports folder, and the
+    same page as ``latest.html``; keep only the newest ``keep`` run reports there. Returns the run's report."""
     if keep <= 0:
         return None
     summary = _summary(result_or_summary)
     folder = reports_dir()
-    html = render_report(summary)
-    path = _write_text(folder / report_name(summary), html)
-    _write_text(folder / LATEST, html)
+    html = render_report(summary) if html is None else html
+    path = write_html(folder / report_name(summary), html)
+    write_html(folder / LATEST, html)
     prune_reports(folder, keep)
     return path
 
