@@ -145,6 +145,17 @@ def test_when_the_message_goes_out(flag, when, dry_run, picks, expected):
         email_skip_reason(EmailSettings(), data, True)
 
 
+def test_schedule_says_where_the_smtp_password_goes(tmp_path, monkeypatch):
+    from zotrec.schedule import make_schedule
+
+    config = tmp_path / "config.toml"
+    config.write_text('[email]\nto = "me@example.org"\nhost = "smtp.example.org"\nuser = "me@example.org"\n')
+    monkeypatch.setenv("ZOTREC_SMTP_PASSWORD", "pw-in-the-shell-9")
+    (warning,) = make_schedule(config, "07:30").warnings
+    assert warning.startswith("ZOTREC_SMTP_PASSWORD comes from your environment only")
+    assert "`ZOTREC_SMTP_PASSWORD=...` at the top of your crontab" in warning and "pw-in-the-shell-9" not in warning
+
+
 # -- the server -------------------------------------------------------------------------------------
 def test_unreachable_server_is_one_line():
     port = free_port()

@@ -115,12 +115,19 @@ def _environment_warnings(cfg: Config) -> list[str]:
         missing = [var for var in in_env if file_only.get(ENV_VARS[var]) != cfg.get(ENV_VARS[var])]
     except ConfigError:  # the file alone is not enough (e.g. the API key is only in the environment)
         missing = in_env
-    if not missing:
-        return []
-    return [
-        f"{', '.join(missing)} set in your environment but not in {cfg.path}: cron and systemd will not see "
-        "them; put the values in the config file (`zotrec init --force`, it is created private)"
-    ]
+    env_only = [var for var in missing if not ENV_VARS[var].in_file]  # a password: never in the file
+    missing = [var for var in missing if var not in env_only]
+    warnings = []
+    if missing:
+        warnings.append(
+            f"{', '.join(missing)} set in your environment but not in {cfg.path}: cron and systemd will not see "
+            "them; put the values in the config file (`zotrec init --force`, it is created private)")
+    if env_only:
+        warnings.append(
+            f"{', '.join(env_only)} comes from your environment only, which cron and systemd do not see: add a "
+            f"line `{env_only[0]}=...` at the top of your crontab (`crontab -e`), or `Environment={env_only[0]}=...` "
+            "to the systemd service (`systemctl --user edit zotrec-sync.service`)")
+    return warnings
 
 
 # -- crontab -------------------------------------------------------------------------------------
