@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import gzip
 import json
 import re
 import sys
@@ -35,9 +34,9 @@ from sklearn.svm import LinearSVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zotrec.paper import Paper, normalize_title  # noqa: E402
-from zotrec.recommend import LibraryIndex, Recommender, Settings  # noqa: E402
-from zotrec.recommend.model import top_k_similar  # noqa: E402
+from zotrec.paper import Paper, normalize_title
+from zotrec.recommend import LibraryIndex, Recommender, Settings
+from zotrec.recommend.model import top_k_similar
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 LIBS = DATA / "libraries"
@@ -126,7 +125,7 @@ def read_library(path: Path) -> list[Paper]:
         papers = read_source(str(path))
         if papers and any(p.abstract for p in papers):
             return papers
-    except Exception:  # noqa: BLE001 - the format may not be supported (yet)
+    except Exception:  # the format may not be supported (yet)
         pass
     return {".bib": _read_bib, ".json": _read_csl, ".rdf": _read_rdf}[path.suffix.lower()](path)
 

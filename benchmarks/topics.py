@@ -44,7 +44,7 @@ def worker(repeats: int) -> None:
     from benchmarks.speed import topic_model_path
 
     papers = scale_data.digest_papers()
-    import zotrec.topics  # noqa: F401 - imports are not the model's cost
+    import zotrec.topics
 
     start = time.perf_counter()
     model = zotrec.topics.load_topic_model(topic_model_path())
@@ -238,7 +238,7 @@ def quality_main(argv: list[str]) -> int:
     parser.add_argument("--out", help="write the full results (JSON) here")
     parser.add_argument("--write-card", action="store_true", help="store the figures in the shipped model card")
     args = parser.parse_args(argv)
-    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    log = lambda m: print(m, file=sys.stderr, flush=True)
     path = Path(args.model) if args.model else shipped_model_path()
     model = load_topic_model(path)
     train, test, cuts = date_split(read_corpus([args.corpora]))
@@ -315,7 +315,7 @@ def train_main(argv: list[str]) -> int:
     parser.add_argument("--out", default="models/topics.joblib")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
-    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    log = lambda m: print(m, file=sys.stderr, flush=True)
     train, test, cuts = date_split(read_corpus([args.corpora]))
     log(f"{len(train)} training papers; {len(test)} test papers left out (days from {cuts})")
     model = train_from_records(train, progress=log, n_jobs=args.jobs)

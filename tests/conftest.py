@@ -27,3 +27,19 @@ def isolated_dirs(tmp_path_factory, monkeypatch) -> Path:
     for var in [*ENV_VARS, CONFIG_ENV]:  # every setting's variable: tests never see the user's
         monkeypatch.delenv(var, raising=False)
     return home
+
+
+@pytest.fixture(scope="session")
+def model(tmp_path_factory) -> Path:
+    """The topic model the operations tests run with (the shipped one, or a tiny one trained once)."""
+    from opshelp import tiny_topic_model
+
+    return tiny_topic_model(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="session")
+def shared_root(tmp_path_factory) -> Path:
+    """One folder for the whole session: the shared demo library and its warm state live here."""
+    from opshelp import session_root
+
+    return session_root(tmp_path_factory)

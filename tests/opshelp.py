@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from zotrec.demo import demo_digest_path
 
 FAKE_KEY = "FAKEkeyZ9q8w7e6r5t4y3u2i"  # a known fake API key the secrecy tests search for
@@ -28,7 +26,7 @@ def tiny_topic_model(directory: Path) -> Path:
         load_topic_model()
         _MODEL["path"] = Path(shipped_model_path())
         return _MODEL["path"]
-    except Exception:  # noqa: BLE001 - no usable shipped model in this checkout
+    except Exception:  # no usable shipped model in this checkout
         pass
     from zotrec.paper import Paper
 
@@ -127,15 +125,3 @@ def session_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.getbasetemp() / "ops-shared"
     root.mkdir(exist_ok=True)
     return root
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    """The topic model the operations tests run with (imported as a fixture by their modules)."""
-    return tiny_topic_model(tmp_path_factory.mktemp("model"))
-
-
-@pytest.fixture(scope="module")
-def shared_root(tmp_path_factory) -> Path:
-    return session_root(tmp_path_factory)
-

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from opshelp import embedded_config, model, prepared_embedded, session_root  # noqa: F401 (fixtures)
+from opshelp import embedded_config, prepared_embedded, session_root
 from typer.testing import CliRunner
 
 from zotrec.cli import app

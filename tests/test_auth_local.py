@@ -6,8 +6,8 @@ import stat
 import tomllib
 
 from typer.testing import CliRunner
-
 from zotero_server import ZoteroServer
+
 from zotrec.cli import app
 from zotrec.config import load_config
 

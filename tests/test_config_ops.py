@@ -8,11 +8,10 @@ import stat
 import tomllib
 from pathlib import Path
 
-import pytest
+from opshelp import FAKE_KEY, embedded_config, write_config
 from typer.testing import CliRunner
-
-from opshelp import FAKE_KEY, embedded_config, tiny_topic_model, write_config, model  # noqa: F401 (fixtures)
 from zotero_server import ZoteroServer
+
 from zotrec import paths
 from zotrec.cli import app
 from zotrec.config import load_config

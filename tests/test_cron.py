@@ -15,9 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from opshelp import embedded_config, prepared_embedded, zotrec_cmd
 from typer.testing import CliRunner
 
-from opshelp import embedded_config, prepared_embedded, session_root, tiny_topic_model, zotrec_cmd, model, shared_root  # noqa: F401 (fixtures)
 from zotrec.cli import app
 from zotrec.demo import demo_digest_path
 from zotrec.errors import EXIT_BACKEND, EXIT_CONFIG, EXIT_INPUT, EXIT_LOCKED, EXIT_PARTIAL, LockHeld
@@ -37,7 +37,7 @@ def setup(isolated_dirs, model, shared_root):
 
 # -- lock --------------------------------------------------------------------------------------
 def test_lock_second_holder_refused_and_released(isolated_dirs):
-    with RunLock() as first:
+    with RunLock():
         assert is_locked()
         assert holder()[0] == os.getpid()
         with pytest.raises(LockHeld) as err:

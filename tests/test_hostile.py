@@ -8,9 +8,9 @@ import pickle
 from pathlib import Path
 
 import pytest
+from opshelp import FAKE_KEY, embedded_config, prepared_embedded, session_root, write_config
 from typer.testing import CliRunner
 
-from opshelp import FAKE_KEY, embedded_config, prepared_embedded, session_root, tiny_topic_model, write_config, model  # noqa: F401 (fixtures)
 from zotrec import paths
 from zotrec.cli import app
 from zotrec.config import load_config
@@ -170,9 +170,8 @@ def test_state_file_that_is_a_directory(setup):
 # -- secrets ------------------------------------------------------------------------------------------
 def test_api_key_never_appears_anywhere(isolated_dirs, model, monkeypatch, tmp_path):
     """Commands run with a known fake key: stdout, stderr, --json, the log and the state never show it."""
-    from zotero_server import ZoteroServer
-
     from opshelp import run_zotrec
+    from zotero_server import ZoteroServer
 
     outputs = []
     with ZoteroServer(api_key="SERVERKEY" + "x" * 15, library_id="123456") as server:  # refuses our key: 403

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 from collections import Counter
@@ -19,11 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
-from typer.testing import CliRunner
-
 from opshelp import FAKE_KEY, install_warm_state, tiny_topic_model, warm_state_file, write_config, zotrec_cmd
+from typer.testing import CliRunner
 from zotero_server import ZoteroServer
+
 from zotrec.cli import app
 from zotrec.demo import demo_digest_path, ensure_demo_library
 
@@ -181,6 +179,7 @@ def test_kill_embedded_around_writes_then_rerun_exactly_once(tmp_path_factory, p
     """Calls: 1 snapshot, 2 ensure_collection, 3 create_items (papers), 4 create_items (notes).
     after:N = the write landed but the process died before it saw the answer."""
     from opshelp import embedded_config, prepared_embedded, session_root
+
     from zotrec.library.embedded import EmbeddedLibrary
 
     home = tmp_path_factory.mktemp("kill-embedded")

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from zotrec.paper import Paper
-from zotrec.recommend import LibraryIndex, Recommender
 from zotrec.feedback import read_signals
 from zotrec.library.base import Collection, LibrarySnapshot
+from zotrec.paper import Paper
+from zotrec.recommend import LibraryIndex, Recommender
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

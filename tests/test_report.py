@@ -10,18 +10,17 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from report_demo import demo_home
 from typer.testing import CliRunner
 
 from zotrec import paths
 from zotrec.cli import app
 from zotrec.demo import demo_digest_path
 from zotrec.paper import Paper
+from zotrec.ranked import Ranked, Reason, Topic
 from zotrec.report import display_title, keep_report, render_report, report_name, write_report
 from zotrec.sources import SourceReport
-from zotrec.ranked import Ranked, Reason, Topic
 from zotrec.sync import SyncResult
-
-from report_demo import demo_home
 
 runner = CliRunner()
 
@@ -50,7 +49,7 @@ def test_header_shows_sources_library_and_counts(demo):
     assert len(summary["pushed"]) == len(summary["recommended"]) > 0
     (source,) = soup.select("ul.sources li")
     assert "hf-daily-papers-search-dynamics.txt" in _text(source) and "38 papers" in _text(source)
-    started = dt.datetime.fromtimestamp(summary["started"], dt.timezone.utc)
+    started = dt.datetime.fromtimestamp(summary["started"], dt.UTC)
     assert started.strftime("%d %B %Y, %H:%M UTC") in _text(soup.select_one(".when"))
     assert f"threshold {summary['threshold']:g}" in _text(soup.select_one(".lib"))
     assert summary["library"]["description"] in _text(soup.select_one(".lib"))

@@ -47,7 +47,7 @@ class ArxivServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)["search_query"][0]
                 outer.queries.append(query)
                 if outer.fail:

@@ -24,7 +24,7 @@ class Server:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 outer.requests.append((self.path, dict(self.headers)))
                 script = outer.routes.get(self.path.split("?")[0])
                 if not script:

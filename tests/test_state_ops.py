@@ -9,9 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from opshelp import embedded_config, prepared_embedded
 from typer.testing import CliRunner
 
-from opshelp import embedded_config, prepared_embedded, session_root, tiny_topic_model, model, shared_root  # noqa: F401 (fixtures)
 from zotrec import paths
 from zotrec.cli import app
 from zotrec.errors import EXIT_CONFIG, StateError

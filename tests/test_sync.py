@@ -166,8 +166,8 @@ def test_recommend_cli_ranks_without_pushing(tmp_path):
 
 def test_sync_uses_the_trained_personal_model(tmp_path):
     """After `zotrec train personal`, sync labels papers with the user's collections too."""
-    from zotrec.syncrun import personal_model_path
     from zotrec.config import Config
+    from zotrec.syncrun import personal_model_path
 
     assert personal_model_path(Config()) is None
     lib_path = tmp_path / "demo.sqlite"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from test_zotero_web import arxiv_papers, library_items, make_lib
 from zotero_server import ZoteroServer
+
 from zotrec.errors import LibraryError
 from zotrec.library.items import item_to_paper, note_item, paper_to_item
 from zotrec.library.web import WebLibrary

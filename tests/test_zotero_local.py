@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from test_zotero_web import arxiv_papers, library_items
 from zotero_server import ZoteroServer
+
 from zotrec.errors import LibraryError
 from zotrec.library import open_library
 from zotrec.library.items import note_item, paper_to_item

@@ -11,7 +11,6 @@ import httpx2
 import pytest
 from pyzotero import errors as ze
 from pyzotero import zotero
-
 from zotero_server import KEY_RE, ZoteroServer
 
 HERE = Path(__file__).resolve().parent

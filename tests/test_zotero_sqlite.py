@@ -7,8 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from test_zotero_web import library_items
+
 from zotrec.errors import LibraryError
 from zotrec.library import open_library
 from zotrec.library.zotero_sqlite import ZoteroSqliteLibrary

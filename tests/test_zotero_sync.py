@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
-
 from test_zotero_web import _bib_items
+from typer.testing import CliRunner
 from zotero_server import ZoteroServer
+
 from zotrec import paths
 from zotrec.cli import app
 from zotrec.syncrun import SyncRequest, run_sync

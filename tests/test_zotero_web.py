@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
-
 from zotero_server import ZoteroServer, arxiv_records, items_from_bibtex
-from zotrec.errors import ConfigError, LibraryError
+
 from zotrec.config import load_config
+from zotrec.errors import ConfigError, LibraryError
 from zotrec.library import open_library
 from zotrec.library.items import note_item, paper_to_item
 from zotrec.library.web import WebLibrary
@@ -21,7 +21,7 @@ BIB = "libraries/astro-bbt-Straw674/zotero_library_2026_0605.bib"
 ARXIV = "corpora/arxiv-daily-cs/2025-09-01.jsonl"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bib_items(path: str) -> tuple:
     return tuple(items_from_bibtex(path))
 

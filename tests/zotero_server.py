@@ -52,11 +52,12 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 KEY_CHARS = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
@@ -107,7 +108,7 @@ def new_key(rng: random.Random | None = None) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def template(item_type: str) -> dict[str, Any]:
@@ -208,7 +209,7 @@ class ZoteroServer:
         self.thread: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> "ZoteroServer":
+    def start(self) -> ZoteroServer:
         server = self
 
         class Handler(_Handler):
@@ -226,7 +227,7 @@ class ZoteroServer:
             self.httpd.server_close()
             self.httpd = None
 
-    def __enter__(self) -> "ZoteroServer":
+    def __enter__(self) -> ZoteroServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -427,7 +428,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "ZoteroLoopback/1.0"
     disable_nagle_algorithm = True  # headers and body go out in separate writes
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
     def do_GET(self) -> None:
@@ -783,11 +784,11 @@ class _Handler(BaseHTTPRequestHandler):
             direction = query.get("direction", "asc" if sort == "title" else "desc")
             keyf: Callable[[dict[str, Any]], Any]
             if sort in ("dateAdded", "dateModified"):
-                keyf = lambda o: (o.get(sort) or "", o["version"], o["key"])  # noqa: E731
+                keyf = lambda o: (o.get(sort) or "", o["version"], o["key"])
             elif sort == "title":
-                keyf = lambda o: ((o.get("title") or o.get("name") or "").lower(), o["key"])  # noqa: E731
+                keyf = lambda o: ((o.get("title") or o.get("name") or "").lower(), o["key"])
             else:
-                keyf = lambda o: (str(o.get(sort, "")), o["key"])  # noqa: E731
+                keyf = lambda o: (str(o.get(sort, "")), o["key"])
             objs = sorted(objs, key=keyf, reverse=direction == "desc")
         total = len(objs)
         limit = min(max(_int(query.get("limit", "25"), "limit"), 1), 100)

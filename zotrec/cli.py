@@ -10,8 +10,9 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -138,7 +139,7 @@ def run(func: Callable[[], int | None]) -> None:
     except KeyboardInterrupt:
         error_line("interrupted")
         raise typer.Exit(130) from None
-    except Exception as err:  # noqa: BLE001 - no traceback without --debug
+    except Exception as err:  # no traceback without --debug
         if CTX.debug:
             raise
         error_line(f"unexpected {type(err).__name__}: {err} (run with --debug for details)")
@@ -406,7 +407,7 @@ def history(
     """List recent runs with their counts, or what one run pushed."""
 
     def body() -> int:
-        from zotrec.history import run_details, recent_runs
+        from zotrec.history import recent_runs, run_details
 
         state = open_state()
         if run_id is None:

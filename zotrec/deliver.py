@@ -61,7 +61,7 @@ def deliver(
         try:
             done.feed_entries = write_feed(feed_path, state_summaries(state), cfg.feed.keep)
             done.feed = feed_path
-        except Exception as err:  # noqa: BLE001 - a delivery failure never fails the recorded run
+        except Exception as err:
             done.errors.append(_problem(err, f"feed {feed_path} not written"))
     try:
         skip = email_skip_reason(cfg.email, summary, email)
@@ -73,7 +73,7 @@ def deliver(
         return done
     try:
         done.emailed = send_run(cfg.email, summary, html)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         again = f"; send it again with `zotrec report --email {summary['run_id']}`" if summary.get("run_id") else ""
         done.errors.append(f"e-mail not sent: {_problem(err, 'failed')}{again}")
     return done
@@ -87,7 +87,7 @@ def _render(summary: dict[str, Any], errors: list[str]) -> str | None:
     """The run's report page, rendered once for the files and the e-mail attachment."""
     try:
         return render_report(summary)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         errors.append(_problem(err, "report not rendered"))
         return None
 
@@ -99,7 +99,7 @@ def _reports(summary: dict[str, Any], html: str, report: Path | None, keep: int,
             shown = write_html(report, html)
         if keep:
             shown = keep_report(summary, keep, html) or shown
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         errors.append(_problem(err, "report not written"))
     return shown
 

@@ -115,7 +115,7 @@ def _backend(cfg) -> list[Check]:
         library = open_library(cfg.zotero, cache_dir=paths.cache_dir())
     except ZotrecError as err:
         return [Check("backend", FAIL, str(err), err.exit_code)]
-    except Exception as err:  # noqa: BLE001 - doctor reports, never crashes
+    except Exception as err:  # doctor reports, never crashes
         return [Check("backend", FAIL, f"{type(err).__name__}: {err}", EXIT_BACKEND)]
     try:
         probe = getattr(library, "probe", None) or getattr(library, "describe", None)
@@ -129,12 +129,12 @@ def _backend(cfg) -> list[Check]:
             size, writable = len(library.snapshot().items), library.writable()
     except ZotrecError as err:
         return [Check("backend", FAIL, f"{library.description}: {err}", EXIT_BACKEND)]
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         return [Check("backend", FAIL, f"{library.description}: {type(err).__name__}: {err}", EXIT_BACKEND)]
     finally:
         try:
             library.close()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
     checks = [
         Check("backend", OK, f"{library.description} answers"),
@@ -201,7 +201,7 @@ def _sources(cfg) -> list[Check]:
             papers = read_source(spec, cache_dir=paths.cache_dir())
         except ZotrecError as err:
             checks.append(Check("source", FAIL, str(err), EXIT_INPUT))
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             checks.append(Check("source", FAIL, f"{spec}: {type(err).__name__}: {err}", EXIT_INPUT))
         else:
             checks.append(Check("source", OK if papers else WARN, f"{spec}: {len(papers)} papers"))

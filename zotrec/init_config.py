@@ -129,7 +129,7 @@ def update_config(changes: Mapping[str, Any], path: Path | None = None, *, check
         s = find_setting(key)
         if s.section not in doc:
             doc[s.section] = tomlkit.table()
-        doc[s.section][s.toml_name or s.name] = value  # type: ignore[index]
+        doc[s.section][s.toml_name or s.name] = value
     return path, _replace_checked(path, tomlkit.dumps(doc), check=check)
 
 

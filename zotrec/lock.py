@@ -11,6 +11,7 @@ import os
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from zotrec import paths
 from zotrec.errors import ConfigError, LockHeld
@@ -31,9 +32,9 @@ class RunLock:
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path else lock_file()
         self._fd: int | None = None
-        self._fallback = None
+        self._fallback: Any = None  # the filelock lock where fcntl is missing
 
-    def acquire(self) -> "RunLock":
+    def acquire(self) -> RunLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -54,7 +55,7 @@ class RunLock:
         self._fd = fd
         return self
 
-    def _acquire_filelock(self) -> "RunLock":
+    def _acquire_filelock(self) -> RunLock:
         import filelock
 
         lock = filelock.FileLock(str(self.path) + ".flock")
@@ -79,7 +80,7 @@ class RunLock:
             self._fallback.release()
             self._fallback = None
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         return self.acquire()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -134,7 +134,7 @@ def connect(settings: EmailSettings, timeout: float = TIMEOUT) -> smtplib.SMTP:
         if settings.user:
             server.login(settings.user, settings.password)
         return server
-    except BaseException as err:  # noqa: BLE001 - close the session, then one line (or re-raise an interrupt)
+    except BaseException as err:
         if server is not None:
             _close(server)
         raise _mail_error(settings, err) from None
@@ -177,7 +177,7 @@ def send_message(settings: EmailSettings, message: EmailMessage, timeout: float 
     server = connect(settings, timeout)
     try:
         server.send_message(message)
-    except Exception as err:  # noqa: BLE001 - reported as one line naming the server
+    except Exception as err:
         raise _mail_error(settings, err) from None
     finally:
         _close(server)

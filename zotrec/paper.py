@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
-import copy
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from zotrec.text import clean_label, clean_text, clean_url
@@ -153,7 +153,7 @@ class Paper:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Paper":
+    def from_json(cls, data: dict[str, Any]) -> Paper:
         """Inverse of :meth:`to_json`."""
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         if isinstance(fields.get("date"), str):

@@ -148,7 +148,7 @@ def _reconcile(pending: list[PushRecord], by_identity: dict[str, str], state: St
 def _batches(records: list[PushRecord], token_of) -> list[list[PushRecord]]:
     """Group records that share a stored token (a retried batch keeps its token), then chunk the rest."""
     grouped: dict[str, list[PushRecord]] = defaultdict(list)
-    fresh = []
+    fresh: list[PushRecord] = []
     for rec in records:
         token = token_of(rec)
         (grouped[token] if token else fresh).append(rec)

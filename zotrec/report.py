@@ -105,7 +105,7 @@ def source_name(source: str) -> str:
 def when(timestamp: float | None) -> str:
     if not timestamp:
         return "unknown date"
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%A %d %B %Y, %H:%M UTC")
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%A %d %B %Y, %H:%M UTC")
 
 
 def paper_view(
@@ -200,7 +200,7 @@ def topic_chart(papers: list[dict[str, Any]], library: dict[str, int]) -> dict[s
     for i, (label, name, d, lib) in enumerate(rows):
         y = top + i * row_h
         text = _clip(name if label == "other" else label if not name or name == label else f"{name} ({label})", 52)
-        row = {"text": text, "y": y + 11, "bars": []}
+        row: dict[str, Any] = {"text": text, "y": y + 11, "bars": []}
         series = [("digest", d)] + ([("library", lib)] if has_library else [])
         for j, (kind, value) in enumerate(series):
             by = y + LABEL_H + j * BAR_H
@@ -227,7 +227,7 @@ def _taxonomy_name(label: str) -> str:
         from zotrec.topics import taxonomy
 
         return taxonomy.name(label)
-    except Exception:  # noqa: BLE001 - a name is a nicety, the label is enough
+    except Exception:  # a name is a nicety, the label is enough
         return label
 
 
@@ -361,7 +361,7 @@ def report_name(summary: dict[str, Any]) -> str:
     """``zotrec-run-N.html`` for a recorded run, else ``zotrec-YYYYMMDD-HHMMSS.html`` (UTC start)."""
     if summary.get("run_id") is not None:
         return f"zotrec-run-{int(summary['run_id'])}.html"
-    started = dt.datetime.fromtimestamp(summary.get("started") or 0, dt.timezone.utc)
+    started = dt.datetime.fromtimestamp(summary.get("started") or 0, dt.UTC)
     return f"zotrec-{started:%Y%m%d-%H%M%S}.html"
 
 
@@ -505,6 +505,6 @@ def library_topics(
             tmp.write_text(json.dumps(entries), encoding="utf-8")
             tmp.replace(cache)
         return dict(entries[key])
-    except Exception as err:  # noqa: BLE001 - a picture in the report must never fail a sync
+    except Exception as err:
         log.warning("library topic distribution not computed: %s", err)
         return {}

@@ -10,9 +10,10 @@ import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from zotrec.errors import StateError
 
@@ -135,12 +136,13 @@ class StateStore:
     def close(self) -> None:
         self._db.close()
 
-    def _tx(self) -> "_Transaction":
+    def _tx(self) -> _Transaction:
         return _Transaction(self._db)
 
     # -- runs ----------------------------------------------------------------------------
     def start_run(self) -> int:
         cur = self._db.execute("INSERT INTO runs (started) VALUES (?)", (time.time(),))
+        assert cur.lastrowid is not None
         return int(cur.lastrowid)
 
     def finish_run(self, run_id: int, outcome: str, counts: dict[str, Any], summary: dict[str, Any] | None = None) -> None:

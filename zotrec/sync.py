@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from zotrec.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL
 from zotrec.library.base import Library, LibrarySnapshot

@@ -13,9 +13,9 @@ from typing import Any
 from zotrec import paths
 from zotrec.config import Config, load_config
 from zotrec.errors import ConfigError, ZotrecError
+from zotrec.library.base import Library
 from zotrec.lock import RunLock
 from zotrec.logs import log, setup_file_log
-from zotrec.library.base import Library
 from zotrec.state import StateStore
 from zotrec.sync import Progress, SyncOptions, SyncResult, rank, read_digests, sync
 
@@ -250,7 +250,7 @@ def _test_kill_hook(library: Library) -> Library:
     when, _, nth = spec.partition(":")
     if when not in ("before", "after") or not nth.isdigit():
         raise ConfigError(f"ZOTREC_TEST_KILL must be before:N or after:N, got {spec!r}")
-    return _KillingLibrary(library, when, int(nth))  # type: ignore[return-value]
+    return _KillingLibrary(library, when, int(nth))
 
 
 def write_reports(result: SyncResult, report: Path | None) -> None:
@@ -272,9 +272,8 @@ def recommend_only(
     config_path: Path | None = None,
 ) -> SyncResult:
     """Rank digests against a library given as a file (export or embedded) or 'config'; push nothing."""
-    from zotrec.library.transfer import snapshot_from_file
-
     from zotrec.config import SyncSettings
+    from zotrec.library.transfer import snapshot_from_file
 
     check_digest_sizes(list(digests), SyncSettings().max_papers)
     options = SyncOptions(digests=digests, top_n=top, threshold=threshold, digest_date=digest_date)

@@ -19,7 +19,7 @@ from zotrec.text import strip_controls
 class PlainConsole(Console):
     """A Console for which a ``str`` is always literal text (no markup, emoji codes or highlighting)."""
 
-    def render_str(self, text: str, **kwargs: Any) -> Text:  # type: ignore[override]
+    def render_str(self, text: str, **kwargs: Any) -> Text:
         kwargs.update(markup=False, emoji=False, highlight=False)
         return super().render_str(strip_controls(text), **kwargs)
 

@@ -72,7 +72,7 @@ def _island(latex: str) -> str:
         walker_class, context, converter = _parser()
         walker = walker_class(_LITERAL.sub(r"\\\1", latex), latex_context=context, tolerant_parsing=True)
         return str(converter.nodelist_to_text(walker.get_latex_nodes()[0]))
-    except Exception:  # noqa: BLE001 - a fragment the parser cannot read stays as written
+    except Exception:  # a fragment the parser cannot read stays as written
         return latex
 
 

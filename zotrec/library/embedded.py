@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from zotrec.errors import LibraryError
 from zotrec.library.base import MAX_OBJECTS_PER_WRITE, Collection, LibrarySnapshot, WriteResult
@@ -38,7 +39,7 @@ def new_key() -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class EmbeddedLibrary:
@@ -65,7 +66,8 @@ class EmbeddedLibrary:
 
     # -- protocol -------------------------------------------------------------------------
     def snapshot(self) -> LibrarySnapshot:
-        items, trashed = [], []
+        items: list[dict[str, Any]] = []
+        trashed: list[dict[str, Any]] = []
         for data_json, deleted, item_type in self._db.execute(
             "SELECT data, deleted, item_type FROM items WHERE parent IS NULL ORDER BY rowid"
         ):

@@ -14,8 +14,8 @@ import hashlib
 import logging
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from zotrec.library.base import LibrarySnapshot
 
@@ -53,7 +53,7 @@ def cached_snapshot(
             return snapshot
     except FileNotFoundError:
         pass
-    except Exception as err:  # noqa: BLE001 - an unreadable cache entry is parsed again
+    except Exception as err:  # an unreadable cache entry is parsed again
         log.warning("library file cache %s unreadable (%s); reading %s again", entry, type(err).__name__, path)
     snapshot = parse(path)
     tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")

@@ -28,7 +28,7 @@ def parse_zotero_date(value: str | None) -> date | None:
         from dateutil import parser as date_parser  # shipped with pyzotero's deps? fall back below
 
         return date_parser.parse(text, default=date_parser.parse("2000-01-01")).date()
-    except Exception:  # noqa: BLE001 - any unparseable date just stays unknown
+    except Exception:  # any unparseable date just stays unknown
         match = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", text)
         return date(int(match[1]), 1, 1) if match else None
 

@@ -125,7 +125,7 @@ class LocalLibrary(WebLibrary):
         return {"items": [k for k in state.items if k not in items],
                 "collections": [k for k in state.collections if k not in collections]}
 
-    def _current_state(self):  # type: ignore[override]
+    def _current_state(self):
         self._check_server()
         return super()._current_state()
 

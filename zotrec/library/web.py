@@ -30,8 +30,9 @@ import logging
 import os
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
@@ -128,7 +129,7 @@ class WebLibrary:
         plain_http = self.endpoint.startswith("http://")  # no TLS: skip loading the CA bundle
         client = client or httpx2.Client(
             follow_redirects=True, timeout=timeout, trust_env=not (local or _is_loopback(self.endpoint)),
-            **({"verify": False} if plain_http else {}),
+            verify=not plain_http,
         )
         self.zot = pyzotero_api.make_client(
             library_id, library_type, self.api_key, client=client, endpoint=self.endpoint, local=local,

@@ -19,7 +19,7 @@ import sqlite3
 import tempfile
 import time
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def _timestamp(value: str | None) -> int:
     if not value:
         return 0
     try:
-        return int(datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp())
+        return int(datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp())
     except ValueError:
         return 0
 
@@ -166,7 +166,7 @@ class ZoteroSqliteLibrary:
         # collections (those in the trash are left out)
         colls: dict[int, tuple[str, str, int | None]] = {}
         trashed_colls = {r[0] for r in db.execute("SELECT collectionID FROM deletedCollections")}
-        for cid, name, parent, key, version, client_modified in db.execute(
+        for cid, name, parent, key, _version, client_modified in db.execute(
             "SELECT collectionID, collectionName, parentCollectionID, key, version, clientDateModified "
             "FROM collections WHERE libraryID = ?", (lib,)
         ):

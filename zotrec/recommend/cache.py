@@ -116,7 +116,7 @@ class FeatureCache:
                 cached = pickle.load(fh)
         except FileNotFoundError:
             return None
-        except Exception as err:  # noqa: BLE001 - a stale or foreign cache is rebuilt
+        except Exception as err:  # a stale or foreign cache is rebuilt
             log.warning("library feature cache %s unreadable (%s); rebuilding", path, type(err).__name__)
             return None
         if not isinstance(cached, CachedIndex) or cached.format != CACHE_FORMAT:

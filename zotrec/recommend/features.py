@@ -137,6 +137,7 @@ class Featurizer:
         return X.tocsr()
 
     def feature_names(self) -> np.ndarray:
+        assert self.text is not None, "fit the features first"
         names = list(self.text.get_feature_names_out())
         if self.authors is not None:
             names += [f"author:{a}" for a in self.authors.get_feature_names_out()]

@@ -114,7 +114,7 @@ class LibraryIndex:
     _terms: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, library: list[Paper], feature_settings: features.FeatureSettings | None = None) -> "LibraryIndex":
+    def build(cls, library: list[Paper], feature_settings: features.FeatureSettings | None = None) -> LibraryIndex:
         """Fit the feature space on library + background and vectorize both."""
         papers = [p for p in library if (p.title or p.abstract)]
         vec = features.Featurizer(feature_settings)
@@ -127,7 +127,7 @@ class LibraryIndex:
     def assemble(
         cls, vectorizer: Any, library: sp.csr_matrix, titles: list[str], keys: list[str | None], added: list[str],
         background: sp.csr_matrix, neighbours: sp.csr_matrix | None = None,
-    ) -> "LibraryIndex":
+    ) -> LibraryIndex:
         """An index from library rows already vectorised by ``vectorizer`` (``neighbours``: their pruned
         rows, when known). The references and the recency order depend only on these arguments."""
         n = library.shape[0]
@@ -164,7 +164,7 @@ class LibraryIndex:
         return zlib.compress(pickle.dumps((FORMAT_VERSION, state), protocol=5), 1)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "LibraryIndex":
+    def from_bytes(cls, data: bytes) -> LibraryIndex:
         version, state = pickle.loads(zlib.decompress(data))
         if version != FORMAT_VERSION:
             raise ValueError(f"library index format {version}, expected {FORMAT_VERSION}")
@@ -256,7 +256,7 @@ class Recommender:
         self.feedback = [(p, int(v)) for p, v in (feedback or []) if int(v) != 0]
 
     # -- scoring -----------------------------------------------------------------------------
-    def _fit(self, digest: sp.csr_matrix, fb_pos: sp.csr_matrix, fb_neg: sp.csr_matrix) -> "_Linear | None":
+    def _fit(self, digest: sp.csr_matrix, fb_pos: sp.csr_matrix, fb_neg: sp.csr_matrix) -> _Linear | None:
         """Train the linear model on library (+1 feedback) against background, -1 feedback and digest."""
         s, ix = self.settings, self.index
         train_lib = _mask_out(len(ix), ix.lib_ref)
@@ -289,7 +289,7 @@ class Recommender:
     def _classifier(self) -> Any:
         return LinearSVC(C=self.settings.C, max_iter=5000, tol=1e-4, random_state=0)
 
-    def _train(self, X, y, w) -> "_Linear":
+    def _train(self, X, y, w) -> _Linear:
         s = self.settings
         w = w.copy()
         pos, neg = y == 1, y == 0
@@ -358,7 +358,7 @@ class Recommender:
         )
         return recs
 
-    def _scale(self, model: "_Linear | None", fb_pos, fb_neg):
+    def _scale(self, model: _Linear | None, fb_pos, fb_neg):
         ix = self.index
 
         def margin(X):
@@ -401,7 +401,7 @@ def _margin(model: _Linear | None, X: sp.csr_matrix) -> np.ndarray:
     return model.decision_function(X) if model is not None else np.zeros(X.shape[0])
 
 
-def explain_terms(model: "_Linear | None", X: sp.csr_matrix, names: np.ndarray, n: int = 5) -> list[list[str]]:
+def explain_terms(model: _Linear | None, X: sp.csr_matrix, names: np.ndarray, n: int = 5) -> list[list[str]]:
     """For each row, the ``n`` terms with the largest positive weight x tf-idf product."""
     coef = np.ones(X.shape[1], dtype=np.float32) if model is None else model.coef
     contrib = X.multiply(coef[np.newaxis, :]).tocsr()

@@ -72,7 +72,7 @@ def record_to_paper(rec: dict, source: str) -> Paper | None:
 
 
 def parse(text: str, source: str, options: Options) -> list[Paper]:
-    papers = []
+    papers: list[Paper] = []
     bad = 0
     first_bad = ""
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -81,7 +81,7 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
             continue
         try:
             rec = json.loads(line)
-        except ValueError as err:
+        except json.JSONDecodeError as err:
             bad += 1
             first_bad = first_bad or f"line {lineno}: {err.msg}"
             continue

@@ -86,10 +86,11 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
             section = "replacement"
         elif _END.match(line):
             section = "end"
-        if not (line.strip() == "\\\\" and i + 1 < len(lines) and _ENTRY_ID.match(lines[i + 1])):
+        entry = _ENTRY_ID.match(lines[i + 1]) if line.strip() == "\\\\" and i + 1 < len(lines) else None
+        if not entry:
             i += 1
             continue
-        raw_id = _ENTRY_ID.match(lines[i + 1]).group(1)
+        raw_id = entry.group(1)
         cross_listing = "cross-list" in lines[i + 1]
         i += 2
         head: list[str] = []

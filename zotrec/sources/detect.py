@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from zotrec.sources.common import ParseProblem
 
@@ -47,32 +48,32 @@ def _json_kind(text: str, name: str) -> str:
             return "arxiv-jsonl"
     try:
         data = json.loads(stripped)
-    except ValueError as err:
+    except json.JSONDecodeError as err:
         if name.endswith((".jsonl", ".ndjson")):
             return "arxiv-jsonl"
         raise ParseProblem(f"invalid JSON ({err.msg} at line {err.lineno})") from None
-    items = data if isinstance(data, list) else [data]
+    items: list[Any] = data if isinstance(data, list) else [data]
     if isinstance(data, dict):
         for key in ("dailyPapers", "items", "papers", "data"):
             if isinstance(data.get(key), list):
                 items = data[key]
                 break
-    first = next((x for x in items if isinstance(x, dict)), None)
-    if first is None:
+    record = next((x for x in items if isinstance(x, dict)), None)
+    if record is None:
         if isinstance(data, list) and not data:
             raise ParseProblem("JSON list is empty: no papers")
         raise ParseProblem("JSON holds no objects that could be papers")
-    if "paper" in first and isinstance(first["paper"], dict):
+    if "paper" in record and isinstance(record["paper"], dict):
         return "hf-api"
-    if "type" in first and ("author" in first or "issued" in first or "container-title" in first):
+    if "type" in record and ("author" in record or "issued" in record or "container-title" in record):
         return "csl-json"
-    if "summary" in first and "id" in first:
+    if "summary" in record and "id" in record:
         return "arxiv-jsonl"
-    if "title" in first and "type" in first:
+    if "title" in record and "type" in record:
         return "csl-json"
-    if "title" in first and "summary" in first:
+    if "title" in record and "summary" in record:
         return "hf-api"
-    if "title" in first:
+    if "title" in record:
         return "arxiv-jsonl"
     raise ParseProblem("JSON format not recognised (no title fields)")
 

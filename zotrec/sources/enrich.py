@@ -15,8 +15,8 @@ import pathlib
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from rapidfuzz import fuzz
 

@@ -129,9 +129,9 @@ def non_research_kind(title: str, doi: str | None = None, terms: list[str] | tup
         if pattern.search(title or ""):
             return kind
     for term in terms:
-        kind = _KIND_TERMS.get(term.strip().lower())
-        if kind:
-            return kind
+        term_kind = _KIND_TERMS.get(term.strip().lower())
+        if term_kind:
+            return term_kind
     if doi and re.match(r"10\.1038/d\d{5}-", doi):
         return "news"  # Nature magazine content (news, comment, careers), not research articles
     return None

@@ -39,7 +39,8 @@ def _authors(paper: dict) -> list[str]:
 
 
 def item_to_paper(item: dict, source: str) -> Paper | None:
-    paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
+    nested = item.get("paper")
+    paper: dict[str, Any] = nested if isinstance(nested, dict) else item
     title = paper.get("title") or item.get("title")
     if not title:
         return None

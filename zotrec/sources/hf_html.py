@@ -24,9 +24,9 @@ _PAPER_HREF = re.compile(r"^(?:https?://huggingface\.co)?/papers/(\d{4}\.\d{4,5}
 
 def _props_papers(soup: BeautifulSoup, source: str) -> list[Paper]:
     papers: list[Paper] = []
-    for node in soup.find_all(attrs={"data-props": True}):
+    for node in soup.select("[data-props]"):
         try:
-            props = json.loads(node["data-props"])
+            props = json.loads(str(node["data-props"]))
         except (ValueError, TypeError):
             continue
         if not isinstance(props, dict):
@@ -56,7 +56,8 @@ def _card_papers(soup: BeautifulSoup, source: str) -> list[Paper]:
         title = heading.get_text(" ", strip=True)
         if not title:
             continue
-        arxiv_id = normalize_arxiv_id(_PAPER_HREF.match(link["href"]).group(1)) if link else None
+        href = _PAPER_HREF.match(str(link["href"])) if link else None
+        arxiv_id = normalize_arxiv_id(href.group(1)) if href else None
         extras = {}
         count = card.find(string=re.compile(r"^\s*\d+\s*$"))  # the upvote counter
         if count:

@@ -70,9 +70,10 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
                 if dmatch.group("upvotes"):
                     upvotes = int(dmatch.group("upvotes"))
                 i += 1
-                if upvotes is None and i < len(lines) and _UPVOTES.match(lines[i]):
+                count = _UPVOTES.match(lines[i]) if upvotes is None and i < len(lines) else None
+                if count:
                     # an upvote count on its own line, only if it is not the next paper's title
-                    upvotes = int(_UPVOTES.match(lines[i]).group(1))
+                    upvotes = int(count.group(1))
                     i += 1
         if not content:
             continue

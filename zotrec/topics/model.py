@@ -666,7 +666,7 @@ def load_topic_model(path: Path | str | None = None) -> TopicModel:
         )
     try:
         payload = joblib.load(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a model problem
+    except Exception as exc:
         raise ModelError(f"{path}: cannot read the model ({type(exc).__name__}: {exc})") from None
     if not isinstance(payload, dict):
         raise ModelError(f"{path}: not a zotrec topic model")

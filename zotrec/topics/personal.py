@@ -86,7 +86,7 @@ def train_personal_model(
         raise ModelError(
             f"no collection/tag has {min_examples} or more papers with a title: too few examples to learn from"
         )
-    params = dict(min_examples=min_examples, kind="personal", seed=seed, progress=progress,
+    params: dict[str, Any] = dict(min_examples=min_examples, kind="personal", seed=seed, progress=progress,
                   names={label: label.lstrip(TAG_PREFIX) for label in counts})
     metrics: dict[str, Any] = {}
     if holdout and len(labelled) >= 25:
