@@ -43,3 +43,12 @@ def shared_root(tmp_path_factory) -> Path:
     from opshelp import session_root
 
     return session_root(tmp_path_factory)
+
+
+@pytest.fixture
+def demo_library(isolated_dirs, shared_root) -> Path:
+    """A fresh copy of the demo library (150 items) at the session's fixed path, with its features
+    already in this test's cache folder: a sync against it skips the cold feature build."""
+    from opshelp import prepared_embedded
+
+    return prepared_embedded(isolated_dirs, shared_root)

@@ -1,4 +1,7 @@
-"""The sync pipeline end to end: through the library function and through the CLI."""
+"""The sync pipeline end to end: through the library function and through the CLI.
+
+Each test gets a fresh copy of the demo library at the session's fixed path with its features
+already built (the ``demo_library`` fixture), so no test pays for a cold feature build."""
 
 from __future__ import annotations
 
@@ -25,8 +28,8 @@ def _collection_items(path: Path, name: str = "zotrec: Recommended") -> list[dic
     return items
 
 
-def test_demo_sync_library_function(tmp_path):
-    lib_path = tmp_path / "demo.sqlite"
+def test_demo_sync_library_function(demo_library):
+    lib_path = demo_library
     result, warnings = run_sync(SyncRequest(demo=True, library=lib_path))
     assert result.papers_read == 38
     assert result.exit_code == 0
@@ -56,8 +59,8 @@ def test_demo_sync_library_function(tmp_path):
     assert len(_collection_items(lib_path)) == len(result.recommended)
 
 
-def test_demo_sync_cli_json_and_second_run(tmp_path):
-    lib_path = tmp_path / "demo.sqlite"
+def test_demo_sync_cli_json_and_second_run(demo_library):
+    lib_path = demo_library
     first = runner.invoke(app, ["sync", "--demo", "--library", str(lib_path), "--json"])
     assert first.exit_code == 0, first.output
     data = json.loads(first.stdout)
@@ -71,39 +74,39 @@ def test_demo_sync_cli_json_and_second_run(tmp_path):
     assert again["skipped_duplicates"] == len(data["recommended"])
 
 
-def test_demo_sync_table_output(tmp_path):
-    out = runner.invoke(app, ["sync", "--demo", "--library", str(tmp_path / "d.sqlite")])
+def test_demo_sync_table_output(demo_library):
+    out = runner.invoke(app, ["sync", "--demo", "--library", str(demo_library)])
     assert out.exit_code == 0, out.output
     assert "recommended of 38 papers" in out.stdout
     assert "pushed" in out.stdout
 
 
-def test_quiet_prints_nothing(tmp_path):
+def test_quiet_prints_nothing(tmp_path, demo_library):
     """--quiet and --config work after the command name too (as before it, see the cron tests)."""
     config = tmp_path / "other.toml"
     config.write_text("[sync]\ntop_n = 2\nthreshold = 0\n")
-    lib_path = tmp_path / "d.sqlite"
+    lib_path = demo_library
     out = runner.invoke(app, ["sync", "--demo", "--library", str(lib_path), "--quiet", "--config", str(config)])
     assert out.exit_code == 0, out.stderr
     assert out.stdout == ""
     assert len(_collection_items(lib_path)) == 2  # top_n from the --config file
 
 
-def test_unreadable_digest_is_one_line_error(tmp_path):
+def test_unreadable_digest_is_one_line_error(tmp_path, demo_library):
     missing = tmp_path / "nope.txt"
-    out = runner.invoke(app, ["sync", "--library", str(tmp_path / "l.sqlite"), "--digest", str(missing)])
+    out = runner.invoke(app, ["sync", "--library", str(demo_library), "--digest", str(missing)])
     assert out.exit_code == EXIT_INPUT
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and str(missing) in lines[0]
     assert "Traceback" not in out.output
 
 
-def test_bad_digest_does_not_stop_the_good_one(tmp_path):
+def test_bad_digest_does_not_stop_the_good_one(tmp_path, demo_library):
     junk = tmp_path / "junk.xml"
     junk.write_bytes(b"<rss><channel><item><title>broken")
     out = runner.invoke(
         app,
-        ["sync", "--library", str(tmp_path / "l.sqlite"), "--digest", str(junk),
+        ["sync", "--library", str(demo_library), "--digest", str(junk),
          "--digest", str(demo_digest_path()), "--json", "--threshold", "0"],
     )
     assert out.exit_code == EXIT_PARTIAL
@@ -112,15 +115,15 @@ def test_bad_digest_does_not_stop_the_good_one(tmp_path):
     assert "junk.xml" in out.stderr
 
 
-def test_dry_run_writes_nothing(tmp_path):
-    lib_path = tmp_path / "demo.sqlite"
+def test_dry_run_writes_nothing(demo_library):
+    lib_path = demo_library
     result, _ = run_sync(SyncRequest(demo=True, library=lib_path, dry_run=True))
     assert result.outcome.pushed  # what would be pushed
     assert _collection_items(lib_path) == []
 
 
-def test_threshold_and_top_n(tmp_path):
-    lib_path = tmp_path / "demo.sqlite"
+def test_threshold_and_top_n(demo_library):
+    lib_path = demo_library
     result, _ = run_sync(SyncRequest(demo=True, library=lib_path, threshold=0, top=3, dry_run=True))
     assert len(result.recommended) == 3
     assert [r.chosen for r in result.ranked[:4]] == [True, True, True, False]
@@ -141,8 +144,8 @@ def test_demo_library_is_real_and_reused(tmp_path):
     again.close()
 
 
-def test_recommend_cli_ranks_without_pushing(tmp_path):
-    lib_path = tmp_path / "demo.sqlite"
+def test_recommend_cli_ranks_without_pushing(tmp_path, demo_library):
+    lib_path = demo_library
     ensure_demo_library(lib_path).close()
     junk = tmp_path / "junk.txt"
     junk.write_bytes(b"")
@@ -164,13 +167,13 @@ def test_recommend_cli_ranks_without_pushing(tmp_path):
     assert [(r["title"], r["score"]) for r in json.loads(out.stdout)] == [(r["title"], r["score"]) for r in rows]
 
 
-def test_sync_uses_the_trained_personal_model(tmp_path):
+def test_sync_uses_the_trained_personal_model(demo_library):
     """After `zotrec train personal`, sync labels papers with the user's collections too."""
     from zotrec.config import Config
     from zotrec.syncrun import personal_model_path
 
     assert personal_model_path(Config()) is None
-    lib_path = tmp_path / "demo.sqlite"
+    lib_path = demo_library
     lib = ensure_demo_library(lib_path)
     snap = lib.snapshot()
     other = lib.ensure_collection("Chaos")
