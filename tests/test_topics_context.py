@@ -144,3 +144,14 @@ def test_context_lifts_main_topic_accuracy_on_a_real_cs_day(shipped, shared_data
     alone = (shipped.decode(papers, context=False).first() == truth).mean()
     in_context = (shipped.decode(papers).first() == truth).mean()
     assert in_context > alone + 0.05, (alone, in_context)
+
+
+def test_sync_labels_the_digest_as_one_batch(tmp_path, shipped):
+    from zotrec.syncrun import SyncRequest, run_sync
+
+    result, _ = run_sync(SyncRequest(demo=True, library=tmp_path / "demo.sqlite"))
+    papers = [r.paper for r in result.ranked]
+    listed = [[t.label for t in r.topics] for r in result.ranked]
+    assert listed == [[t.label for t in ts] for ts in shipped.predict(papers)]  # the run's papers: one batch
+    alone = [[t.label for t in ts] for ts in shipped.predict(papers, context=False)]
+    assert listed != alone  # and the batch's context changed some of them
