@@ -7,6 +7,7 @@ error line and exit 3, and ``zotrec report --email RUN`` sends the message again
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ class Delivery:
     emailed: list[str] = field(default_factory=list)  # recipients of the message sent
     email_skipped: str | None = None  # why no message went out, when e-mail is configured
     errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # how long the delivery took (rendering, files, SMTP)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -35,6 +37,7 @@ class Delivery:
             "emailed": self.emailed,
             "email_skipped": self.email_skipped,
             "errors": self.errors,
+            "seconds": round(self.seconds, 3),
         }
 
 
@@ -49,7 +52,15 @@ def deliver(
 ) -> Delivery:
     """Write the reports, the feed and the e-mail of a finished run (a SyncResult); never raises for
     a delivery failure, which lands in ``Delivery.errors``."""
-    summary = result.to_json()
+    started = time.perf_counter()
+    done = _deliver(result.to_json(), cfg, state, report=report, email=email, feed=feed)
+    done.seconds = time.perf_counter() - started
+    return done
+
+
+def _deliver(
+    summary: dict[str, Any], cfg: Config, state: Any, *, report: Path | None, email: bool | None, feed: Path | None
+) -> Delivery:
     done = Delivery()
     html = _render(summary, done.errors)
     if html is not None:

@@ -208,6 +208,7 @@ def log_result(result: SyncResult, warnings: list[str], seconds: float) -> None:
             log.info("e-mailed the picks to %s", ", ".join(delivery.emailed))
         for problem in delivery.errors:
             log.error("%s", problem)
+        log.info("delivered in %.2fs", delivery.seconds)
     log.info(
         "run %s finished in %.1fs: exit %d; %d papers, %d recommended, %s %d, %d duplicates skipped, "
         "%d recovered, %d failed; library %s (%d items)",
