@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -61,12 +62,33 @@ class SmtpServer:
             self.controller = None
 
 
-def start_smtp_server(users: dict[str, str] | None = None) -> SmtpServer:
-    """Start a server; with ``users`` it offers AUTH (over plain text: loopback only) and requires it."""
+def start_smtp_server(
+    users: dict[str, str] | None = None, *, starttls: ssl.SSLContext | None = None, tls: ssl.SSLContext | None = None
+) -> SmtpServer:
+    """Start a server; with ``users`` it offers AUTH and requires it (over plain text unless TLS is on:
+    loopback only). ``starttls``: offer STARTTLS with this context (and require it before AUTH);
+    ``tls``: implicit TLS from the first byte."""
     server = SmtpServer("127.0.0.1", free_port(), dict(users or {}))
-    kwargs = {}
+    kwargs: dict = {}
     if users:
-        kwargs = {"authenticator": server.authenticate, "auth_required": True, "auth_require_tls": False}
+        kwargs = {"authenticator": server.authenticate, "auth_required": True, "auth_require_tls": bool(starttls)}
+    if starttls is not None:
+        kwargs.update(tls_context=starttls, require_starttls=True)
+    if tls is not None:
+        kwargs.update(ssl_context=tls)
     server.controller = Controller(server, hostname=server.host, port=server.port, **kwargs)
     server.controller.start()
     return server
+
+
+def tls_contexts(directory) -> tuple[ssl.SSLContext, str]:
+    """A server context with a certificate for 127.0.0.1 from a fresh test CA (trustme), and the CA's
+    PEM file for the client to trust (``SSL_CERT_FILE``)."""
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    pem = f"{directory}/test-ca.pem"
+    ca.cert_pem.write_to_path(pem)
+    return context, pem

@@ -9,7 +9,7 @@ from pathlib import Path
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
-from smtp_server import free_port, start_smtp_server
+from smtp_server import free_port, start_smtp_server, tls_contexts
 from typer.testing import CliRunner
 
 from zotrec.cli import app
@@ -173,6 +173,29 @@ def test_starttls_refused_and_missing_password_are_one_line():
         with pytest.raises(MailError, match="ZOTREC_SMTP_PASSWORD is not set"):
             check_server(settings(server.port, user="me@example.org"), timeout=5)
         assert "EHLO ok" in check_server(settings(server.port), timeout=5) and server.inbox == []
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_encrypted_login_and_send_with_a_verified_certificate(tmp_path, monkeypatch, security):
+    """The default security (starttls) and implicit tls against a server whose certificate the client
+    verifies (a test CA trusted through SSL_CERT_FILE); an untrusted certificate is one line."""
+    context, ca_file = tls_contexts(tmp_path)
+    users = {"me@example.org": "tls-password-7"}
+    server = start_smtp_server(users, **{security: context})
+    try:
+        email = settings(server.port, security=security, user="me@example.org", password="tls-password-7")
+        with pytest.raises(MailError, match="TLS failed .*CERTIFICATE_VERIFY_FAILED.*check email.security"):
+            check_server(email, timeout=10)  # the test CA is not trusted yet
+        assert server.logins == []
+        monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+        assert check_server(email, timeout=10) == (
+            f"127.0.0.1:{server.port}: EHLO ok, {security} ok, login ok as me@example.org")
+        send_message(email, build_message(email, summary(4, [pick("Sent over TLS")])), timeout=10)
+        (received,) = server.inbox
+        assert "Sent over TLS" in received.message.get_body(preferencelist=("plain",)).get_content()
+        assert server.logins == [("me@example.org", True)] * 2
     finally:
         server.stop()
 
