@@ -68,3 +68,168 @@ def test_markup_in_titles_prints_as_text_in_every_table(setup, tmp_path, monkeyp
     assert len(pushed) == 5 and all(any(m in line for m in MARKUP) for line in pushed)
     assert any(m in outputs["feedback"] for m in MARKUP)  # run 2 read the feedback on run 1's pushes
     assert not any("\x1b]8;" in out for out in outputs.values())  # no terminal hyperlink anywhere
+
+
+# -- one bad push never blocks the others ---------------------------------------------------------
+@pytest.fixture
+def zotero_web(monkeypatch, isolated_dirs, model, tmp_path):
+    """The loopback Web API server holding the demo library, and the env that points zotrec at it."""
+    from zotero_server import ZoteroServer
+
+    from opshelp import write_config
+    from zotrec import paths
+    from zotrec.demo import ensure_demo_library
+
+    demo = ensure_demo_library(tmp_path / "seed.sqlite")
+    items = [{k: v for k, v in item.items() if k not in ("key", "version", "collections")}
+             for item in demo.snapshot().items]
+    demo.close()
+    write_config(paths.config_file(), f"[model]\ntopics = {json.dumps(str(model))}\n")
+    with ZoteroServer() as server:
+        server.load(items)
+        for name, value in [("ZOTREC_BACKEND", "web"), ("ZOTERO_API_KEY", server.api_key),
+                            ("ZOTERO_LIBRARY_ID", server.library_id), ("ZOTERO_LIBRARY_TYPE", "user"),
+                            ("ZOTREC_ZOTERO_ENDPOINT", server.endpoint), ("ZOTREC_THRESHOLD", "0"),
+                            ("ZOTREC_TOP_N", "4")]:
+            monkeypatch.setenv(name, value)
+        yield server
+
+
+def digest_parts(directory: Path, parts: int, poison: bool = False) -> list[Path]:
+    """The demo digest as ``parts`` JSON-lines digests of distinct papers; the first title of the
+    first part holds an unpaired surrogate (``"\\ud800"`` in the JSON, a half-cut emoji)."""
+    papers = read_source(str(demo_digest_path()))
+    paths_ = []
+    for part in range(parts):
+        path = directory / f"part{part}.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for number, paper in enumerate(papers[part::parts]):
+                title = paper.title + (" \ud83d" if poison and part == 0 and number == 0 else "")
+                fh.write(json.dumps({"id": f"2509.{part}{number:04d}", "title": title, "summary": paper.abstract,
+                                     "authors": ["A. Author"], "categories": ["cs.LG"]}) + "\n")
+        paths_.append(path)
+    return paths_
+
+
+def test_poisoned_digest_then_two_clean_runs_both_push(zotero_web, tmp_path):
+    from zotrec import paths
+    from zotrec.state import PushRecord, StateStore
+    from zotrec.syncrun import SyncRequest, run_sync
+
+    server = zotero_web
+    poisoned, clean1, clean2 = digest_parts(tmp_path, 3, poison=True)
+    assert "\\ud83d" in poisoned.read_text()
+    first, _ = run_sync(SyncRequest(digests=[str(poisoned)]))
+    assert first.exit_code == 0 and len(first.outcome.pushed) == 4  # the surrogate was dropped on reading
+
+    # A state written before text was cleaned: one intent that cannot be encoded, one the server
+    # refuses for its content (400). Both must fail once, with their reason, and never block.
+    collection = server.collection_by_name("zotrec: Recommended")
+    library_id = f"web:user:{server.library_id}"
+    state = StateStore(paths.state_file())
+    bad = [("half-cut emoji \ud83d in an old intent", "preprint"), ("an item type Zotero refuses", "bogusType")]
+    state.outbox(library_id).add([
+        PushRecord(identity=f"title:old {n}", run_id=first.run_id, library=library_id, collection="zotrec: Recommended",
+                   status="intent", item_key=None, write_token=None, note_token=None,
+                   item={"itemType": kind, "title": title, "collections": [collection], "tags": []},
+                   note="<p>x</p>", paper={"title": title}, error=None)
+        for n, (title, kind) in enumerate(bad)
+    ])
+    state.close()
+
+    second = runner.invoke(app, ["sync", "--digest", str(clean1)])
+    assert second.exit_code == 3, second.output  # partial: two pushes failed for good
+    errors = [line for line in second.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2 and all("not retried" in line for line in errors), second.stderr
+    assert any("cannot be sent to Zotero" in line for line in errors)
+    assert any("400" in line and "bogusType" in line for line in errors)
+    history = runner.invoke(app, ["history", "--run", "2", "--json"])
+    assert history.exit_code == 0 and history.stdout, (history.output, history.stderr)
+    rows = {r["title"]: r for r in json.loads(history.stdout)["pushed"]}
+    assert sum(1 for r in rows.values() if r["status"] == "done") == 4
+    failed = [r for r in rows.values() if r["status"] == "failed"]
+    assert len(failed) == 0  # the two old intents belong to run 1
+    old = {r["title"]: r for r in json.loads(runner.invoke(app, ["history", "--run", "1", "--json"]).stdout)["pushed"]}
+    assert sorted(r["status"] for r in old.values()) == ["done"] * 4 + ["failed"] * 2
+    assert all(r["error"] for r in old.values() if r["status"] == "failed")
+    shown = runner.invoke(app, ["history", "--run", "1"]).stdout
+    assert "failed" in shown and "bogusType" in shown
+
+    server.reset_log()
+    third = runner.invoke(app, ["sync", "--digest", str(clean2), "--json"])
+    assert third.exit_code == 0, third.output
+    summary = json.loads(third.stdout)
+    assert len(summary["pushed"]) == 4 and summary["failed"] == [] and summary["rejected"] == []
+    posted = [r for r in server.log if r.method == "POST" and r.path.endswith("/items")]
+    assert len(posted) == 2  # the four new items, then their notes: nothing old sent again
+
+
+# -- state kept per library -------------------------------------------------------------------------
+def test_demo_then_a_real_library_pushes_everything_due_in_both(tmp_path):
+    from zotrec.demo import ensure_demo_library
+    from zotrec.library.embedded import EmbeddedLibrary
+    from zotrec.syncrun import SyncRequest, run_sync
+
+    demo, real = tmp_path / "demo.sqlite", tmp_path / "real.sqlite"
+    ensure_demo_library(real).close()  # a second library holding the same papers
+    first, _ = run_sync(SyncRequest(demo=True, library=demo, threshold=0, top=15))
+    second, _ = run_sync(SyncRequest(demo=True, library=real, threshold=0, top=15))
+    assert len(first.outcome.pushed) == 15
+    assert [p.title for p, _ in second.outcome.pushed] == [p.title for p, _ in first.outcome.pushed]
+    assert not second.outcome.skipped_duplicates
+    for path in (demo, real):
+        lib = EmbeddedLibrary(path)
+        assert sum(1 for i in lib.snapshot().items if i.get("itemType") == "preprint"
+                   and any(t["tag"] == "zotrec" for t in i["tags"])) == 15
+        lib.close()
+
+    # feedback given in the demo library moves the demo's scores and never the real library's
+    from zotrec.feedback import NEGATIVE_TAG
+
+    lib = EmbeddedLibrary(demo)
+    for _, key in first.outcome.pushed:
+        lib.update_item(key, {"tags": lib.item(key)["tags"] + [{"tag": NEGATIVE_TAG}]})
+    lib.close()
+    everything = {"threshold": 0, "top": 100, "dry_run": True}
+    demo_after, _ = run_sync(SyncRequest(demo=True, library=demo, **everything))
+    real_after, _ = run_sync(SyncRequest(demo=True, library=real, **everything))
+    demo_before = {r.paper.title: r.score for r in first.ranked}
+    real_before = {r.paper.title: r.score for r in second.ranked}
+    disliked = [p.title for p, _ in first.outcome.pushed]
+    assert all({r.paper.title: r.score for r in demo_after.ranked}[t] < demo_before[t] for t in disliked)
+    assert {r.paper.title: r.score for r in real_after.ranked} == real_before
+
+
+def test_migration_keeps_every_push_and_feedback_row(tmp_path):
+    """A state file of the previous schema (pushes keyed by paper alone, feedback without library)."""
+    import sqlite3
+
+    from zotrec.state import MIGRATIONS, StateStore
+
+    path = tmp_path / "state.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:2]:
+        db.executescript(script)
+    db.execute("PRAGMA user_version = 2")
+    row = "INSERT INTO pushed VALUES (?, 1, ?, 'zotrec: Recommended', ?, ?, 'tok', NULL, '{}', '<p/>', ?, ?, 0, 0)"
+    db.execute(row, ("arxiv:2401.00001", "embedded:/a.sqlite", "done", "AAAA1111", '{"title": "One"}', None))
+    db.execute(row, ("arxiv:2401.00002", "web:user:1", "failed", None, '{"title": "Two"}', "500 busy"))
+    db.execute("INSERT INTO feedback VALUES ('arxiv:2401.00001', 'AAAA1111', -1, 'deleted', '{\"title\": \"One\"}', 0)")
+    db.close()
+
+    state = StateStore(path)
+    done = state.pushes("embedded:/a.sqlite")
+    retried = state.pushes("web:user:1")
+    assert [(r.identity, r.status, r.item_key) for r in done] == [("arxiv:2401.00001", "done", "AAAA1111")]
+    # under the old schema 'failed' meant "retry next run": it is an intent again, its error kept
+    assert [(r.identity, r.status, r.error) for r in retried] == [("arxiv:2401.00002", "intent", "500 busy")]
+    assert [(f["library"], f["identity"], f["value"]) for f in state.feedback()] == [
+        ("embedded:/a.sqlite", "arxiv:2401.00001", -1)]
+    assert state.feedback("web:user:1") == []
+    # the same paper can now be pushed to a second library
+    from zotrec.state import PushRecord
+
+    state.outbox("web:user:2").add([PushRecord("arxiv:2401.00001", 2, "web:user:2", "c", "intent", None, None, None,
+                                               {}, "", {"title": "One"}, None)])
+    assert [r.identity for r in state.outbox("web:user:2").to_create()] == ["arxiv:2401.00001"]
+    state.close()

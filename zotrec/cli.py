@@ -148,7 +148,10 @@ def run(func: Callable[[], int | None]) -> None:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """JSON on stdout; a lone surrogate or C1 control left in old state rows is dropped, not fatal."""
+    from zotrec.text import strip_controls
+
+    sys.stdout.write(strip_controls(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
 
 
 def load_cfg():
@@ -228,6 +231,8 @@ def sync(
             error_line(f"{src.source}: {src.error}")
         for paper, problem in result.outcome.failed:
             error_line(f"could not push {paper.title!r}: {problem} (will retry next run)")
+        for paper, problem in result.outcome.rejected:
+            error_line(f"could not push {paper.title!r}: {problem} (not retried; see zotrec history --run {result.run_id})")
         for problem in result.delivery.errors if result.delivery else []:
             error_line(problem)
         if as_json:
@@ -433,7 +438,8 @@ def history(
                 out = console()
                 out.print(f"run {run_id}: {details['outcome']}, pushed {len(details['pushed'])}")
                 for p in details["pushed"]:
-                    out.print(f"  {p['item_key'] or '-':8}  {p['status']:7}  {p['collection']}  {p['title']}")
+                    why = f"  ({p['error']})" if p["error"] else ""
+                    out.print(f"  {p['item_key'] or '-':8}  {p['status']:7}  {p['collection']}  {p['title']}{why}")
         return 0
 
     run(body)

@@ -48,5 +48,9 @@ class LibraryError(ZotrecError):
     exit_code = EXIT_BACKEND
 
 
+class RejectedWrite(LibraryError):
+    """The library refused a write for its content (400, 413): sending it again cannot succeed."""
+
+
 class LockHeld(ZotrecError):
     exit_code = EXIT_LOCKED

@@ -57,8 +57,8 @@ def _under(path: str, root: str) -> bool:
 
 def collect_feedback(snapshot: LibrarySnapshot, state: StateStore, library_id: str, target_collection: str) -> list[Signal]:
     """Read signals for every item zotrec pushed into this library and store them in the state."""
-    records = {r.identity: r for r in state.pushes(library_id, ("created", "done")) if r.item_key}
+    records = {r.identity: r for r in state.outbox(library_id).landed()}
     signals = read_signals(snapshot, {i: r.item_key for i, r in records.items() if r.item_key}, target_collection)
     for sig in signals:
-        state.set_feedback(sig.identity, sig.item_key, sig.value, sig.reason, records[sig.identity].paper)
+        state.set_feedback(library_id, sig.identity, sig.item_key, sig.value, sig.reason, records[sig.identity].paper)
     return signals

@@ -7,6 +7,7 @@ from typing import Any
 
 from zotrec.errors import ZotrecError
 from zotrec.state import StateStore
+from zotrec.text import clean_text
 
 
 def _when(ts: float | None) -> str:
@@ -31,7 +32,7 @@ def run_details(state: StateStore, run_id: int) -> dict[str, Any]:
     if run_id not in runs:
         raise ZotrecError(f"no run {run_id} in the state (see `zotrec history`)")
     pushed = [
-        {"identity": p.identity, "title": p.paper.get("title", ""), "item_key": p.item_key,
+        {"identity": p.identity, "title": clean_text(p.paper.get("title", "")), "item_key": p.item_key,
          "status": p.status, "collection": p.collection, "error": p.error, "library": p.library}
         for p in state.pushes_of_run(run_id)
     ]

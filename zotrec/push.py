@@ -6,7 +6,10 @@ Protocol (survives a kill at any moment):
 3. reconcile pending intents with what is actually in the target collection;
 4. write pending items in batches of <= 50, each batch with its stored ``Zotero-Write-Token``
    (a retried batch is never written twice), then the child notes the same way;
-5. entries the server rejects stay pending with their error and are retried on the next run.
+5. an entry refused for a reason a retry can fix stays pending with its error and is retried on
+   the next run; one refused for its content (400, 413, text that cannot be encoded) is marked
+   failed with its reason and never sent again, so it cannot block other pushes or later runs.
+Every status change goes through the library's :class:`~zotrec.state.Outbox`.
 """
 
 from __future__ import annotations
@@ -16,20 +19,24 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from zotrec.library.base import MAX_OBJECTS_PER_WRITE, Library, LibrarySnapshot
+from zotrec.errors import RejectedWrite
+from zotrec.library.base import MAX_OBJECTS_PER_WRITE, Library, LibrarySnapshot, WriteResult
 from zotrec.library.items import item_to_paper, note_item, paper_to_item
 from zotrec.paper import Paper
 from zotrec.ranked import Ranked
-from zotrec.state import PushRecord, StateStore, iter_chunks, new_token
+from zotrec.sources.common import one_line
+from zotrec.state import Outbox, PushRecord, StateStore, iter_chunks
 
 ZOTREC_TAG = "zotrec"
-PENDING = ("intent", "created", "failed")
+# Per-entry answers no retry can fix: the server refused the content itself (invalid, too large).
+_REFUSED = {"400", "413"}
 
 
 @dataclass
 class PushOutcome:
     pushed: list[tuple[Paper, str]] = field(default_factory=list)  # (paper, item key) created now
-    failed: list[tuple[Paper, str]] = field(default_factory=list)  # (paper, error) left pending
+    failed: list[tuple[Paper, str]] = field(default_factory=list)  # (paper, error) retried next run
+    rejected: list[tuple[Paper, str]] = field(default_factory=list)  # (paper, reason) failed for good
     skipped_duplicates: list[Paper] = field(default_factory=list)
     recovered: int = 0  # intents of earlier runs found already in the collection
 
@@ -97,6 +104,7 @@ def push(
 ) -> PushOutcome:
     """Push ``candidates`` (best first) and any pending intents of earlier runs."""
     outcome = PushOutcome()
+    outbox = state.outbox(library_id)
     live = identity_index(snapshot.items)
     in_library = set(live) | set(identity_index(snapshot.trashed))
     new, dupes = select_new(candidates, in_library, state, library_id)
@@ -120,83 +128,114 @@ def push(
                     paper=cand.paper.to_json(), error=None,
                 )
             )
-        state.record_intents(records)
+        outbox.add(records)
 
-    pending = state.pushes(library_id, PENDING)
-    outcome.recovered = _reconcile(pending, live, state)
-    pending = state.pushes(library_id, PENDING)
-    _write_items(library, state, [r for r in pending if r.status in ("intent", "failed")], outcome)
-    created = state.pushes(library_id, ("created",))
-    _write_notes(library, state, created, outcome)
+    outcome.recovered = _reconcile(outbox, outbox.to_create(), live)
+    _write_items(library, outbox, outbox.to_create(), outcome)
+    _write_notes(library, outbox, outbox.to_annotate(), outcome)
     return outcome
 
 
-def _reconcile(pending: list[PushRecord], by_identity: dict[str, str], state: StateStore) -> int:
+def _reconcile(outbox: Outbox, intents: list[PushRecord], by_identity: dict[str, str]) -> int:
     """Mark intents whose item already exists (an earlier run died after writing) as created."""
     recovered = 0
-    for rec in pending:
-        if rec.status == "created":
-            continue
+    for rec in intents:
         paper = Paper.from_json(rec.paper)
         found = next((by_identity[k] for k in paper.identity_keys() if k in by_identity), None)
         if found:
-            state.mark_pushed(rec.identity, "created", found)
+            outbox.created(rec, found)
             recovered += 1
     return recovered
 
 
-def _batches(records: list[PushRecord], token_of) -> list[list[PushRecord]]:
+def _batches(records: list[PushRecord], column: str) -> list[list[PushRecord]]:
     """Group records that share a stored token (a retried batch keeps its token), then chunk the rest."""
     grouped: dict[str, list[PushRecord]] = defaultdict(list)
     fresh: list[PushRecord] = []
     for rec in records:
-        token = token_of(rec)
+        token = getattr(rec, column)
         (grouped[token] if token else fresh).append(rec)
     return list(grouped.values()) + list(iter_chunks(fresh, MAX_OBJECTS_PER_WRITE))
 
 
-def _write_items(library: Library, state: StateStore, records: list[PushRecord], outcome: PushOutcome) -> None:
-    for batch in _batches(records, lambda r: r.write_token):
-        token = batch[0].write_token or new_token()
-        if not batch[0].write_token:
-            state.set_batch_token([r.identity for r in batch], token)
-        result = library.create_items([r.item for r in batch], write_token=token)
+def permanent(error: str) -> bool:
+    """Whether a per-entry error from the server is one no retry can fix (the content was refused)."""
+    return error.split(" ", 1)[0] in _REFUSED
+
+
+def _send(library: Library, outbox: Outbox, batch: list[PushRecord], column: str, objects: list[dict[str, Any]],
+          outcome: PushOutcome) -> WriteResult | None:
+    """Send one batch under its token. A batch refused as a whole for its content is sent again one
+    push at a time (nothing of it was written), so only the push at fault is marked failed."""
+    try:
+        return library.create_items(objects, write_token=outbox.token(batch, column))
+    except (RejectedWrite, UnicodeError, TypeError, ValueError) as err:
+        reason = _reason(err)
+        if len(batch) == 1:
+            rec = batch[0]
+            if column == "write_token":
+                outbox.give_up(rec, reason)
+                outcome.rejected.append((Paper.from_json(rec.paper), reason))
+            else:  # the item exists; only its note is refused
+                outbox.done(rec, error=f"note: {reason}")
+            return None
+        for rec in batch:
+            outbox.retry_later(rec, reason, column)
+        writer = _write_items if column == "write_token" else _write_notes
+        for rec in batch:
+            writer(library, outbox, [rec], outcome)
+        return None
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, UnicodeError):
+        return one_line(f"its text cannot be sent to Zotero ({err})", 200)
+    return one_line(str(err) or type(err).__name__, 200)
+
+
+def _write_items(library: Library, outbox: Outbox, records: list[PushRecord], outcome: PushOutcome) -> None:
+    for batch in _batches(records, "write_token"):
+        result = _send(library, outbox, batch, "write_token", [r.item for r in batch], outcome)
+        if result is None:
+            continue
         if result.token_already_used and not result.created:
             # landed earlier but the answer was lost: find the items by reading the library
-            _reconcile(batch, identity_index(library.snapshot().items), state)
-            landed = {r.identity: r for r in state.pushes(batch[0].library, ("created",))}
+            _reconcile(outbox, batch, identity_index(library.snapshot().items))
             for rec in batch:
-                if rec.identity in landed:
-                    outcome.pushed.append((Paper.from_json(rec.paper), landed[rec.identity].item_key or ""))
+                if rec.status == "created":
+                    outcome.pushed.append((Paper.from_json(rec.paper), rec.item_key or ""))
                 else:  # the server refused this entry in the lost answer: retry with a new token
-                    state.mark_pushed(rec.identity, "failed", error="rejected in an earlier attempt")
-                    state.set_batch_token([rec.identity], "", "write_token")
+                    outbox.retry_later(rec, "rejected in an earlier attempt")
                     outcome.failed.append((Paper.from_json(rec.paper), "rejected in an earlier attempt"))
             continue
         for index, rec in enumerate(batch):
             paper = Paper.from_json(rec.paper)
             if index in result.created:
-                state.mark_pushed(rec.identity, "created", result.created[index])
+                outbox.created(rec, result.created[index])
                 outcome.pushed.append((paper, result.created[index]))
-            else:
-                error = result.failed.get(index, "not in the server's answer")
-                # a failed entry keeps a fresh token next time: its batch did not land as a whole
-                state.mark_pushed(rec.identity, "failed", error=error)
-                state.set_batch_token([rec.identity], "", "write_token")
+                continue
+            error = result.failed.get(index, "not in the server's answer")
+            if permanent(error):
+                outbox.give_up(rec, error)
+                outcome.rejected.append((paper, error))
+            else:  # next time in a new batch with a fresh token: this one did not land as a whole
+                outbox.retry_later(rec, error)
                 outcome.failed.append((paper, error))
 
 
-def _write_notes(library: Library, state: StateStore, records: list[PushRecord], outcome: PushOutcome) -> None:
-    for batch in _batches(records, lambda r: r.note_token):
-        token = batch[0].note_token or new_token()
-        if not batch[0].note_token:
-            state.set_batch_token([r.identity for r in batch], token, "note_token")
+def _write_notes(library: Library, outbox: Outbox, records: list[PushRecord], outcome: PushOutcome) -> None:
+    for batch in _batches(records, "note_token"):
         notes = [note_item(r.item_key or "", r.note) for r in batch]
-        result = library.create_items(notes, write_token=token)
+        result = _send(library, outbox, batch, "note_token", notes, outcome)
+        if result is None:
+            continue
         for index, rec in enumerate(batch):
             if result.token_already_used or index in result.created:
-                state.mark_pushed(rec.identity, "done")
+                outbox.done(rec)
+                continue
+            error = result.failed.get(index, "note not in the server's answer")
+            if permanent(error):
+                outbox.done(rec, error=f"note: {error}")
             else:
-                error = result.failed.get(index, "note not in the server's answer")
-                state.set_batch_token([rec.identity], "", "note_token")
+                outbox.retry_later(rec, error, "note_token")
                 outcome.failed.append((Paper.from_json(rec.paper), f"note: {error}"))

@@ -49,6 +49,40 @@ MIGRATIONS: list[str] = [
     CREATE INDEX pushed_library_status ON pushed(library, status);
     CREATE INDEX runs_outcome ON runs(outcome);
     """,
+    # 3: pushes and feedback keyed per library: the same paper may be pushed to two libraries, and
+    # feedback given in one library never changes another's scores. Old 'failed' rows were retried
+    # on every run: they become intents again (a failure no retry can fix is now 'failed').
+    """
+    CREATE TABLE feedback_by_library (
+        library TEXT NOT NULL, identity TEXT NOT NULL, item_key TEXT, value INTEGER NOT NULL,
+        reason TEXT NOT NULL, paper TEXT NOT NULL, updated REAL NOT NULL,
+        PRIMARY KEY (library, identity));
+    INSERT INTO feedback_by_library
+        SELECT coalesce((SELECT p.library FROM pushed p WHERE p.identity = f.identity), ''),
+               f.identity, f.item_key, f.value, f.reason, f.paper, f.updated
+        FROM feedback f;
+    DROP TABLE feedback;
+    ALTER TABLE feedback_by_library RENAME TO feedback;
+    CREATE TABLE pushed_by_library (
+        library TEXT NOT NULL,
+        identity TEXT NOT NULL,             -- Paper.primary_key of the recommended paper
+        run_id INTEGER NOT NULL, collection TEXT NOT NULL,
+        status TEXT NOT NULL,               -- intent | created | done | failed (not retried)
+        item_key TEXT, write_token TEXT, note_token TEXT,
+        item TEXT NOT NULL, note TEXT NOT NULL, paper TEXT NOT NULL,
+        error TEXT, created REAL NOT NULL, updated REAL NOT NULL,
+        PRIMARY KEY (library, identity));
+    INSERT INTO pushed_by_library
+        SELECT library, identity, run_id, collection,
+               CASE status WHEN 'failed' THEN (CASE WHEN item_key IS NULL THEN 'intent' ELSE 'created' END)
+                           ELSE status END,
+               item_key, write_token, note_token, item, note, paper, error, created, updated
+        FROM pushed;
+    DROP TABLE pushed;
+    ALTER TABLE pushed_by_library RENAME TO pushed;
+    CREATE INDEX pushed_library_status ON pushed(library, status);
+    CREATE INDEX pushed_run ON pushed(run_id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -198,18 +232,21 @@ class StateStore:
                 ],
             )
 
-    def set_batch_token(self, identities: list[str], token: str, column: str = "write_token") -> None:
+    def set_batch_token(self, library: str, identities: list[str], token: str, column: str = "write_token") -> None:
         assert column in ("write_token", "note_token")
         with self._tx():
             self._db.executemany(
-                f"UPDATE pushed SET {column} = ?, updated = ? WHERE identity = ?",
-                [(token, time.time(), i) for i in identities],
+                f"UPDATE pushed SET {column} = ?, updated = ? WHERE library = ? AND identity = ?",
+                [(token, time.time(), library, i) for i in identities],
             )
 
-    def mark_pushed(self, identity: str, status: str, item_key: str | None = None, error: str | None = None) -> None:
+    def mark_pushed(
+        self, library: str, identity: str, status: str, item_key: str | None = None, error: str | None = None
+    ) -> None:
         self._db.execute(
-            "UPDATE pushed SET status = ?, item_key = coalesce(?, item_key), error = ?, updated = ? WHERE identity = ?",
-            (status, item_key, error, time.time(), identity),
+            "UPDATE pushed SET status = ?, item_key = coalesce(?, item_key), error = ?, updated = ? "
+            "WHERE library = ? AND identity = ?",
+            (status, item_key, error, time.time(), library, identity),
         )
 
     def pushes(self, library: str, statuses: tuple[str, ...] | None = None, run_id: int | None = None) -> list[PushRecord]:
@@ -231,21 +268,101 @@ class StateStore:
         libraries = [r[0] for r in self._db.execute("SELECT DISTINCT library FROM pushed WHERE run_id = ?", (run_id,))]
         return [rec for lib in libraries for rec in self.pushes(lib, run_id=run_id)]
 
+    def outbox(self, library: str) -> Outbox:
+        """The pushes of ``library`` and their transitions."""
+        return Outbox(self, library)
+
     def pushed_identities(self, library: str) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT identity FROM pushed WHERE library = ?", (library,))}
 
-    def set_feedback(self, identity: str, item_key: str | None, value: int, reason: str, paper: dict[str, Any]) -> None:
+    # -- feedback ------------------------------------------------------------------------------
+    def set_feedback(
+        self, library: str, identity: str, item_key: str | None, value: int, reason: str, paper: dict[str, Any]
+    ) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?, ?)",
-            (identity, item_key, value, reason, json.dumps(paper), time.time()),
+            "INSERT OR REPLACE INTO feedback (library, identity, item_key, value, reason, paper, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (library, identity, item_key, value, reason, json.dumps(paper), time.time()),
         )
 
-    def feedback(self) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT identity, item_key, value, reason, paper, updated FROM feedback ORDER BY updated")
+    def feedback(self, library: str | None = None) -> list[dict[str, Any]]:
+        """Feedback rows of ``library`` (of every library when None), oldest first."""
+        query = "SELECT library, identity, item_key, value, reason, paper, updated FROM feedback"
+        rows = self._db.execute(
+            query + (" WHERE library = ?" if library is not None else "") + " ORDER BY updated",
+            (library,) if library is not None else (),
+        )
         return [
-            {"identity": r[0], "item_key": r[1], "value": r[2], "reason": r[3], "paper": json.loads(r[4]), "updated": r[5]}
+            {"library": r[0], "identity": r[1], "item_key": r[2], "value": r[3], "reason": r[4],
+             "paper": json.loads(r[5]), "updated": r[6]}
             for r in rows
         ]
+
+
+class Outbox:
+    """The pushes of one library and the only code that moves a push from one status to the next.
+
+    ``intent`` (recorded before anything is sent) -> ``created`` (the item exists, its key is known)
+    -> ``done`` (its note exists too). A retryable failure keeps the status, records the error and
+    drops the batch's write token (the next attempt is a new batch); a failure no retry can fix
+    (the server refused the content, or it cannot be encoded) moves the push to ``failed`` with
+    its reason: it is shown by ``zotrec history`` and never sent again.
+    """
+
+    def __init__(self, state: StateStore, library: str) -> None:
+        self.state = state
+        self.library = library
+
+    # -- reading -----------------------------------------------------------------------------
+    def identities(self) -> set[str]:
+        """Every paper ever pushed (or being pushed) to this library."""
+        return self.state.pushed_identities(self.library)
+
+    def to_create(self) -> list[PushRecord]:
+        return self.state.pushes(self.library, ("intent",))
+
+    def to_annotate(self) -> list[PushRecord]:
+        return self.state.pushes(self.library, ("created",))
+
+    def landed(self) -> list[PushRecord]:
+        """Pushes whose item exists in the library (with or without its note)."""
+        return [r for r in self.state.pushes(self.library, ("created", "done")) if r.item_key]
+
+    # -- transitions ---------------------------------------------------------------------------
+    def add(self, records: list[PushRecord]) -> None:
+        """intent: written before anything is sent to the library."""
+        self.state.record_intents(records)
+
+    def token(self, batch: list[PushRecord], column: str = "write_token") -> str:
+        """The batch's stored write token, or a new one stored before the batch is sent."""
+        token = getattr(batch[0], column)
+        if not token:
+            token = new_token()
+            self.state.set_batch_token(self.library, [r.identity for r in batch], token, column)
+            for rec in batch:
+                setattr(rec, column, token)
+        return token
+
+    def created(self, rec: PushRecord, item_key: str) -> None:
+        self.state.mark_pushed(self.library, rec.identity, "created", item_key)
+        rec.status, rec.item_key = "created", item_key
+
+    def done(self, rec: PushRecord, error: str | None = None) -> None:
+        """done; ``error`` says why the note could not be written (the item exists: no retry)."""
+        self.state.mark_pushed(self.library, rec.identity, "done", error=error)
+        rec.status, rec.error = "done", error
+
+    def retry_later(self, rec: PushRecord, error: str, column: str = "write_token") -> None:
+        """Keep the status; the next attempt goes out as a new batch with a new token."""
+        self.state.mark_pushed(self.library, rec.identity, rec.status, error=error)
+        self.state.set_batch_token(self.library, [rec.identity], "", column)
+        rec.error = error
+        setattr(rec, column, "")
+
+    def give_up(self, rec: PushRecord, reason: str) -> None:
+        """failed: a reason no retry can fix; recorded and never sent again."""
+        self.state.mark_pushed(self.library, rec.identity, "failed", error=reason)
+        rec.status, rec.error = "failed", reason
 
 
 class _Transaction:

@@ -75,7 +75,8 @@ class SyncResult:
     def exit_code(self) -> int:
         if self.sources and len(self.failed_sources) == len(self.sources):
             return EXIT_INPUT
-        if self.failed_sources or self.outcome.failed or (self.delivery is not None and self.delivery.errors):
+        if (self.failed_sources or self.outcome.failed or self.outcome.rejected
+                or (self.delivery is not None and self.delivery.errors)):
             return EXIT_PARTIAL
         return EXIT_OK
 
@@ -94,6 +95,7 @@ class SyncResult:
                 {"title": p.title, "key": key, "ids": p.to_json()["ids"]} for p, key in self.outcome.pushed
             ],
             "failed": [{"title": p.title, "error": err} for p, err in self.outcome.failed],
+            "rejected": [{"title": p.title, "error": err} for p, err in self.outcome.rejected],
             "skipped_duplicates": len(self.outcome.skipped_duplicates),
             "recovered": self.outcome.recovered,
             "dry_run": self.dry_run,
@@ -113,10 +115,11 @@ def profile_papers(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTI
     return [item_to_paper(item, paths) for item in profile_items(snapshot, collection)]
 
 
-def feedback_pairs(state: StateStore | None) -> list[tuple[Paper, int]]:
+def feedback_pairs(state: StateStore | None, library_id: str) -> list[tuple[Paper, int]]:
+    """The feedback given in this library (another library's never changes its scores)."""
     if state is None:
         return []
-    return [(Paper.from_json(f["paper"]), f["value"]) for f in state.feedback() if f["value"]]
+    return [(Paper.from_json(f["paper"]), f["value"]) for f in state.feedback(library_id) if f["value"]]
 
 
 def read_digests(options: SyncOptions):
@@ -153,7 +156,7 @@ def rank(
     topics_by_id = {id(p): ts + pts for p, ts, pts in zip(papers, topics, personal_topics)}
     say(f"scoring against {len(snapshot.items)} library items")
     index = library_index(snapshot, library_id, FeatureCache(), options.collection)
-    recs = Recommender(index, feedback=feedback_pairs(state)).rank(papers)
+    recs = Recommender(index, feedback=feedback_pairs(state, library_id)).rank(papers)
     ranked = [
         Ranked(
             paper=r.paper,
@@ -229,7 +232,9 @@ def sync(
         result.finished = time.time()
         counts = {
             "papers": result.papers_read, "recommended": len(result.recommended),
-            "pushed": len(result.outcome.pushed), "failed": len(result.outcome.failed),
+            "pushed": len(result.outcome.pushed),
+            "failed": len(result.outcome.failed) + len(result.outcome.rejected),
+            "rejected": len(result.outcome.rejected),
             "skipped_duplicates": len(result.outcome.skipped_duplicates),
             "sources_failed": len(result.failed_sources),
         }

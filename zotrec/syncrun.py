@@ -198,6 +198,8 @@ def log_result(result: SyncResult, warnings: list[str], seconds: float) -> None:
         log.info("%s %s%s", verb, paper.title, f" [{key}]" if key else "")
     for paper, problem in result.outcome.failed:
         log.error("could not push %s: %s (will retry next run)", paper.title, problem)
+    for paper, problem in result.outcome.rejected:
+        log.error("could not push %s: %s (not retried)", paper.title, problem)
     delivery = result.delivery
     if delivery is not None:
         if delivery.report:
@@ -214,7 +216,7 @@ def log_result(result: SyncResult, warnings: list[str], seconds: float) -> None:
         "%d recovered, %d failed; library %s (%d items)",
         result.run_id, seconds, result.exit_code, result.papers_read, len(result.recommended), verb,
         len(result.outcome.pushed), len(result.outcome.skipped_duplicates), result.outcome.recovered,
-        len(result.outcome.failed), result.library_description, result.library_size,
+        len(result.outcome.failed) + len(result.outcome.rejected), result.library_description, result.library_size,
     )
 
 

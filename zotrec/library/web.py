@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 import httpx2
 from pyzotero import errors as ze
 
-from zotrec.errors import ConfigError, LibraryError
+from zotrec.errors import ConfigError, LibraryError, RejectedWrite
 from zotrec.library import pyzotero_api
 from zotrec.library.base import MAX_OBJECTS_PER_WRITE, Collection, LibrarySnapshot, WriteResult
 from zotrec.library.cache import CachedLibrary, ItemCache
@@ -299,6 +299,8 @@ class WebLibrary:
     def _write_error(self, status: int, body: str) -> LibraryError:
         if status in (401, 403):
             return self._forbidden(True)
+        if status in (400, 413):  # the content itself was refused: no retry can fix it
+            return RejectedWrite(self._scrub(f"Zotero refused the write ({status}): {_one_line(body)}"))
         return self._http_error(status, body, True)
 
     def _write_unsupported(self, detail: str) -> LibraryError:
