@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -126,25 +127,38 @@ def warn_line(message: str) -> None:
 
 
 def run(func: Callable[[], int | None]) -> None:
-    """Call a command body: ZotrecError -> one line + its exit code; anything else -> one line, code 1."""
+    """Call a command body: ZotrecError -> one line + its exit code; anything else -> one line, code 1.
+
+    ``--debug`` adds the traceback; the exit code stays the documented one. Files and folders the
+    command creates are private to the user (umask 077: files 0600, folders 0700)."""
+    umask = os.umask(0o077)
     try:
         code = func()
     except typer.Exit:
         raise
     except ZotrecError as err:
-        if CTX.debug:
-            raise
+        _traceback()
         error_line(str(err))
         raise typer.Exit(err.exit_code) from None
     except KeyboardInterrupt:
         error_line("interrupted")
         raise typer.Exit(130) from None
     except Exception as err:  # no traceback without --debug
-        if CTX.debug:
-            raise
-        error_line(f"unexpected {type(err).__name__}: {err} (run with --debug for details)")
+        _traceback()
+        error_line(f"unexpected {type(err).__name__}: {err}" + ("" if CTX.debug else " (run with --debug for details)"))
         raise typer.Exit(EXIT_FAILURE) from None
+    finally:
+        os.umask(umask)
     raise typer.Exit(code or 0)
+
+
+def _traceback() -> None:
+    if CTX.debug:
+        import traceback
+
+        from zotrec.logs import redact
+
+        sys.stderr.write(redact("".join(traceback.format_exc())))
 
 
 def print_json(data: Any) -> None:

@@ -143,6 +143,9 @@ class SourcesSettings:
         [], "digests read on every sync: files or URLs (arXiv listing/RSS/API, HF daily papers, journal feeds, "
         "BibTeX/RIS/CSL-JSON, JSON lines); `sync --digest X` (repeatable) replaces them for one run",
         prompt="Digests to read (files or URLs, comma-separated; empty: none)")
+    timeout: float = setting(
+        60.0, "seconds a digest URL may take in all (retries and waits included) before it counts as failed",
+        minimum=1)
 
 
 @dataclass

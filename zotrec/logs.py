@@ -51,6 +51,13 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """The run log; a write that fails (full disk) is dropped instead of printing a traceback."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        pass
+
+
 def log_file() -> Path:
     return paths.data_dir() / "logs" / LOG_NAME
 
@@ -64,7 +71,9 @@ def setup_file_log(path: Path | None = None) -> Path:
             return path
         close_file_log()
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+    handler = _QuietFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+    for private in (path.parent, path):
+        paths.make_private(private)
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(message)s"))
     handler.addFilter(RedactingFilter())

@@ -46,3 +46,16 @@ def ensure(path: Path) -> Path:
     """Create ``path`` (a directory) and return it."""
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def make_private(path: Path) -> None:
+    """Take group and other permissions off a file or folder zotrec keeps (0644 -> 0600), if it exists.
+
+    Files written since umask 077 are private already; this tightens those of older versions. The
+    owner's bits are left alone (a state file the user made read-only stays read-only)."""
+    try:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+    except OSError:
+        pass  # not ours, or gone: nothing to tighten

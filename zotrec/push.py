@@ -17,6 +17,8 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import PurePath
+from urllib.parse import urlsplit
 from typing import Any
 
 from zotrec.errors import RejectedWrite
@@ -67,8 +69,16 @@ def note_html(candidate: Ranked) -> str:
         f"<p><b>Topics:</b> {topics}</p>"
         f"<p><b>Nearest papers in your library:</b></p><ul>{nearest}</ul>"
         + (f"<p><b>Terms that weighed most:</b> {terms}</p>" if terms else "")
-        + f"<p><b>Source:</b> {esc(candidate.paper.source)}</p>"
+        + f"<p><b>Source:</b> {esc(source_name(candidate.paper.source))}</p>"
     )
+
+
+def source_name(source: str) -> str:
+    """How a note names the digest: a URL without its query (private feeds put tokens there), a
+    local file by its name only (no path)."""
+    if source.lower().startswith(("http://", "https://")):
+        return urlsplit(source)._replace(query="", fragment="").geturl()
+    return PurePath(source).name or "a local file"
 
 
 def candidate_item(candidate: Ranked, collection_key: str) -> dict[str, Any]:

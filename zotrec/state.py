@@ -6,6 +6,7 @@ written by a newer zotrec is refused, and a corrupt file is moved aside and rebu
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from zotrec.errors import StateError
+from zotrec.paths import make_private
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -108,13 +110,20 @@ class StateStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise self.unusable(err) from None
         self.recovered_from: Path | None = None
         self.corruption: str | None = None
+        for private in (self.path.parent, self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            make_private(private)
         if self.path.exists() and not self.path.is_file():
             raise StateError(f"{self.path}: the state file is not a regular file; move it away")
         try:
             self._db = self._open()
+        except sqlite3.OperationalError as err:  # read-only, disk full, locked: not corruption
+            raise self.unusable(err) from None
         except sqlite3.DatabaseError as err:
             try:
                 self.recovered_from = self._move_aside(err)
@@ -166,6 +175,13 @@ class StateStore:
             if extra.exists():
                 extra.rename(Path(str(aside) + suffix))
         return aside
+
+    def unusable(self, err: BaseException) -> StateError:
+        """The one-line error for a state file that cannot be written (or opened)."""
+        return StateError(
+            f"{self.path}: cannot use the state file ({err}); check that the disk has free space and that "
+            "the file and its folder are writable by you"
+        )
 
     def close(self) -> None:
         self._db.close()
@@ -363,6 +379,24 @@ class Outbox:
         """failed: a reason no retry can fix; recorded and never sent again."""
         self.state.mark_pushed(self.library, rec.identity, "failed", error=reason)
         rec.status, rec.error = "failed", reason
+
+
+def _state_errors(method: Any) -> Any:
+    """Turn SQLite's operational errors (read-only file, full disk) into a one-line StateError."""
+
+    @functools.wraps(method)
+    def guarded(self: StateStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError as err:
+            raise self.unusable(err) from None
+
+    return guarded
+
+
+for _name, _method in list(vars(StateStore).items()):
+    if callable(_method) and not _name.startswith("_") and _name not in ("unusable", "close", "outbox"):
+        setattr(StateStore, _name, _state_errors(_method))
 
 
 class _Transaction:

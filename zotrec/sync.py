@@ -42,6 +42,7 @@ class SyncOptions:
     digest_date: dt.date | None = None
     skip_replacements: bool = False
     enrich: bool = False
+    source_timeout: float = 60.0  # seconds for each digest URL, retries included (sources.timeout)
     model_path: Path | None = None
     personal_model_path: Path | None = None
 
@@ -130,6 +131,7 @@ def read_digests(options: SyncOptions):
         digest_date=options.digest_date,
         skip_replacements=options.skip_replacements,
         enrich=options.enrich,
+        timeout=options.source_timeout,
     )
 
 

@@ -66,6 +66,7 @@ def sync_options(cfg: Config, request: SyncRequest) -> SyncOptions:
         digest_date=request.digest_date,
         skip_replacements=request.skip_replacements or s.skip_replacements,
         enrich=request.enrich or s.enrich,
+        source_timeout=cfg.sources.timeout,
         model_path=Path(cfg.topic_model) if cfg.topic_model else None,
         personal_model_path=personal_model_path(cfg),
     )
@@ -178,7 +179,11 @@ def check_digest_sizes(digests: list[str], limit: int) -> None:
         if is_url(spec):
             continue
         path = Path(spec).expanduser()
-        count = count_json_lines(path) if path.is_file() else None
+        try:
+            regular = path.is_file()
+        except OSError:  # e.g. a folder on the way that cannot be searched: the reader reports it
+            regular = False
+        count = count_json_lines(path) if regular else None
         if count is not None and count > limit:
             raise SourceError(
                 spec, f"holds {count:,} entries; zotrec reads at most {limit:,} papers per run "

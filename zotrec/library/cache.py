@@ -85,7 +85,7 @@ class ItemCache:
             for key, data in db.execute("SELECT key, data FROM collections WHERE library = ?", (self.partition,)):
                 cached.collections[key] = json.loads(data)
             return cached
-        except (sqlite3.DatabaseError, ValueError) as err:
+        except (sqlite3.Error, OSError, ValueError) as err:
             log.warning("item cache %s unreadable (%s); reading the library in full", self.path, err)
             self.clear()
             return None
@@ -110,8 +110,8 @@ class ItemCache:
                     "INSERT OR REPLACE INTO libraries VALUES (?, ?, ?, ?)",
                     (self.partition, int(cached.version), cached.server_id, time.time()),
                 )
-        except sqlite3.DatabaseError as err:  # a cache that cannot be written only costs speed
-            log.warning("item cache %s not written (%s)", self.path, err)
+        except (sqlite3.Error, OSError) as err:  # a cache that cannot be written only costs speed
+            log.warning("item cache %s not written (%s); running without it", self.path, err)
 
     def clear(self) -> None:
         """Forget this library (the next read is a full read)."""
@@ -120,7 +120,7 @@ class ItemCache:
             with db:
                 for table, column in (("items", "library"), ("collections", "library"), ("libraries", "name")):
                     db.execute(f"DELETE FROM {table} WHERE {column} = ?", (self.partition,))
-        except sqlite3.DatabaseError:
+        except (sqlite3.Error, OSError):
             pass
 
     def close(self) -> None:

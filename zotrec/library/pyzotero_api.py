@@ -10,6 +10,9 @@ client at another base URL or local server (``endpoint``, ``server_id``).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import httpx2
 from pyzotero import zotero
 
@@ -40,6 +43,12 @@ def clear_params(zot: zotero.Zotero) -> None:
 def wait_for_backoff(zot: zotero.Zotero) -> None:
     """Sleep while the server's last ``Backoff`` header asks clients to pause."""
     zot._check_backoff()
+
+
+def bound_backoff(zot: zotero.Zotero, wait: Callable[[float], None]) -> None:
+    """Send pyzotero's own pause before each request (it sleeps out any ``Backoff`` or ``Retry-After``,
+    an hour if asked) through ``wait(seconds_left)``, which sleeps or refuses."""
+    zot._check_backoff = lambda: wait(zot.backoff_until - time.time())  # type: ignore[method-assign]
 
 
 def set_backoff(zot: zotero.Zotero, seconds: float) -> None:

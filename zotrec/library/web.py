@@ -135,6 +135,9 @@ class WebLibrary:
             library_id, library_type, self.api_key, client=client, endpoint=self.endpoint, local=local,
             local_api_key=self.local_api_key,
         )
+        # pyzotero sleeps out any Backoff / Retry-After before its next request, however long:
+        # zotrec waits at most max_wait and otherwise stops with a line naming the refused wait
+        pyzotero_api.bound_backoff(self.zot, self._wait_for_server)
         self.prefix = f"/{library_type}s/{library_id}"
         self.partition = f"{self.endpoint}{self.prefix}"
         self.description = f"Zotero {'local API' if local else 'Web API'} {self.endpoint}{self.prefix}"
@@ -179,11 +182,21 @@ class WebLibrary:
         if seconds > 0:
             time.sleep(seconds)
 
+    def _wait_for_server(self, remainder: float) -> None:
+        if remainder > self.max_wait:
+            pyzotero_api.set_backoff(self.zot, 0)
+            raise LibraryError(
+                f"Zotero asks zotrec to wait {remainder:.0f} s ({self._where()}), longer than the "
+                f"{self.max_wait:g} s zotrec waits; try again later"
+            )
+        self._sleep(remainder)
+
     def _delay(self, attempt: int, server: float | None) -> float:
         if server is not None:
             if server > self.max_wait:
                 raise LibraryError(
-                    f"Zotero asks zotrec to wait {server:.0f} s ({self._where()}); try again later"
+                    f"Zotero asks zotrec to wait {server:.0f} s ({self._where()}), longer than the "
+                    f"{self.max_wait:g} s zotrec waits; try again later"
                 )
             return server
         return min(self.base_delay * (2 ** attempt) * (1 + random.random() / 4), self.max_wait)

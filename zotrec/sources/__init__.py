@@ -37,7 +37,9 @@ import gzip
 import importlib
 import io
 import logging
+import os
 import pathlib
+import stat
 import zlib
 from dataclasses import dataclass
 
@@ -138,20 +140,36 @@ def parse_bytes(
 
 
 def _read_file(spec: str) -> bytes:
+    """The bytes of a regular file (a FIFO, device or directory is refused before any read)."""
     path = pathlib.Path(spec).expanduser()
     try:
-        if path.is_dir():
-            raise source_error(spec, "is a directory, not a digest file")
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise source_error(spec, _size_problem(size))
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
     except FileNotFoundError:
         raise source_error(spec, "file not found") from None
     except PermissionError:
         raise source_error(spec, "permission denied") from None
     except OSError as err:
         raise source_error(spec, f"cannot read ({err.strerror or err})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise source_error(spec, "is a directory, not a digest file")
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a file"
+            raise source_error(spec, f"is {kind}, not a regular file: zotrec reads digests from regular files only")
+        if info.st_size > MAX_BYTES:
+            raise source_error(spec, _size_problem(info.st_size))
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_BYTES + 1)  # bounded even if the file grows while it is read
+        if len(data) > MAX_BYTES:
+            raise source_error(spec, _size_problem(len(data)))
+        return data
+    except PermissionError:
+        raise source_error(spec, "permission denied") from None
+    except OSError as err:
+        raise source_error(spec, f"cannot read ({err.strerror or err})") from None
+    finally:
+        os.close(fd)
 
 
 def read_source(
@@ -162,16 +180,18 @@ def read_source(
     cache_dir: pathlib.Path | None = None,
     format: str | None = None,
     dedupe_within: bool = True,
+    timeout: float | None = None,
 ) -> list[Paper]:
     """Read one digest (file path or http(s) URL) into papers, de-duplicated within the source.
 
-    ``dedupe_within=False`` keeps every entry (``zotrec library import`` wants each item).
+    ``dedupe_within=False`` keeps every entry (``zotrec library import`` wants each item);
+    ``timeout`` bounds a URL's whole download in seconds (default :data:`~zotrec.sources.fetch.DEADLINE`).
     """
     spec = str(spec)
     if is_url(spec):
-        from zotrec.sources.fetch import fetch
+        from zotrec.sources.fetch import DEADLINE, fetch
 
-        data = fetch(spec, cache_dir=cache_dir)
+        data = fetch(spec, cache_dir=cache_dir, deadline=timeout or DEADLINE)
     else:
         data = _read_file(spec)
     papers = parse_bytes(
@@ -187,6 +207,7 @@ def read_sources(
     skip_replacements: bool = False,
     cache_dir: pathlib.Path | None = None,
     enrich: bool = False,
+    timeout: float | None = None,
 ) -> tuple[list[Paper], list[SourceReport]]:
     """Read every source; a failing one is recorded in its report and the others are still read.
 
@@ -197,7 +218,8 @@ def read_sources(
     for spec in specs:
         try:
             got = read_source(
-                spec, digest_date=digest_date, skip_replacements=skip_replacements, cache_dir=cache_dir
+                spec, digest_date=digest_date, skip_replacements=skip_replacements, cache_dir=cache_dir,
+                timeout=timeout,
             )
         except SourceError as err:
             reports.append(SourceReport(str(spec), 0, err.problem))

@@ -1,6 +1,11 @@
 """Fetch a digest URL: timeouts, bounded retry with backoff (429/5xx, Retry-After), and a local
 cache with conditional GET (ETag / Last-Modified) so an unchanged digest is not downloaded again.
 
+Two clocks bound a fetch: ``timeout`` for each read (a silent server) and ``deadline`` for the
+whole fetch, retries and waits included (a server that trickles one byte every few seconds never
+trips a per-read timeout). A server that asks for a longer wait than :data:`MAX_WAIT` is not obeyed:
+the source fails with a line naming the wait it refused, and the run goes on with the others.
+
 The cache lives under ``cache_dir`` (default ``zotrec.paths.cache_dir() / "http"``): one
 ``<sha256(url)>.body`` file and one ``.json`` file with the validators a URL.
 """
@@ -22,6 +27,7 @@ from zotrec import paths
 from zotrec.sources.common import MAX_BYTES, one_line, source_error
 
 TIMEOUT = 20.0  # seconds, connect and read
+DEADLINE = 60.0  # seconds for a whole fetch, retries included (sources.timeout)
 ATTEMPTS = 4  # tries in all for 429/5xx and network errors
 BACKOFF = 1.0  # first wait in seconds; doubles each retry
 MAX_WAIT = 60.0  # never sleep longer than this for one retry, whatever Retry-After says
@@ -71,23 +77,33 @@ def request(
     backoff: float = BACKOFF,
     sleep: Callable[[float], None] = time.sleep,
     source: str | None = None,
+    deadline: float = DEADLINE,
 ) -> tuple[httpx2.Response, bytes, int]:
     """GET ``url`` with bounded retries; return (response, body, attempts used).
 
-    Raises :class:`SourceError` (naming ``source`` or the URL) when every attempt failed or the
-    server answered with an error that retrying cannot fix.
+    Raises :class:`SourceError` (naming ``source`` or the URL) when every attempt failed, the
+    server answered with an error that retrying cannot fix, asked for a wait longer than
+    :data:`MAX_WAIT`, or the whole fetch took longer than ``deadline`` seconds.
     """
     name = source or url
     all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
     problem = "no attempt made"
+    end = time.monotonic() + deadline
+    late = f"no complete answer within {deadline:g} s (sources.timeout)"
     with httpx2.Client(timeout=timeout, follow_redirects=True, headers=all_headers) as client:
         for attempt in range(1, max(1, attempts) + 1):
             wait = backoff * 2 ** (attempt - 1)
+            left = end - time.monotonic()
+            if left <= 0:
+                raise source_error(name, f"{late}; last problem: {problem}")
             try:
-                with client.stream("GET", url) as response:
+                with client.stream("GET", url, timeout=min(timeout, left)) as response:
                     if response.status_code in RETRY_STATUS:
                         problem = f"HTTP {response.status_code} {response.reason_phrase}".strip()
                         hinted = _retry_after(response.headers.get("Retry-After"))
+                        if hinted is not None and hinted > MAX_WAIT:
+                            raise source_error(name, f"{problem}: the server asks zotrec to wait {hinted:.0f} s, "
+                                               f"longer than the {MAX_WAIT:g} s it waits; try again later")
                         wait = hinted if hinted is not None else wait
                     elif response.status_code >= 400:
                         raise source_error(name, f"HTTP {response.status_code} {response.reason_phrase}".strip())
@@ -97,6 +113,8 @@ def request(
                             raise source_error(name, _too_large(int(length)))
                         chunks, size = [], 0
                         for chunk in response.iter_bytes():
+                            if time.monotonic() > end:
+                                raise source_error(name, f"{late} (still receiving after {size:,} bytes)")
                             size += len(chunk)
                             if size > MAX_BYTES:
                                 raise source_error(name, _too_large(size, partial=True))
@@ -109,7 +127,10 @@ def request(
             except httpx2.InvalidURL as err:
                 raise source_error(name, f"invalid URL ({one_line(err, 100)})") from None
             if attempt < attempts:
-                sleep(min(MAX_WAIT, max(0.0, wait)))
+                wait = min(MAX_WAIT, max(0.0, wait))
+                if wait >= end - time.monotonic():
+                    raise source_error(name, f"{late}; last problem: {problem}")
+                sleep(wait)
     raise source_error(name, f"{problem} (gave up after {attempts} attempts)")
 
 
@@ -128,6 +149,7 @@ def fetch_result(
     attempts: int = ATTEMPTS,
     backoff: float = BACKOFF,
     sleep: Callable[[float], None] = time.sleep,
+    deadline: float = DEADLINE,
 ) -> FetchResult:
     """Fetch ``url`` through the conditional-GET cache."""
     cache = pathlib.Path(cache_dir) if cache_dir else paths.cache_dir() / "http"
@@ -144,14 +166,14 @@ def fetch_result(
         if meta.get("last_modified"):
             headers["If-Modified-Since"] = meta["last_modified"]
     response, body, used = request(
-        url, headers=headers, timeout=timeout, attempts=attempts, backoff=backoff, sleep=sleep
+        url, headers=headers, timeout=timeout, attempts=attempts, backoff=backoff, sleep=sleep, deadline=deadline
     )
     if response.status_code == 304 and headers:
         try:
             return FetchResult(url, body_path.read_bytes(), 304, True, used)
         except OSError:  # cache vanished between the check and now: fetch unconditionally
             return fetch_result(url, cache_dir=cache, use_cache=False, timeout=timeout,
-                                attempts=attempts, backoff=backoff, sleep=sleep)
+                                attempts=attempts, backoff=backoff, sleep=sleep, deadline=deadline)
     if use_cache and (response.headers.get("ETag") or response.headers.get("Last-Modified")):
         try:
             cache.mkdir(parents=True, exist_ok=True)
