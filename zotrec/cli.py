@@ -577,6 +577,7 @@ def doctor(
 
     def body() -> int:
         from zotrec.doctor import exit_code, run_checks
+        from zotrec.text import strip_controls
 
         checks = run_checks(CTX.config_path, check_sources=not no_sources)
         if as_json:
@@ -584,9 +585,9 @@ def doctor(
         else:
             for check in checks:
                 if check.status == "FAIL":
-                    sys.stderr.write(check.line() + "\n")
+                    sys.stderr.write(strip_controls(check.line()) + "\n")
                 elif not CTX.quiet:
-                    sys.stdout.write(check.line() + "\n")
+                    sys.stdout.write(strip_controls(check.line()) + "\n")
         return exit_code(checks)
 
     run(body)

@@ -25,8 +25,9 @@ csl-json       CSL-JSON; keyword -> tags                                        
 zotero-rdf     Zotero RDF; dc:subject -> tags, z:Collection -> collection paths      zotero_rdf
 =============  ===================================================================  ==============
 
-Limits: a digest larger than :data:`MAX_BYTES` (40 MB, also after gunzip) is refused; a source
-that yields no paper is an error. URLs go through :mod:`zotrec.sources.fetch` (retries, cache);
+Limits: a digest larger than :data:`MAX_BYTES` (40 MB, also after gunzip) is refused; only regular
+files are read (a FIFO or a device is refused before any read); a source that yields no paper is an
+error. URLs go through :mod:`zotrec.sources.fetch` (retries, cache, an overall deadline);
 ``enrich=True`` looks titles up in the arXiv API (:mod:`zotrec.sources.enrich`).
 """
 
