@@ -454,7 +454,9 @@ def test_written_files_are_private_and_notes_name_no_local_path(setup, tmp_path)
 
     (tmp_path / "private-folder").mkdir()
     digest = hostile_digest(tmp_path / "private-folder" / "today.jsonl", ["Ctrl \x1b[2J\x1b]0;pwned\x07\x00:"])
-    paths.state_file().chmod(0o644)  # a state file of an older version
+    for root in (paths.data_dir(), paths.cache_dir()):  # what an older version left: open to others
+        for path in [root, *root.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
     os.umask(0o022)
     proc = _zotrec("sync", "--digest", str(digest))
     assert proc.returncode == 0, proc.stderr

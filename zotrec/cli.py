@@ -133,6 +133,10 @@ def run(func: Callable[[], int | None]) -> None:
     command creates are private to the user (umask 077: files 0600, folders 0700)."""
     umask = os.umask(0o077)
     try:
+        from zotrec import paths
+
+        for folder in (paths.data_dir(), paths.cache_dir()):
+            paths.make_private_tree(folder)  # what an older version left open to others
         code = func()
     except typer.Exit:
         raise

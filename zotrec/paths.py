@@ -59,3 +59,13 @@ def make_private(path: Path) -> None:
             path.chmod(mode & 0o700)
     except OSError:
         pass  # not ours, or gone: nothing to tighten
+
+
+def make_private_tree(root: Path) -> None:
+    """:func:`make_private` on ``root`` and everything below it (what an older version left open)."""
+    if not root.is_dir():
+        return
+    make_private(root)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            make_private(Path(folder) / name)
