@@ -129,11 +129,17 @@ def test_retry_on_503_honours_retry_after(server, seed_bytes, tmp_path):
     assert server.count("/busy") == 3
 
 
-def test_retry_after_is_capped(server, tmp_path):
+def test_a_retry_after_beyond_the_limit_is_refused_with_one_line(server, tmp_path):
     server.routes["/cap"] = [(503, {"Retry-After": "3600"}, b""), (200, {}, b"x")]
     waits: list[float] = []
-    fetch_result(server.url("/cap"), cache_dir=tmp_path, sleep=waits.append)
-    assert waits == [60.0]
+    with pytest.raises(SourceError) as info:
+        fetch_result(server.url("/cap"), cache_dir=tmp_path, sleep=waits.append)
+    assert waits == [] and server.count("/cap") == 1  # not obeyed, not retried at once either
+    assert info.value.problem == ("HTTP 503 Service Unavailable: the server asks zotrec to wait 3600 s, "
+                                  "longer than the 60 s it waits; try again later")
+    server.routes["/short"] = [(503, {"Retry-After": "2"}, b""), (200, {}, b"x")]
+    fetch_result(server.url("/short"), cache_dir=tmp_path, sleep=waits.append)
+    assert waits == [2.0]  # a wait within the limit is obeyed
 
 
 def test_bounded_retries_then_one_line_error(server, tmp_path):
