@@ -36,8 +36,12 @@ def build(rows: list[dict]) -> float:
     start = time.perf_counter()
     for row in rows:
         authors = row.get("authors") or []
-        Paper(title=row.get("title", ""), abstract=row.get("summary") or row.get("abstract") or "",
-              authors=authors if isinstance(authors, list) else [authors], url=row.get("id"))
+        Paper(
+            title=row.get("title", ""),
+            abstract=row.get("summary") or row.get("abstract") or "",
+            authors=authors if isinstance(authors, list) else [authors],
+            url=row.get("id"),
+        )
     return time.perf_counter() - start
 
 
@@ -60,12 +64,16 @@ def main() -> None:
     finally:
         text_module_paper.clean_text = original[0]  # type: ignore[attr-defined]
     print(f"papers: {len(rows):,} ({len(strings):,} titles and abstracts)")
-    print(f"strings through the LaTeX parser: {parsed:,} ({parsed / len(strings):.1%}); "
-          f"$-only math stripped by regex: {dollars:,} ({dollars / len(strings):.1%})")
+    print(
+        f"strings through the LaTeX parser: {parsed:,} ({parsed / len(strings):.1%}); "
+        f"$-only math stripped by regex: {dollars:,} ({dollars / len(strings):.1%})"
+    )
     print(f"Paper() with cleaning: {cleaned:.2f} s = {cleaned / len(rows) * 1e6:.0f} us/paper")
     print(f"Paper() whitespace only: {plain:.2f} s = {plain / len(rows) * 1e6:.0f} us/paper")
-    print(f"cleaning adds {(cleaned - plain) / len(rows) * 1e6:.0f} us/paper "
-          f"({(cleaned - plain) * 50_000 / len(rows):.1f} s for 50,000 library items like these)")
+    print(
+        f"cleaning adds {(cleaned - plain) / len(rows) * 1e6:.0f} us/paper "
+        f"({(cleaned - plain) * 50_000 / len(rows):.1f} s for 50,000 library items like these)"
+    )
 
 
 if __name__ == "__main__":

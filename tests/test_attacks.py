@@ -36,8 +36,18 @@ def hostile_digest(path: Path, inject: list[str]) -> Path:
     with path.open("w", encoding="utf-8") as fh:
         for number, paper in enumerate(read_source(str(demo_digest_path()))):
             title = f"{inject[number % len(inject)]} {paper.title}"
-            fh.write(json.dumps({"id": f"2509.{number:05d}", "title": title, "summary": paper.abstract,
-                                 "authors": ["[/i] A. Author"], "categories": ["cs.LG"]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"2509.{number:05d}",
+                        "title": title,
+                        "summary": paper.abstract,
+                        "authors": ["[/i] A. Author"],
+                        "categories": ["cs.LG"],
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -82,16 +92,22 @@ def zotero_web(monkeypatch, isolated_dirs, model, tmp_path):
     from zotrec.demo import ensure_demo_library
 
     demo = ensure_demo_library(tmp_path / "seed.sqlite")
-    items = [{k: v for k, v in item.items() if k not in ("key", "version", "collections")}
-             for item in demo.snapshot().items]
+    items = [
+        {k: v for k, v in item.items() if k not in ("key", "version", "collections")} for item in demo.snapshot().items
+    ]
     demo.close()
     write_config(paths.config_file(), f"[model]\ntopics = {json.dumps(str(model))}\n")
     with ZoteroServer() as server:
         server.load(items)
-        for name, value in [("ZOTREC_BACKEND", "web"), ("ZOTERO_API_KEY", server.api_key),
-                            ("ZOTERO_LIBRARY_ID", server.library_id), ("ZOTERO_LIBRARY_TYPE", "user"),
-                            ("ZOTREC_ZOTERO_ENDPOINT", server.endpoint), ("ZOTREC_THRESHOLD", "0"),
-                            ("ZOTREC_TOP_N", "4")]:
+        for name, value in [
+            ("ZOTREC_BACKEND", "web"),
+            ("ZOTERO_API_KEY", server.api_key),
+            ("ZOTERO_LIBRARY_ID", server.library_id),
+            ("ZOTERO_LIBRARY_TYPE", "user"),
+            ("ZOTREC_ZOTERO_ENDPOINT", server.endpoint),
+            ("ZOTREC_THRESHOLD", "0"),
+            ("ZOTREC_TOP_N", "4"),
+        ]:
             monkeypatch.setenv(name, value)
         yield server
 
@@ -106,8 +122,18 @@ def digest_parts(directory: Path, parts: int, poison: bool = False) -> list[Path
         with path.open("w", encoding="utf-8") as fh:
             for number, paper in enumerate(papers[part::parts]):
                 title = paper.title + (" \ud83d" if poison and part == 0 and number == 0 else "")
-                fh.write(json.dumps({"id": f"2509.{part}{number:04d}", "title": title, "summary": paper.abstract,
-                                     "authors": ["A. Author"], "categories": ["cs.LG"]}) + "\n")
+                fh.write(
+                    json.dumps(
+                        {
+                            "id": f"2509.{part}{number:04d}",
+                            "title": title,
+                            "summary": paper.abstract,
+                            "authors": ["A. Author"],
+                            "categories": ["cs.LG"],
+                        }
+                    )
+                    + "\n"
+                )
         paths_.append(path)
     return paths_
 
@@ -129,13 +155,25 @@ def test_poisoned_digest_then_two_clean_runs_both_push(zotero_web, tmp_path):
     library_id = f"web:user:{server.library_id}"
     state = StateStore(paths.state_file())
     bad = [("half-cut emoji \ud83d in an old intent", "preprint"), ("an item type Zotero refuses", "bogusType")]
-    state.outbox(library_id).add([
-        PushRecord(identity=f"title:old {n}", run_id=first.run_id, library=library_id, collection="zotrec: Recommended",
-                   status="intent", item_key=None, write_token=None, note_token=None,
-                   item={"itemType": kind, "title": title, "collections": [collection], "tags": []},
-                   note="<p>x</p>", paper={"title": title}, error=None)
-        for n, (title, kind) in enumerate(bad)
-    ])
+    state.outbox(library_id).add(
+        [
+            PushRecord(
+                identity=f"title:old {n}",
+                run_id=first.run_id,
+                library=library_id,
+                collection="zotrec: Recommended",
+                status="intent",
+                item_key=None,
+                write_token=None,
+                note_token=None,
+                item={"itemType": kind, "title": title, "collections": [collection], "tags": []},
+                note="<p>x</p>",
+                paper={"title": title},
+                error=None,
+            )
+            for n, (title, kind) in enumerate(bad)
+        ]
+    )
     state.close()
 
     second = runner.invoke(app, ["sync", "--digest", str(clean1)])
@@ -180,8 +218,14 @@ def test_demo_then_a_real_library_pushes_everything_due_in_both(tmp_path):
     assert not second.outcome.skipped_duplicates
     for path in (demo, real):
         lib = EmbeddedLibrary(path)
-        assert sum(1 for i in lib.snapshot().items if i.get("itemType") == "preprint"
-                   and any(t["tag"] == "zotrec" for t in i["tags"])) == 15
+        assert (
+            sum(
+                1
+                for i in lib.snapshot().items
+                if i.get("itemType") == "preprint" and any(t["tag"] == "zotrec" for t in i["tags"])
+            )
+            == 15
+        )
         lib.close()
 
     # feedback given in the demo library moves the demo's scores and never the real library's
@@ -225,13 +269,19 @@ def test_migration_keeps_every_push_and_feedback_row(tmp_path):
     # under the old schema 'failed' meant "retry next run": it is an intent again, its error kept
     assert [(r.identity, r.status, r.error) for r in retried] == [("arxiv:2401.00002", "intent", "500 busy")]
     assert [(f["library"], f["identity"], f["value"]) for f in state.feedback()] == [
-        ("embedded:/a.sqlite", "arxiv:2401.00001", -1)]
+        ("embedded:/a.sqlite", "arxiv:2401.00001", -1)
+    ]
     assert state.feedback("web:user:1") == []
     # the same paper can now be pushed to a second library
     from zotrec.state import PushRecord
 
-    state.outbox("web:user:2").add([PushRecord("arxiv:2401.00001", 2, "web:user:2", "c", "intent", None, None, None,
-                                               {}, "", {"title": "One"}, None)])
+    state.outbox("web:user:2").add(
+        [
+            PushRecord(
+                "arxiv:2401.00001", 2, "web:user:2", "c", "intent", None, None, None, {}, "", {"title": "One"}, None
+            )
+        ]
+    )
     assert [r.identity for r in state.outbox("web:user:2").to_create()] == ["arxiv:2401.00001"]
     state.close()
 
@@ -291,8 +341,9 @@ def test_a_trickling_digest_server_is_cut_at_the_deadline(setup):
         with pytest.raises(SourceError, match="within 3 s"):
             read_source(f"{server.url}/slow", timeout=3)
         took = time.monotonic() - started
-        result = runner.invoke(app, ["sync", "--dry-run", "--digest", f"{server.url}/slow", "--digest",
-                                     str(demo_digest_path())])
+        result = runner.invoke(
+            app, ["sync", "--dry-run", "--digest", f"{server.url}/slow", "--digest", str(demo_digest_path())]
+        )
     finally:
         server.close()
     # before: each byte reset the 20 s per-read timeout and the fetch (holding the lock) never ended
@@ -361,8 +412,15 @@ def _zotrec(*args: str, preexec=None, timeout: float = 180):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "zotrec", *args], capture_output=True, text=True,
-                          env=dict(os.environ), timeout=timeout, preexec_fn=preexec, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "zotrec", *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=timeout,
+        preexec_fn=preexec,
+        check=False,
+    )
 
 
 def _error_lines(stderr: str) -> list[str]:
@@ -378,8 +436,16 @@ def test_an_unreadable_digest_is_exit_3_with_the_others_read(setup, tmp_path):
     try:
         probe = _zotrec("parse", str(digest), preexec=_without_privileges())
         assert probe.returncode == 7 and "permission denied" in probe.stderr, probe.stderr  # the loss is real
-        proc = _zotrec("sync", "--dry-run", "--json", "--digest", str(digest), "--digest", str(demo_digest_path()),
-                       preexec=_without_privileges())
+        proc = _zotrec(
+            "sync",
+            "--dry-run",
+            "--json",
+            "--digest",
+            str(digest),
+            "--digest",
+            str(demo_digest_path()),
+            preexec=_without_privileges(),
+        )
     finally:
         locked.chmod(0o700)
     assert proc.returncode == 3, proc.stderr
@@ -392,12 +458,23 @@ def test_fifo_and_devices_are_refused_at_once(setup, tmp_path):
 
     fifo = tmp_path / "digest.fifo"
     os.mkfifo(fifo)
-    proc = _zotrec("sync", "--dry-run", "--digest", str(fifo), "--digest", "/dev/zero", "--digest",
-                   str(demo_digest_path()), timeout=120)  # before: the FIFO blocked, /dev/zero ate memory
+    proc = _zotrec(
+        "sync",
+        "--dry-run",
+        "--digest",
+        str(fifo),
+        "--digest",
+        "/dev/zero",
+        "--digest",
+        str(demo_digest_path()),
+        timeout=120,
+    )  # before: the FIFO blocked, /dev/zero ate memory
     assert proc.returncode == 3, proc.stderr
     errors = _error_lines(proc.stderr)
-    assert errors == [f"error: {fifo}: is a FIFO, not a regular file: zotrec reads digests from regular files only",
-                      "error: /dev/zero: is a device, not a regular file: zotrec reads digests from regular files only"]
+    assert errors == [
+        f"error: {fifo}: is a FIFO, not a regular file: zotrec reads digests from regular files only",
+        "error: /dev/zero: is a device, not a regular file: zotrec reads digests from regular files only",
+    ]
 
 
 def test_a_read_only_state_or_a_full_disk_is_exit_4_with_one_line(setup):
@@ -466,7 +543,8 @@ def test_written_files_are_private_and_notes_name_no_local_path(setup, tmp_path)
             assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
     lib = EmbeddedLibrary(setup["library"])
     notes = [i for i in lib.snapshot().items if i.get("itemType") == "note"] or [
-        c for i in lib.snapshot().items for c in lib.children(i["key"])]
+        c for i in lib.snapshot().items for c in lib.children(i["key"])
+    ]
     assert notes and all(str(tmp_path) not in n["note"] and "today.jsonl" in n["note"] for n in notes)
     pushed = [i for i in lib.snapshot().items if any(t["tag"] == "zotrec" for t in i.get("tags", []))]
     lib.close()

@@ -28,21 +28,43 @@ def test_arxiv_mail_authors_and_titles_decode():
 
 def test_every_source_goes_through_the_same_step():
     """JSON lines, the Hugging Face API and a library item: the same decoding, no per-source code."""
-    line = json.dumps({"id": "2509.00001", "title": "Ad\\`ele {\\em at} $z=2.06$", "summary": "x",
-                       "authors": ["Pawe{\\l} Zalecki"], "categories": ["math.QA"]})
+    line = json.dumps(
+        {
+            "id": "2509.00001",
+            "title": "Ad\\`ele {\\em at} $z=2.06$",
+            "summary": "x",
+            "authors": ["Pawe{\\l} Zalecki"],
+            "categories": ["math.QA"],
+        }
+    )
     (jsonl,) = parse_bytes(line.encode() + b"\n", "d.jsonl")
-    hf = [{"paper": {"id": "2509.00002", "title": "Ad\\`ele {\\em at} $z=2.06$", "summary": "y",
-                     "authors": [{"name": "Pawe{\\l} Zalecki"}]}}]
+    hf = [
+        {
+            "paper": {
+                "id": "2509.00002",
+                "title": "Ad\\`ele {\\em at} $z=2.06$",
+                "summary": "y",
+                "authors": [{"name": "Pawe{\\l} Zalecki"}],
+            }
+        }
+    ]
     (api,) = parse_bytes(json.dumps(hf).encode(), "daily.json")
-    item = item_to_paper({"key": "ABCD2345", "title": "Ad\\`ele {\\em at} $z=2.06$",
-                          "creators": [{"firstName": "Pawe{\\l}", "lastName": "Zalecki"}]})
+    item = item_to_paper(
+        {
+            "key": "ABCD2345",
+            "title": "Ad\\`ele {\\em at} $z=2.06$",
+            "creators": [{"firstName": "Pawe{\\l}", "lastName": "Zalecki"}],
+        }
+    )
     for paper in (jsonl, api, item):
         assert paper.title == "Adèle at z=2.06", paper.source
         assert paper.authors == ["Paweł Zalecki"], paper.source
 
 
 def test_control_characters_escapes_and_surrogates_are_removed():
-    hostile = "Title\x00 with \x1b[2J\x1b[31mred\x1b[0m \x1b]8;;https://evil\x07link\x1b]8;;\x07 \ud800half\u202eevil\x7f"
+    hostile = (
+        "Title\x00 with \x1b[2J\x1b[31mred\x1b[0m \x1b]8;;https://evil\x07link\x1b]8;;\x07 \ud800half\u202eevil\x7f"
+    )
     paper = Paper(title=hostile, abstract="a\x00b", authors=["X\x1b[1mY"], tags=["t\x00ag"])
     assert paper.title == "Title with red link halfevil"
     assert paper.abstract == "ab" and paper.authors == ["XY"] and paper.tags == ["tag"]
@@ -54,8 +76,15 @@ def test_control_characters_escapes_and_surrogates_are_removed():
 
 def test_only_http_urls_are_kept():
     assert clean_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
-    for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "file:///etc/passwd",
-                "https://ex ample.org", "ftp://x", " \x00javascript:x"):
+    for bad in (
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:text/html,x",
+        "file:///etc/passwd",
+        "https://ex ample.org",
+        "ftp://x",
+        " \x00javascript:x",
+    ):
         assert clean_url(bad) is None, bad
     paper = Paper(title="A paper about things", url="javascript:alert(document.cookie)")
     assert paper.url is None and paper_to_item(paper)["url"] == ""

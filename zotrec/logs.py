@@ -54,7 +54,7 @@ class RedactingFilter(logging.Filter):
 class _QuietFileHandler(logging.handlers.RotatingFileHandler):
     """The run log; a write that fails (full disk) is dropped instead of printing a traceback."""
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+    def handleError(self, record: logging.LogRecord) -> None:
         pass
 
 

@@ -18,8 +18,8 @@ import html
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 from zotrec.errors import RejectedWrite
 from zotrec.library.base import MAX_OBJECTS_PER_WRITE, Library, LibrarySnapshot, WriteResult
