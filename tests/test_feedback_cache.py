@@ -18,8 +18,8 @@ def _pushed_keys(result) -> list[str]:
     return [key for _, key in result.outcome.pushed]
 
 
-def test_feedback_signals_from_zotero(tmp_path):
-    lib_path = tmp_path / "demo.sqlite"
+def test_feedback_signals_from_zotero(demo_library):
+    lib_path = demo_library
     first, _ = run_sync(SyncRequest(demo=True, library=lib_path, threshold=0, top=5))
     keys = _pushed_keys(first)
     assert len(keys) == 5
@@ -51,9 +51,9 @@ def test_feedback_signals_from_zotero(tmp_path):
     assert {r["value"] for r in rows} == {-1, 1}
 
 
-def test_feedback_changes_scores(tmp_path):
+def test_feedback_changes_scores(demo_library):
     """A negative on a paper lowers its score next time; a positive raises it."""
-    lib_path = tmp_path / "demo.sqlite"
+    lib_path = demo_library
     everything = SyncRequest(demo=True, library=lib_path, threshold=0, top=100)
     first, _ = run_sync(everything)
     before = {r.paper.title: r.score for r in first.ranked}
