@@ -82,19 +82,7 @@ def evaluate(
     macro_f1 = float(f1[support > 0].mean()) if (support > 0).any() else 0.0
 
     prim = list(primary) if primary is not None else [ls[0] if ls else None for ls in label_lists]
-    hits = arch_hits = covered = 0
-    confusions: Counter[tuple[str, str]] = Counter()
-    for i, p in enumerate(prim):
-        if p not in index:
-            continue
-        covered += 1
-        guess = labels[first[i]] if first[i] >= 0 else "none"
-        if guess == p:
-            hits += 1
-        else:
-            confusions[(p, guess)] += 1
-        if guess != "none" and archive_set(p) & archive_set(guess):
-            arch_hits += 1
+    hits, arch_hits, covered, confusions = _main_topic_hits(prim, labels, first)
     per_label = [
         {
             "label": label,
@@ -122,6 +110,27 @@ def evaluate(
             {"true": t, "predicted": g, "count": c} for (t, g), c in confusions.most_common(top_confusions)
         ],
     )
+
+
+def _main_topic_hits(
+    prim: Sequence[str | None], labels: list[str], first: np.ndarray
+) -> tuple[int, int, int, Counter[tuple[str, str]]]:
+    """(main topic right, same arXiv archive, papers whose main label the model knows, confusions)."""
+    index = set(labels)
+    hits = arch_hits = covered = 0
+    confusions: Counter[tuple[str, str]] = Counter()
+    for i, p in enumerate(prim):
+        if p not in index:
+            continue
+        covered += 1
+        guess = labels[first[i]] if first[i] >= 0 else "none"
+        if guess == p:
+            hits += 1
+        else:
+            confusions[(p, guess)] += 1
+        if guess != "none" and archive_set(p) & archive_set(guess):
+            arch_hits += 1
+    return hits, arch_hits, covered, confusions
 
 
 def decode_all(

@@ -434,6 +434,118 @@ def _best_threshold(prob: np.ndarray, y: np.ndarray, floor: float = 0.05, forced
     return float(min(max(thr, floor), 0.95))
 
 
+def _targets(label_lists: Sequence[Sequence[str]], index: dict[str, int], primary: bool) -> np.ndarray:
+    """Columns 0..L-1: "label j is one of the paper's topics"; with ``primary``, columns L..2L-1:
+    "label j is the paper's main (first-listed) topic", which orders topics and gives top-1."""
+    L = len(index)
+    Y = np.zeros((len(label_lists), 2 * L if primary else L), dtype=np.int8)
+    for i, labels in enumerate(label_lists):
+        for label in labels:
+            if label in index:
+                Y[i, index[label]] = 1
+        if primary and labels and labels[0] in index:
+            Y[i, L + index[labels[0]]] = 1
+    return Y
+
+
+def _negative_groups(label_lists: Sequence[Sequence[str]], kept: list[str], primary: bool) -> np.ndarray:
+    """For each paper and target column, whether the paper is in the label's group: its arXiv archive
+    (or first collection level). Papers of the same group are the hard negatives every label keeps."""
+    kept_set = set(kept)
+    group_of = sorted({_group(label) for label in kept})
+    gi = {g: k for k, g in enumerate(group_of)}
+    in_group = np.zeros((len(label_lists), len(group_of)), dtype=bool)
+    for i, labels in enumerate(label_lists):
+        for label in labels:
+            if label in kept_set:
+                in_group[i, gi[_group(label)]] = True
+    return in_group[:, [gi[_group(label)] for label in kept] * (2 if primary else 1)]
+
+
+@dataclass
+class _Fit:
+    """The training settings shared by every fit of one model."""
+
+    C: float
+    keep_weights: int
+    n_jobs: int
+    max_negatives: int
+    seed: int
+    say: Progress
+
+    def all(self, X: sp.csr_matrix, Y: np.ndarray, groups: np.ndarray | None, max_negatives: int | None = None):
+        negatives = self.max_negatives if max_negatives is None else max_negatives
+        return _fit_all(X, Y, self.C, self.keep_weights, self.n_jobs, groups, negatives, self.seed)
+
+    def calibrated(self, X: sp.csr_matrix, Y: np.ndarray, groups: np.ndarray | None, folds: int,
+                   calibration: float, refit: bool, n_labels: int):
+        """Weights and the scores to calibrate them on: ``(coef, intercept, cal_scores, cal_Y, held)``.
+
+        With ``folds`` (small data, a personal library) out-of-fold scores of every paper calibrate,
+        then the weights are refitted on all papers; otherwise a random ``calibration`` share is held
+        out (and with ``refit`` the weights are refitted on all papers)."""
+        n = X.shape[0]
+        rng = np.random.default_rng(self.seed)
+        if folds and n >= 10 * folds:
+            fold_of = rng.permutation(n) % folds
+            cal_scores, cal_Y = np.zeros((n, Y.shape[1]), dtype=np.float32), Y
+            for f in range(folds):
+                self.say(f"calibration fold {f + 1}/{folds}")
+                part = fold_of == f
+                coef, intercept = self.all(X[~part], Y[~part], None, 0)
+                cal_scores[part] = (X[part] @ coef.T).toarray() + intercept
+            self.say(f"fitting {n_labels} labels on all {n} papers")
+            coef, intercept = self.all(X, Y, groups)
+            return coef, intercept, cal_scores, cal_Y, np.ones(n, dtype=bool)
+        held = rng.random(n) < calibration
+        if held.sum() < 10 or (~held).sum() < 10:
+            held[:] = False
+        if held.any():
+            self.say(f"fitting {n_labels} labels on {int((~held).sum())} papers, calibrating on {int(held.sum())}")
+            coef, intercept = self.all(X[~held], Y[~held], None if groups is None else groups[~held])
+            cal_scores, cal_Y = (X[held] @ coef.T).toarray() + intercept, Y[held]
+        if refit or not held.any():
+            self.say(f"fitting {n_labels} labels on all {n} papers")
+            coef, intercept = self.all(X, Y, groups)
+            if not held.any():  # too few papers to hold any out: calibrate on the training scores
+                cal_scores, cal_Y = (X @ coef.T).toarray() + intercept, Y
+        return coef, intercept, cal_scores, cal_Y, held
+
+
+def _calibration(cal_scores: np.ndarray, cal_Y: np.ndarray, L: int, kind: str, prior_weight: float,
+                 prior: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each target column's Platt scaling, and each label's F1-optimal threshold shrunk towards
+    ``prior`` as if ``prior_weight`` more positives had chosen it (few positives, noisy thresholds)."""
+    calib = np.zeros((cal_Y.shape[1], 2), dtype=np.float32)
+    thresholds = np.zeros(L, dtype=np.float32)
+    for j in range(cal_Y.shape[1]):
+        calib[j] = _platt(cal_scores[:, j].astype(np.float64), cal_Y[:, j])
+    positives = cal_Y[:, :L].sum(0)
+    cal_P = _sigmoid(cal_scores, calib)
+    # which calibration papers get a label whatever its threshold (see TopicModel.confident)
+    forced = _confident(cal_P[:, :L], _main(cal_P, L), np.ones(L, dtype=np.float32) * 2, kind)
+    for j in range(L):
+        best = _best_threshold(cal_P[:, j], cal_Y[:, j], forced=forced[:, j])
+        thresholds[j] = (positives[j] * best + prior_weight * prior) / (positives[j] + prior_weight)
+    return calib, thresholds
+
+
+def _kept_labels(label_lists: Sequence[Sequence[str]], min_examples: int) -> tuple[Counter, list[str], dict[str, int]]:
+    """Papers per label, the labels with at least ``min_examples`` papers, and the others with their counts."""
+    counts = Counter(label for labels in label_lists for label in dict.fromkeys(labels))
+    kept = sorted(label for label, n in counts.items() if n >= min_examples)
+    if not kept:
+        raise ModelError(f"no label has at least {min_examples} examples: nothing to train")
+    return counts, kept, {label: n for label, n in sorted(counts.items()) if n < min_examples}
+
+
+def _label_mix(Y: np.ndarray, L: int, primary: bool) -> dict[str, np.ndarray]:
+    """The training label mix that digest context re-estimates: the share of papers with each label
+    as a topic, and as the main (first) one."""
+    return {"topic": Y[:, :L].mean(0).astype(np.float32),
+            "main": (Y[:, L:] if primary else Y[:, :L]).mean(0).astype(np.float32)}
+
+
 def train_topic_model(
     texts: Sequence[TextLike],
     label_lists: Sequence[Sequence[str]],
@@ -465,83 +577,22 @@ def train_topic_model(
     say = progress or (lambda _msg: None)
     if len(texts) != len(label_lists):
         raise ValueError("texts and label_lists differ in length")
-    counts = Counter(label for labels in label_lists for label in dict.fromkeys(labels))
-    kept = sorted(label for label, n in counts.items() if n >= min_examples)
-    left_out = {label: n for label, n in sorted(counts.items()) if n < min_examples}
-    if not kept:
-        raise ModelError(f"no label has at least {min_examples} examples: nothing to train")
+    counts, kept, left_out = _kept_labels(label_lists, min_examples)
     index = {label: j for j, label in enumerate(kept)}
     L = len(kept)
-    # columns 0..L-1: "label j is one of the paper's topics"; with ``primary``, columns L..2L-1:
-    # "label j is the paper's main (first-listed) topic", which orders topics and gives top-1
-    Y = np.zeros((len(texts), 2 * L if primary else L), dtype=np.int8)
-    for i, labels in enumerate(label_lists):
-        for label in labels:
-            if label in index:
-                Y[i, index[label]] = 1
-        if primary and labels and labels[0] in index:
-            Y[i, L + index[labels[0]]] = 1
-
+    Y = _targets(label_lists, index, primary)
     n = len(texts)
-    groups = None
-    if max_negatives and n > max_negatives:
-        # group of a label = its arXiv archive (or first collection level); papers of the same
-        # group are the hard negatives every label keeps
-        group_of = sorted({_group(label) for label in kept})
-        gi = {g: k for k, g in enumerate(group_of)}
-        in_group = np.zeros((n, len(group_of)), dtype=bool)
-        for i, labels in enumerate(label_lists):
-            for label in labels:
-                if label in index:
-                    in_group[i, gi[_group(label)]] = True
-        groups = in_group[:, [gi[_group(label)] for label in kept] * (2 if primary else 1)]
+    groups = _negative_groups(label_lists, kept, primary) if max_negatives and n > max_negatives else None
     say(f"vectorizing {n} papers")
     X = _counts([document(t) for t in texts], n_features, n_jobs)
     idf = _fit_idf(X)
     X = _weigh(X, idf)
 
-    rng = np.random.default_rng(seed)
     if folds is None:
         folds = 5 if n < 5000 else 0
-    if folds and n >= 10 * folds:
-        # small data (a personal library): out-of-fold scores of every paper calibrate, then refit
-        fold_of = rng.permutation(n) % folds
-        cal_scores, cal_Y = np.zeros((n, Y.shape[1]), dtype=np.float32), Y
-        for f in range(folds):
-            say(f"calibration fold {f + 1}/{folds}")
-            part = fold_of == f
-            coef, intercept = _fit_all(X[~part], Y[~part], C, keep_weights, n_jobs, None, 0, seed)
-            cal_scores[part] = (X[part] @ coef.T).toarray() + intercept
-        held = np.ones(n, dtype=bool)
-        say(f"fitting {len(kept)} labels on all {n} papers")
-        coef, intercept = _fit_all(X, Y, C, keep_weights, n_jobs, groups, max_negatives, seed)
-    else:
-        held = rng.random(n) < calibration
-        if held.sum() < 10 or (~held).sum() < 10:
-            held[:] = False
-        if held.any():
-            say(f"fitting {len(kept)} labels on {int((~held).sum())} papers, calibrating on {int(held.sum())}")
-            coef, intercept = _fit_all(X[~held], Y[~held], C, keep_weights, n_jobs,
-                                       None if groups is None else groups[~held], max_negatives, seed)
-            cal_scores, cal_Y = (X[held] @ coef.T).toarray() + intercept, Y[held]
-        if refit or not held.any():
-            say(f"fitting {len(kept)} labels on all {n} papers")
-            coef, intercept = _fit_all(X, Y, C, keep_weights, n_jobs, groups, max_negatives, seed)
-            if not held.any():  # too few papers to hold any out: calibrate on the training scores
-                cal_scores, cal_Y = (X @ coef.T).toarray() + intercept, Y
-
-    calib = np.zeros((Y.shape[1], 2), dtype=np.float32)
-    thresholds = np.zeros(L, dtype=np.float32)
-    for j in range(Y.shape[1]):
-        calib[j] = _platt(cal_scores[:, j].astype(np.float64), cal_Y[:, j])
-    positives = cal_Y[:, :L].sum(0)
-    cal_P = _sigmoid(cal_scores, calib)
-    # which calibration papers get a label whatever its threshold (see TopicModel.confident)
-    forced = _confident(cal_P[:, :L], _main(cal_P, L), np.ones(L, dtype=np.float32) * 2, kind)
-    for j in range(L):
-        best = _best_threshold(cal_P[:, j], cal_Y[:, j], forced=forced[:, j])
-        # shrink thresholds learnt from few positives towards a common one (micro-F1 optimum ~ 0.3)
-        thresholds[j] = (positives[j] * best + threshold_prior_weight * threshold_prior) / (positives[j] + threshold_prior_weight)
+    fit = _Fit(C, keep_weights, n_jobs, max_negatives, seed, say)
+    coef, intercept, cal_scores, cal_Y, held = fit.calibrated(X, Y, groups, folds, calibration, refit, len(kept))
+    calib, thresholds = _calibration(cal_scores, cal_Y, L, kind, threshold_prior_weight, threshold_prior)
 
     metrics = {}
     if held.any():
@@ -549,20 +600,9 @@ def train_topic_model(
         metrics["holdout"] = _holdout_metrics(cal_scores, cal_Y[:, :L], calib, thresholds, prim, kept, kind)
     name_map = {label: (names or {}).get(label) or taxonomy.name(label) for label in kept}
     payload = {
-        "format": FORMAT,
-        "kind": kind,
-        "labels": kept,
-        "names": name_map,
-        "idf": idf,
-        "coef": coef.astype(np.float32),
-        "intercept": intercept,
-        "calib": calib,
-        "thresholds": thresholds,
-        "primary": bool(primary),
-        # the training label mix that digest context re-estimates: share of papers with each label
-        # as a topic, and as the main (first) one
-        "prior": {"topic": Y[:, :L].mean(0).astype(np.float32),
-                  "main": (Y[:, L:] if primary else Y[:, :L]).mean(0).astype(np.float32)},
+        "format": FORMAT, "kind": kind, "labels": kept, "names": name_map, "idf": idf,
+        "coef": coef.astype(np.float32), "intercept": intercept, "calib": calib, "thresholds": thresholds,
+        "primary": bool(primary), "prior": _label_mix(Y, L, primary),
     }
     card = {
         "format": FORMAT,
