@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             config.write_text(
                 f'[email]\nto = "me@example.org"\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
                 f'user = "me@example.org"\n\n[feed]\npath = "{home / "picks.atom"}"\n', encoding="utf-8")
-            from zotrec.syncrun import SyncRequest, run_sync
+            from zotrec.runner import SyncRequest, run_sync
 
             print(f"machine: {machine()}")
             print("run  sync_s  delivery_s  message_kB  feed_entries  load_avg_1m")

@@ -4,7 +4,7 @@ next to the arxiv-sanity-lite anchor (and, when installed, zotero-arxiv-daily's 
 What is timed (each run in a fresh process; the scale data are already in memory when the clock
 starts, as they are after ``library.snapshot()`` and ``read_digests``):
 
-- **zotrec cold**: ``zotrec.sync.rank(papers, snapshot, library_id, options, state)`` with an
+- **zotrec cold**: ``zotrec.pipeline.rank(papers, snapshot, library_id, options, state)`` with an
   empty state file: topic model loaded and applied to the digest, library features built
   (tf-idf on library + background sample) and stored in the state, recommender fitted and applied.
 - **zotrec warm**: the same call on the same library version with the features in the state
@@ -121,7 +121,7 @@ def worker_recommend(size: int, state_path: str) -> None:
     snapshot = scale_data.snapshot(size)
     papers = scale_data.digest_papers()
     t_import = time.perf_counter()
-    import zotrec.sync as zsync
+    import zotrec.pipeline as zsync
     from zotrec.state import StateStore
 
     timings: dict[str, float] = {}

@@ -6,7 +6,7 @@ For each real library (``benchmarks/learning_cases.py``) a simulated reader's tr
 random fifth of its papers, hidden from zotrec; the other four fifths are imported into an
 embedded library file. Every day, a digest of 200 papers (a few hidden ones, the rest arXiv papers
 of the same field, never shown twice) is written as an arXiv JSON-lines file and ``zotrec sync``
-runs on it exactly as from cron (``zotrec.syncrun.run_sync``: threshold 0, top 10, its own state
+runs on it exactly as from cron (``zotrec.runner.run_sync``: threshold 0, top 10, its own state
 file and home folder). The reader then acts in the library as in Zotero: a pushed paper that is
 one of the hidden ones is filed into the collection "Reading" (+1 for zotrec, and it becomes a
 library item), every other pushed paper is moved to the trash (-1). zotrec reads these signals
@@ -111,7 +111,7 @@ class Reader:
     def day(self, digest: list[Paper], wanted: set[str], number: int) -> float:
         """Run zotrec on ``digest``, act on what it pushed; return P@10."""
         from zotrec.library.embedded import EmbeddedLibrary
-        from zotrec.syncrun import SyncRequest, run_sync
+        from zotrec.runner import SyncRequest, run_sync
 
         path = self.root / f"day-{number:02d}.jsonl"
         path.write_text("".join(json.dumps(_record(p)) + "\n" for p in digest), encoding="utf-8")

@@ -140,8 +140,8 @@ def digest_parts(directory: Path, parts: int, poison: bool = False) -> list[Path
 
 def test_poisoned_digest_then_two_clean_runs_both_push(zotero_web, tmp_path):
     from zotrec import paths
+    from zotrec.runner import SyncRequest, run_sync
     from zotrec.state import PushRecord, StateStore
-    from zotrec.syncrun import SyncRequest, run_sync
 
     server = zotero_web
     poisoned, clean1, clean2 = digest_parts(tmp_path, 3, poison=True)
@@ -207,7 +207,7 @@ def test_poisoned_digest_then_two_clean_runs_both_push(zotero_web, tmp_path):
 def test_demo_then_a_real_library_pushes_everything_due_in_both(tmp_path):
     from zotrec.demo import ensure_demo_library
     from zotrec.library.embedded import EmbeddedLibrary
-    from zotrec.syncrun import SyncRequest, run_sync
+    from zotrec.runner import SyncRequest, run_sync
 
     demo, real = tmp_path / "demo.sqlite", tmp_path / "real.sqlite"
     ensure_demo_library(real).close()  # a second library holding the same papers

@@ -17,7 +17,7 @@ from zotrec.cli import app
 from zotrec.config import load_config
 from zotrec.demo import demo_digest_path, ensure_demo_library
 from zotrec.errors import EXIT_BACKEND, EXIT_CONFIG, EXIT_INPUT
-from zotrec.syncrun import SyncRequest, sync_options
+from zotrec.runner import SyncRequest, sync_options
 
 runner = CliRunner()
 

@@ -15,7 +15,7 @@ from zotrec.library.items import item_to_paper
 from zotrec.library.transfer import parse_export
 from zotrec.recommend import LibraryIndex, Recommender
 from zotrec.recommend.cache import FeatureCache, content_id, fingerprint, library_index
-from zotrec.syncrun import recommend_only
+from zotrec.runner import recommend_only
 
 NLP = ("transformer language translation tokenizer attention pretraining corpus sentence parsing lexical "
        "multilingual summarization dialogue embeddings grammar syntactic morphology question answering").split()

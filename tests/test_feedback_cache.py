@@ -10,8 +10,8 @@ from zotrec import paths
 from zotrec.cli import app
 from zotrec.feedback import NEGATIVE_TAG, POSITIVE_TAG
 from zotrec.library.embedded import EmbeddedLibrary
+from zotrec.runner import SyncRequest, run_sync
 from zotrec.state import StateStore
-from zotrec.syncrun import SyncRequest, run_sync
 
 
 def _pushed_keys(result) -> list[str]:

@@ -7,9 +7,9 @@ import pytest
 
 from zotrec.library.web import KEY_CHARS, derived_key
 from zotrec.paper import Paper, normalize_arxiv_id, normalize_doi
+from zotrec.pipeline import SyncOptions, choose
 from zotrec.ranked import Ranked, Topic
 from zotrec.sources import merge_duplicates
-from zotrec.sync import SyncOptions, choose
 
 
 @pytest.mark.parametrize("value, expected", [

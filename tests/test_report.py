@@ -17,10 +17,10 @@ from zotrec import paths
 from zotrec.cli import app
 from zotrec.demo import demo_digest_path
 from zotrec.paper import Paper
+from zotrec.pipeline import SyncResult
 from zotrec.ranked import Ranked, Reason, Topic
 from zotrec.report import display_title, keep_report, render_report, report_name, write_report
 from zotrec.sources import SourceReport
-from zotrec.sync import SyncResult
 
 runner = CliRunner()
 

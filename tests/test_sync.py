@@ -14,7 +14,7 @@ from zotrec.cli import app
 from zotrec.demo import DEMO_COLLECTION, demo_digest_path, ensure_demo_library
 from zotrec.errors import EXIT_INPUT, EXIT_PARTIAL
 from zotrec.library.embedded import EmbeddedLibrary
-from zotrec.syncrun import SyncRequest, run_sync
+from zotrec.runner import SyncRequest, run_sync
 
 runner = CliRunner()
 
@@ -170,7 +170,7 @@ def test_recommend_cli_ranks_without_pushing(tmp_path, demo_library):
 def test_sync_uses_the_trained_personal_model(demo_library):
     """After `zotrec train personal`, sync labels papers with the user's collections too."""
     from zotrec.config import Config
-    from zotrec.syncrun import personal_model_path
+    from zotrec.runner import personal_model_path
 
     assert personal_model_path(Config()) is None
     lib_path = demo_library

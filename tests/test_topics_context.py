@@ -147,7 +147,7 @@ def test_context_lifts_main_topic_accuracy_on_a_real_cs_day(shipped, shared_data
 
 
 def test_sync_labels_the_digest_as_one_batch(tmp_path, shipped):
-    from zotrec.syncrun import SyncRequest, run_sync
+    from zotrec.runner import SyncRequest, run_sync
 
     result, _ = run_sync(SyncRequest(demo=True, library=tmp_path / "demo.sqlite"))
     papers = [r.paper for r in result.ranked]

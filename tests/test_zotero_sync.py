@@ -11,7 +11,7 @@ from zotero_server import ZoteroServer
 
 from zotrec import paths
 from zotrec.cli import app
-from zotrec.syncrun import SyncRequest, run_sync
+from zotrec.runner import SyncRequest, run_sync
 
 NLP_LIBRARY = "libraries/nlp-ChenghaoMou/My Library.bib"
 DIGEST = "corpora/arxiv-daily-cs/2025-09-01.jsonl"  # a day of arXiv cs papers, with authors

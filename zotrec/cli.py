@@ -230,7 +230,7 @@ def sync(
     """Read digests, rank them against your library, push the best into a Zotero collection."""
 
     def body() -> int:
-        from zotrec.syncrun import SyncRequest, run_sync
+        from zotrec.runner import SyncRequest, run_sync
 
         request = SyncRequest(
             digests=list(digest) + list(more or []), demo=demo, library=library, collection=collection, top=top,
@@ -311,7 +311,7 @@ def recommend(
 
     def body() -> int:
         from zotrec.errors import ConfigError
-        from zotrec.syncrun import recommend_only
+        from zotrec.runner import recommend_only
 
         digests = list(digest) + list(more or [])
         if not digests:
@@ -750,7 +750,7 @@ def train_personal(
     """Learn your collections (and tags) from your library; prints held-out metrics."""
 
     def body() -> int:
-        from zotrec.syncrun import SyncRequest, resolve_library
+        from zotrec.runner import SyncRequest, resolve_library
         from zotrec.topics.personal import save_personal_model, train_personal_model
 
         cfg = load_cfg()

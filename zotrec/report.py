@@ -478,8 +478,8 @@ def library_topics(
     profile fingerprint (keys and versions, not the library version: zotrec's own pushes change that
     and would relabel the whole library on the next run), the titles and the model file.
     """
+    from zotrec.pipeline import profile_papers
     from zotrec.recommend.cache import DEFAULT_COLLECTION, fingerprint, profile_items
-    from zotrec.sync import profile_papers
     from zotrec.topics import shipped_model_path
 
     collection = collection or DEFAULT_COLLECTION

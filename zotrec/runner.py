@@ -16,8 +16,8 @@ from zotrec.errors import ConfigError, ZotrecError
 from zotrec.library.base import Library
 from zotrec.lock import RunLock
 from zotrec.logs import log, setup_file_log
+from zotrec.pipeline import Progress, SyncOptions, SyncResult, rank, read_digests, sync
 from zotrec.state import StateStore
-from zotrec.sync import Progress, SyncOptions, SyncResult, rank, read_digests, sync
 
 
 @dataclass
