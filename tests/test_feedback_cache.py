@@ -47,8 +47,27 @@ def test_feedback_signals_from_zotero(demo_library):
 
     shown = CliRunner().invoke(app, ["feedback", "--json"])
     assert shown.exit_code == 0
-    rows = json.loads(shown.stdout)
-    assert {r["value"] for r in rows} == {-1, 1}
+    (entry,) = json.loads(shown.stdout)  # one library, read back from the real state file
+    assert entry["library"] == f"embedded:{lib_path.resolve()}"
+    assert (entry["liked"], entry["disliked"], entry["left_alone"]) == (2, 3, 0)
+    assert {r["value"] for r in entry["signals"]} == {-1, 1}
+    effect = entry["effect"]
+    assert effect["liked"] == 2 and effect["disliked"] == 3
+    assert effect["liked_shift"] > 0 > effect["disliked_shift"]
+    assert effect["raised"] and all(t["change"] > 0 for t in effect["raised"])
+    assert effect["lowered"] and all(t["change"] < 0 for t in effect["lowered"])
+    # the terms raised come from the liked papers' own words
+    liked_text = " ".join(
+        (r["title"] + " " + lib_abstract).lower()
+        for r in entry["signals"] if r["value"] > 0
+        for lib_abstract in [EmbeddedLibrary(lib_path).item(r["item_key"])["abstractNote"]]
+    )
+    assert any(t["term"].split()[0] in liked_text for t in effect["raised"])
+
+    text = CliRunner().invoke(app, ["feedback"])
+    assert text.exit_code == 0
+    assert "5 signals learned (2 liked, 3 disliked; 0 left alone)" in text.stdout
+    assert "terms raised most:" in text.stdout and "terms lowered most:" in text.stdout
 
 
 def test_feedback_changes_scores(demo_library):

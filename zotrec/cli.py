@@ -468,19 +468,24 @@ def feedback(as_json: bool = typer.Option(False, "--json")) -> None:
     """Show what zotrec learned from what you did with the items it pushed."""
 
     def body() -> int:
+        from zotrec.feedback import feedback_report
+
         state = open_state()
-        rows = state.feedback()
+        report = feedback_report(state)
         if as_json:
-            print_json([{k: v for k, v in r.items() if k != "paper"} | {"title": r["paper"]["title"]} for r in rows])
+            print_json([entry.to_json() for entry in report])
             return 0
         from rich.table import Table
 
-        table = Table(title="feedback from Zotero (+1 liked, -1 disliked, 0 left alone)")
-        for col in ("value", "why", "item", "title"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(f"{r['value']:+d}", r["reason"], r["item_key"] or "-", r["paper"]["title"])
-        console().print(table)
+        out = console()
+        for entry in report:
+            out.print(entry.describe())
+            table = Table(title="feedback from Zotero (+1 liked, -1 disliked, 0 left alone)")
+            for col in ("value", "why", "item", "title"):
+                table.add_column(col)
+            for r in entry.signals:
+                table.add_row(f"{r['value']:+d}", r["reason"], r["item_key"] or "-", r["paper"]["title"])
+            out.print(table)
         return 0
 
     run(body)

@@ -374,6 +374,20 @@ class Recommender:
         f_bg, f_lib = _ecdf(bg_raw), _ecdf(lib_raw)
         return lambda x: 100.0 * (0.5 * f_bg(x) + 0.5 * f_lib(x))
 
+    def without_digest(self, papers: list[Paper]) -> tuple[np.ndarray, np.ndarray]:
+        """What the library and the feedback alone say: the model fitted with no digest (the
+        background sample as the negatives). Returns the 0-100 scores of ``papers`` (input order)
+        and the linear model's weight per feature (zeros when there is nothing to learn from)."""
+        X, fb_pos, fb_neg = self._features(papers)
+        model = self._fit(X[:0], fb_pos, fb_neg)
+        raw, _, _ = self._raw(_margin(model, X), X, fb_pos, fb_neg, k_keep=0)
+        if len(self.index) == 0 and fb_pos.shape[0] == 0:
+            scores = np.zeros(len(raw))
+        else:
+            scores = self._scale(model, fb_pos, fb_neg)(raw)
+        coef = model.coef if model is not None else np.zeros(X.shape[1], dtype=np.float32)
+        return scores, coef
+
 
 def _complement_nb(X: sp.csr_matrix, y: np.ndarray, w: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
     """Complement Naive Bayes (two classes) as a linear model: the smoothed log ratio of each term's

@@ -1,0 +1,63 @@
+"""How feedback moves scores: the pure parts (term changes, labels) and the model comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zotrec.demo import demo_library_papers
+from zotrec.paper import Paper
+from zotrec.recommend import LibraryIndex
+from zotrec.recommend.explain import feedback_effect, term_label, top_changes
+
+
+def test_top_changes_orders_raised_and_lowered_by_size():
+    names = np.asarray(["a", "b", "c", "d", "e"], dtype=object)
+    delta = np.asarray([0.5, -0.2, 0.0, 1.5, -0.9])
+    raised, lowered = top_changes(delta, names, 3)
+    assert raised == [("d", 1.5), ("a", 0.5)]  # zero is neither raised nor lowered
+    assert lowered == [("e", -0.9), ("b", -0.2)]
+    assert top_changes(delta, names, 1) == ([("d", 1.5)], [("e", -0.9)])
+
+
+def test_term_label_reads_author_features():
+    assert term_label("author:lovelace_a") == "author Lovelace A."
+    assert term_label("author:curie_") == "author Curie"
+    assert term_label("dark matter") == "dark matter"
+
+
+@pytest.fixture(scope="module")
+def demo_index() -> tuple[list[Paper], LibraryIndex]:
+    """The shipped demo library (150 real arXiv papers on dynamical systems and machine learning)."""
+    library = demo_library_papers()
+    return library, LibraryIndex.build(library)
+
+
+def test_feedback_effect_raises_the_liked_words_and_lowers_the_disliked(demo_index):
+    library, index = demo_index
+    liked = Paper(
+        title="Gravitational lensing of galaxy clusters as a probe of dark matter",
+        abstract="We measure weak gravitational lensing around galaxy clusters and constrain dark matter halo "
+        "profiles with lensing shear from a wide galaxy survey.",
+    )
+    disliked = Paper(title=library[3].title + " revisited", abstract=library[3].abstract)
+    effect = feedback_effect(index, [(liked, 1), (disliked, -1), (liked, 0)])
+    assert (effect.liked, effect.disliked) == (1, 1)
+    raised = " ".join(t for t, _ in effect.raised)
+    assert any(w in raised for w in ("lensing", "galaxy", "dark matter", "clusters"))
+    lowered = [t for t, _ in effect.lowered]
+    disliked_text = (disliked.title + " " + disliked.abstract).lower()
+    assert lowered and all(t.split()[0] in disliked_text for t in lowered[:3])
+    assert effect.liked_shift is not None and effect.liked_shift > 10
+    assert effect.disliked_shift is not None and effect.disliked_shift < -10
+
+
+def _paper(title: str, words: str) -> Paper:
+    return Paper(title=title, abstract=f"We study {words}. Our results on {words} improve on earlier work.")
+
+
+def test_no_feedback_changes_nothing():
+    index = LibraryIndex.build([_paper(f"Paper {i}", f"topic {i} methods") for i in range(5)])
+    effect = feedback_effect(index, [])
+    assert (effect.liked, effect.disliked, effect.raised, effect.lowered) == (0, 0, [], [])
+    assert effect.liked_shift is None and effect.disliked_shift is None
