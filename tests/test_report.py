@@ -62,7 +62,7 @@ def test_recommendations_best_first_with_scores_topics_and_why(demo):
     assert len(cards) == len(summary["recommended"]) > 0
     for card, rec in zip(cards, summary["recommended"]):
         assert _text(card.h3) == display_title(rec["title"])
-        assert _text(card.select_one(".score b")) == f"{rec['score']:.0f}"
+        assert _text(card.select_one(".score b")) == f"{rec['score']:.1f}"
         width = float(re.search(r"width: ([\d.]+)%", card.select_one(".fill")["style"]).group(1))
         assert width == pytest.approx(rec["score"], abs=0.05)
         chips = [_text(li) for li in card.select(".chips li")]
@@ -165,7 +165,7 @@ def test_empty_run_renders():
                         ranked=[], library_size=0, library_description="empty", threshold=60.0)
     soup = BeautifulSoup(render_report(result.to_json()), "html.parser")
     assert "failed: HTTP 404" in _text(soup.select_one("ul.sources"))
-    assert "Nothing scored 60 or more" in _text(soup)
+    assert "nothing recommended: the digests held no papers" in _text(soup)  # the run's own last line
     assert soup.select_one("#rest") is None
 
 

@@ -54,8 +54,9 @@ def test_demo_sync_library_function(demo_library):
     lib.close()
 
     second, _ = run_sync(SyncRequest(demo=True, library=lib_path))
-    assert second.outcome.pushed == []
-    assert len(second.outcome.skipped_duplicates) == len(result.recommended)
+    assert second.outcome.pushed == [] and second.recommended == []
+    assert len(second.known) == len(result.recommended)  # known before ranking: never a candidate
+    assert all(r.why_not.startswith("pushed on ") and not r.chosen for r in second.known)
     assert len(_collection_items(lib_path)) == len(result.recommended)
 
 
@@ -70,8 +71,8 @@ def test_demo_sync_cli_json_and_second_run(demo_library):
     assert data["skipped_duplicates"] == 0
     second = runner.invoke(app, ["sync", "--demo", "--library", str(lib_path), "--json"])
     again = json.loads(second.stdout)
-    assert again["pushed"] == []
-    assert again["skipped_duplicates"] == len(data["recommended"])
+    assert again["pushed"] == [] and again["recommended"] == []
+    assert len(again["known"]) == len(data["recommended"])
 
 
 def test_demo_sync_table_output(demo_library):
@@ -128,8 +129,28 @@ def test_threshold_and_top_n(demo_library):
     assert len(result.recommended) == 3
     assert [r.chosen for r in result.ranked[:4]] == [True, True, True, False]
     assert result.ranked[3].why_not == "top 3 reached"
-    strict, _ = run_sync(SyncRequest(demo=True, library=lib_path, threshold=100, dry_run=True))
-    assert all(r.score >= 100 for r in strict.recommended)
+    strict, _ = run_sync(SyncRequest(demo=True, library=lib_path, threshold=100, min_picks=0, dry_run=True))
+    assert strict.recommended == [] and all(r.score < 100 for r in strict.ranked)
+
+
+def test_daily_minimum_on_a_day_where_nothing_passes(tmp_path):
+    """Threshold 100 (nothing passes): the 3 best papers above 50 are picked and marked; without
+    the minimum, the last line says why in one sentence with the best score and title."""
+    lib_path = tmp_path / "demo.sqlite"
+    result, _ = run_sync(SyncRequest(demo=True, library=lib_path, threshold=100, dry_run=True))
+    assert [r.reason_picked for r in result.recommended] == ["daily minimum"] * 3
+    assert result.recommended == [r for r in result.ranked if r.score > 50][:3]
+    assert len(result.outcome.pushed) == 3 and result.empty_reason is None
+    summary = result.to_json()
+    assert [r["reason_picked"] for r in summary["recommended"]] == ["daily minimum"] * 3
+
+    out = runner.invoke(app, ["sync", "--demo", "--library", str(lib_path), "--threshold", "100",
+                              "--min-picks", "0", "--dry-run"])
+    assert out.exit_code == 0, out.output
+    last = out.stdout.strip().splitlines()[-1]
+    best = result.ranked[0]
+    assert last.startswith("nothing recommended: the best paper") and f"{best.score:.1f}" in last
+    assert best.paper.title[:30] in last and "--threshold" in last and "recommend --all" in last
 
 
 def test_demo_library_is_real_and_reused(tmp_path):

@@ -203,7 +203,7 @@ def ranked_table(ranked: list, title: str):
     for rank_no, r in enumerate(ranked, 1):
         topics = ", ".join(t.label for t in r.topics[:2]) or "-"
         why = r.reasons[0].title if r.reasons else "-"
-        table.add_row(str(rank_no), f"{r.score:.0f}", topics, r.paper.title, why)
+        table.add_row(str(rank_no), f"{r.score:.1f}", topics, r.paper.title, why)
     return table
 
 
@@ -217,6 +217,7 @@ def sync(
     collection: Optional[str] = typer.Option(None, "--collection", help="Target collection."),
     top: Optional[int] = typer.Option(None, "--top", help="Push at most N papers (default 20)."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Minimum score, 0-100."),
+    min_picks: Optional[int] = typer.Option(None, "--min-picks", help="When fewer pass the threshold, add the best above 50 up to N (default 3)."),
     per_topic: Optional[int] = typer.Option(None, "--per-topic", help="At most K papers per top topic."),
     digest_date: Optional[dt.datetime] = typer.Option(None, "--digest-date", formats=["%Y-%m-%d"], help="Reference date for dates without a year."),
     skip_replacements: bool = typer.Option(False, "--skip-replacements", help="Skip arXiv replacements."),
@@ -234,7 +235,7 @@ def sync(
 
         request = SyncRequest(
             digests=list(digest) + list(more or []), demo=demo, library=library, collection=collection, top=top,
-            threshold=threshold, per_topic=per_topic,
+            threshold=threshold, min_picks=min_picks, per_topic=per_topic,
             digest_date=digest_date.date() if digest_date else None,
             skip_replacements=skip_replacements, enrich=enrich, dry_run=dry_run, report=report,
             email=email, feed=feed, config_path=CTX.config_path,
@@ -243,7 +244,7 @@ def sync(
         with out.status("syncing", spinner="dots") if not (CTX.quiet or as_json) else _nullcontext() as status:
             progress = (lambda msg: status.update(msg)) if status else None
             result, warnings = run_sync(request, progress=progress)
-        for warning in warnings:
+        for warning in warnings + result.warnings:
             warn_line(warning)
         for src in result.failed_sources:
             error_line(f"{src.source}: {src.error}")
@@ -280,13 +281,18 @@ def print_sync(result, out) -> None:
     else:
         out.print(title)
     verb = "would push" if result.dry_run else "pushed"
+    known = len(result.known) + len(result.outcome.skipped_duplicates)
     out.print(
-        f"{verb} {len(result.outcome.pushed)} new items, skipped {len(result.outcome.skipped_duplicates)} "
-        f"already in the library or pushed before; library: {result.library_description} ({result.library_size} items)"
+        f"{verb} {len(result.outcome.pushed)} new items; {known} digest papers were already in your library or "
+        f"pushed before; library: {result.library_description} ({result.library_size} items)"
     )
-    delivery = result.delivery
-    if delivery is None:
-        return
+    if result.delivery is not None:
+        print_delivery(result.delivery, out)
+    if result.empty_reason:
+        out.print(result.empty_reason, soft_wrap=True, markup=False, highlight=False)
+
+
+def print_delivery(delivery, out) -> None:
     if delivery.emailed:
         out.print(f"e-mailed the picks to {', '.join(delivery.emailed)}", markup=False, soft_wrap=True)
     if delivery.feed:
@@ -304,6 +310,7 @@ def recommend(
     show_all: bool = typer.Option(False, "--all", help="Every digest paper, not only the recommended ones."),
     top: int = typer.Option(20, "--top", help="Recommend at most N."),
     threshold: float = typer.Option(60.0, "--threshold", help="Minimum score, 0-100."),
+    min_picks: int = typer.Option(3, "--min-picks", help="When fewer pass the threshold, add the best above 50 up to N."),
     digest_date: Optional[dt.datetime] = typer.Option(None, "--digest-date", formats=["%Y-%m-%d"]),
     report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML report to FILE."),
 ) -> None:
@@ -317,16 +324,21 @@ def recommend(
         if not digests:
             raise ConfigError("no digest to rank: pass --digest SOURCE (repeatable)")
         result = recommend_only(
-            library or "config", digests, top=top, threshold=threshold,
+            library or "config", digests, top=top, threshold=threshold, min_picks=min_picks,
             digest_date=digest_date.date() if digest_date else None, report=report, config_path=CTX.config_path,
         )
         for src in result.failed_sources:
             error_line(f"{src.source}: {src.error}")
+        for warning in result.warnings:
+            warn_line(warning)
         shown = result.ranked if show_all else result.recommended
         if as_json:
             print_json([r.to_json() for r in shown])
         else:
-            console().print(ranked_table(shown, f"{len(result.recommended)} recommended of {result.papers_read} papers"))
+            out = console()
+            out.print(ranked_table(shown, f"{len(result.recommended)} recommended of {result.papers_read} papers"))
+            if result.empty_reason:
+                out.print(result.empty_reason, soft_wrap=True, markup=False, highlight=False)
         return result.exit_code
 
     run(body)

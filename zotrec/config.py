@@ -129,6 +129,10 @@ class SyncSettings:
         prompt="Minimum score (0-100)")
     top_n: int = setting(20, "at most this many papers per run", env="ZOTREC_TOP_N", minimum=0,
                          prompt="At most N papers per run")
+    min_picks: int = setting(
+        3, "when fewer papers pass the threshold, add the best that score above 50 (marked "
+        '`"reason_picked": "daily minimum"`); papers of the digest pushed earlier the same day count; `0` turns it off',
+        minimum=0)
     per_topic_max: int = setting(0, "at most this many papers per top topic (0 = no cap)", minimum=0)
     route_by_topic: bool = setting(False, "file each paper in a subcollection named after its top topic")
     skip_replacements: bool = setting(False, "skip arXiv replacements (new versions of old papers) in mail digests")

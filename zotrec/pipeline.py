@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from zotrec.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL
+from zotrec.known import KnownPapers, pushed_today
 from zotrec.library.base import Library, LibrarySnapshot
 from zotrec.paper import Paper
 from zotrec.push import PushOutcome, push
@@ -25,6 +26,10 @@ from zotrec.state import StateStore
 
 log = logging.getLogger("zotrec")
 
+MIN_PICK_SCORE = 50.0  # the daily minimum only adds papers above this: closer to the library than any background paper
+DAILY_MINIMUM = "daily minimum"
+ABOVE_THRESHOLD = "above threshold"
+MIN_ABSTRACTS = 5  # fewer library items with an abstract than this: scores rest on titles alone
 Progress = Callable[[str], None]
 
 
@@ -36,6 +41,7 @@ class SyncOptions:
     collection: str = DEFAULT_COLLECTION
     threshold: float = 60.0  # on the 0-100 score scale
     top_n: int = 20
+    min_picks: int = 3  # below this many picks, add the best papers above MIN_PICK_SCORE
     per_topic_max: int | None = None
     route_by_topic: bool = False  # file each push in a subcollection named after its top topic
     dry_run: bool = False
@@ -63,10 +69,22 @@ class SyncResult:
     library_topics: dict[str, int] = field(default_factory=dict)
     library_id: str = ""  # the state's name of the library (tells the report whether Zotero can open its items)
     delivery: Any = None  # zotrec.deliver.Delivery once the run's report, feed and e-mail are out
+    warnings: list[str] = field(default_factory=list)  # about this run's inputs (an empty library...)
+    min_picks: int = 0
 
     @property
     def recommended(self) -> list[Ranked]:
         return [r for r in self.ranked if r.chosen]
+
+    @property
+    def known(self) -> list[Ranked]:
+        """Digest papers already in the library or pushed before (not recommended, not counted)."""
+        return [r for r in self.ranked if r.known]
+
+    @property
+    def empty_reason(self) -> str | None:
+        """When nothing was recommended: one sentence saying why and what to change."""
+        return None if self.recommended else why_empty(self.ranked, self.threshold, self.min_picks)
 
     @property
     def failed_sources(self) -> list[Any]:
@@ -91,7 +109,14 @@ class SyncResult:
             ],
             "library": {"description": self.library_description, "size": self.library_size, "id": self.library_id},
             "threshold": self.threshold,
+            "min_picks": self.min_picks,
             "recommended": [r.to_json() for r in self.recommended],
+            "known": [
+                {"title": r.paper.title, "ids": r.paper.to_json()["ids"], "score": round(r.score, 1), "why_not": r.known}
+                for r in self.known
+            ],
+            "empty_reason": self.empty_reason,
+            "warnings": list(self.warnings),
             "pushed": [
                 {"title": p.title, "key": key, "ids": p.to_json()["ids"]} for p, key in self.outcome.pushed
             ],
@@ -106,6 +131,18 @@ class SyncResult:
             "all": [r.to_json() for r in self.ranked],
             "exit_code": self.exit_code,
         }
+
+
+def library_problem(items: list[dict[str, Any]]) -> str | None:
+    """One line when the profile cannot give useful scores: an empty library, or too few abstracts."""
+    if not items:
+        return ("your library is empty: every paper scores 0 and nothing is recommended; import your papers "
+                "(`zotrec library import FILE`) or point zotero.backend at your Zotero library")
+    with_abstract = sum(1 for item in items if (item.get("abstractNote") or "").strip())
+    if with_abstract < MIN_ABSTRACTS:
+        return (f"only {with_abstract} of your {len(items)} library items have an abstract: scores use titles alone "
+                "and are weak; add abstracts (Zotero: right-click > Retrieve Metadata) or import an export with them")
+    return None
 
 
 def profile_papers(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> list[Paper]:
@@ -142,8 +179,12 @@ def rank(
     options: SyncOptions,
     state: StateStore | None = None,
     progress: Progress | None = None,
+    known: KnownPapers | None = None,
 ) -> list[Ranked]:
-    """Label, score and choose: every digest paper, best first, with ``chosen`` set."""
+    """Label, score and choose: every digest paper, best first, with ``chosen`` set.
+
+    Papers already in the library (live or trashed) or pushed before (``known``, built from the
+    snapshot and the state when not given) are marked and never chosen."""
     from zotrec.recommend import Recommender
     from zotrec.topics import load_topic_model
 
@@ -159,6 +200,7 @@ def rank(
     say(f"scoring against {len(snapshot.items)} library items")
     index = library_index(snapshot, library_id, FeatureCache(), options.collection)
     recs = Recommender(index, feedback=feedback_pairs(state, library_id)).rank(papers)
+    known = known or KnownPapers.build(snapshot, state, library_id, options.collection)
     ranked = [
         Ranked(
             paper=r.paper,
@@ -166,6 +208,7 @@ def rank(
             topics=topics_by_id.get(id(r.paper), []),
             reasons=list(r.reasons),
             terms=list(r.terms),
+            known=known.why(r.paper, (x.title for x in r.reasons)),
         )
         for r in recs
     ]
@@ -174,23 +217,71 @@ def rank(
 
 
 def choose(ranked: list[Ranked], options: SyncOptions) -> None:
-    """Mark the papers to push: above the threshold, at most top-N, at most K per top topic."""
+    """Mark the papers to push: not already known, above the threshold, at most top-N, at most K
+    per top topic; then, when fewer than ``min_picks`` passed, the best remaining papers that still
+    score above :data:`MIN_PICK_SCORE` (``reason_picked = "daily minimum"``). Known papers take no
+    slot, except those pushed earlier the same day, which count toward top-N and the minimum."""
     per_topic: dict[str, int] = {}
-    chosen = 0
+
+    def top_topic(r: Ranked) -> str:
+        return r.top_label
+
+    def capped(r: Ranked) -> bool:
+        return bool(options.per_topic_max) and per_topic.get(top_topic(r), 0) >= (options.per_topic_max or 0)
+
+    def pick(r: Ranked, reason: str) -> None:
+        r.chosen, r.reason_picked, r.why_not = True, reason, None
+        per_topic[top_topic(r)] = per_topic.get(top_topic(r), 0) + 1
+
+    # papers of this digest pushed earlier the same day fill slots: a second run of a day (or the
+    # re-run of a killed one) completes the day instead of pushing N more
+    chosen = sum(1 for r in ranked if pushed_today(r.known))
     for r in ranked:
-        top_topic = r.top_label
-        if r.paper.extras.get("non_research"):
+        if r.known:
+            r.why_not = r.known
+        elif r.paper.extras.get("non_research"):
             r.why_not = "not a research paper"
         elif r.score < options.threshold:
             r.why_not = f"below threshold {options.threshold:g}"
         elif chosen >= options.top_n:
             r.why_not = f"top {options.top_n} reached"
-        elif options.per_topic_max and per_topic.get(top_topic, 0) >= options.per_topic_max:
-            r.why_not = f"per-topic cap {options.per_topic_max} reached for {top_topic}"
+        elif capped(r):
+            r.why_not = f"per-topic cap {options.per_topic_max} reached for {top_topic(r)}"
         else:
-            r.chosen = True
+            pick(r, ABOVE_THRESHOLD)
             chosen += 1
-            per_topic[top_topic] = per_topic.get(top_topic, 0) + 1
+    floor = min(options.min_picks, options.top_n)
+    for r in ranked:
+        if chosen >= floor or r.score <= MIN_PICK_SCORE:
+            break
+        if r.chosen or r.known or r.paper.extras.get("non_research") or r.score >= options.threshold or capped(r):
+            continue
+        pick(r, DAILY_MINIMUM)
+        chosen += 1
+
+
+def why_empty(ranked: list[Ranked], threshold: float, min_picks: int) -> str:
+    """One sentence for a run that recommends nothing: why, the best paper, and what to change."""
+    if not ranked:
+        return "nothing recommended: the digests held no papers"
+    today = sum(1 for r in ranked if pushed_today(r.known))
+    if today:
+        return (f"nothing new: the {today} picks of these digests were pushed earlier today "
+                "(they fill today's slots; `zotrec history` shows them)")
+    open_ = [r for r in ranked if not r.known and not r.paper.extras.get("non_research")]
+    if not open_:
+        known = sum(1 for r in ranked if r.known)
+        return (f"nothing recommended: all {known} research papers of the digests are already in your library "
+                "or were pushed before")
+    best = max(open_, key=lambda r: r.score)
+    title = best.paper.title if len(best.paper.title) <= 80 else best.paper.title[:77].rstrip() + "..."
+    if best.score >= threshold:
+        return f"nothing recommended: top-N is 0 although {title!r} scored {best.score:.1f}; raise --top"
+    floor = (f" and not above {MIN_PICK_SCORE:g}, the floor of the daily minimum" if min_picks
+             else "; sync.min_picks is 0")
+    return (f"nothing recommended: the best paper, {title!r}, scored {best.score:.1f}, below the threshold "
+            f"{threshold:g}{floor}; lower --threshold (sync.threshold) or see every score with "
+            "`zotrec recommend --all`")
 
 
 def sync(
@@ -212,13 +303,16 @@ def sync(
         from zotrec.feedback import collect_feedback
 
         collect_feedback(snapshot, state, library_id, options.collection)
-        ranked = rank(papers, snapshot, library_id, options, state, progress)
+        known = KnownPapers.build(snapshot, state, library_id, options.collection)
+        ranked = rank(papers, snapshot, library_id, options, state, progress, known)
+        problem = library_problem(profile_items(snapshot, options.collection)) if papers else None
         result = SyncResult(
             run_id=run_id, papers_read=len(papers), sources=reports, ranked=ranked,
             library_size=len(snapshot.items), library_description=library.description,
             threshold=options.threshold, dry_run=options.dry_run,
             library_topics=library_topics(snapshot, library_id, options.model_path, options.collection),
             library_id=library_id,
+            warnings=[problem] if problem else [], min_picks=options.min_picks,
         )
         candidates = result.recommended
         if options.route_by_topic:
@@ -228,7 +322,7 @@ def sync(
             say(f"pushing {len(candidates)} recommendations into {options.collection!r}")
         result.outcome = push(
             library, snapshot, state, run_id, candidates,
-            collection=options.collection, library_id=library_id, dry_run=options.dry_run,
+            collection=options.collection, library_id=library_id, dry_run=options.dry_run, known=known,
         )
         state.mark_seen(run_id, [(r.paper.primary_key, r.paper.title, r.score) for r in ranked])
         result.finished = time.time()
@@ -237,7 +331,7 @@ def sync(
             "pushed": len(result.outcome.pushed),
             "failed": len(result.outcome.failed) + len(result.outcome.rejected),
             "rejected": len(result.outcome.rejected),
-            "skipped_duplicates": len(result.outcome.skipped_duplicates),
+            "skipped_duplicates": len(result.outcome.skipped_duplicates), "known": len(result.known),
             "sources_failed": len(result.failed_sources),
         }
         outcome = "ok" if result.exit_code == EXIT_OK else ("dry-run" if options.dry_run else "partial")

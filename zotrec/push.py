@@ -22,8 +22,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from zotrec.errors import RejectedWrite
+from zotrec.known import KnownPapers, identity_index
 from zotrec.library.base import MAX_OBJECTS_PER_WRITE, Library, LibrarySnapshot, WriteResult
-from zotrec.library.items import item_to_paper, note_item, paper_to_item
+from zotrec.library.items import note_item, paper_to_item
 from zotrec.paper import Paper
 from zotrec.ranked import Ranked
 from zotrec.sources.common import one_line
@@ -41,15 +42,6 @@ class PushOutcome:
     rejected: list[tuple[Paper, str]] = field(default_factory=list)  # (paper, reason) failed for good
     skipped_duplicates: list[Paper] = field(default_factory=list)
     recovered: int = 0  # intents of earlier runs found already in the collection
-
-
-def identity_index(items: list[dict[str, Any]]) -> dict[str, str]:
-    """Identity key (arXiv id, DOI, normalised title) -> item key, first item wins."""
-    index: dict[str, str] = {}
-    for item in items:
-        for key in item_to_paper(item, abstract=False).identity_keys():
-            index.setdefault(key, item["key"])
-    return index
 
 
 def note_html(candidate: Ranked) -> str:
@@ -111,12 +103,16 @@ def push(
     collection: str,
     library_id: str,
     dry_run: bool = False,
+    known: KnownPapers | None = None,
 ) -> PushOutcome:
-    """Push ``candidates`` (best first) and any pending intents of earlier runs."""
+    """Push ``candidates`` (best first) and any pending intents of earlier runs.
+
+    ``known`` is the library's identity index when the caller built it already (ranking does)."""
     outcome = PushOutcome()
     outbox = state.outbox(library_id)
-    live = identity_index(snapshot.items)
-    in_library = set(live) | set(identity_index(snapshot.trashed))
+    known = known or KnownPapers.build(snapshot)
+    live = known.live
+    in_library = known.in_library
     new, dupes = select_new(candidates, in_library, state, library_id)
     outcome.skipped_duplicates = [c.paper for c in dupes]
     if dry_run:

@@ -62,7 +62,9 @@ class Ranked:
     reasons: list[Reason] = field(default_factory=list)  # nearest library items, closest first
     terms: list[str] = field(default_factory=list)  # the terms that weighed most for this paper
     chosen: bool = False
-    why_not: str | None = None  # "below threshold", "top-N reached", "per-topic cap", ...
+    why_not: str | None = None  # "below threshold", "top-N reached", "already in your library", ...
+    known: str | None = None  # why the paper is already the user's ("pushed on DATE"): never chosen
+    reason_picked: str | None = None  # "above threshold" or "daily minimum" when chosen
     subcollection: str | None = None  # where to file it below the target collection (topic routing)
 
     @property
@@ -83,6 +85,7 @@ class Ranked:
             "reasons": [r.to_json() for r in self.reasons],
             "terms": self.terms,
             "chosen": self.chosen,
+            "reason_picked": self.reason_picked,
             "why_not": self.why_not,
             **({"abstract": self.paper.abstract} if self.chosen else {}),  # the report folds the picks' abstracts
         }

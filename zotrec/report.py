@@ -134,6 +134,7 @@ def paper_view(
         ],
         "terms": list(paper.get("terms") or []),
         "chosen": bool(paper.get("chosen")),
+        "reason_picked": paper.get("reason_picked"),
         "why_not": paper.get("why_not"),
         "in_zotero": zotero_link(pushed_keys.get(identity(paper)), library),
     }
@@ -299,6 +300,8 @@ def report_context(summary: dict[str, Any]) -> dict[str, Any]:
         "pushed": len(pushed),
         "failed": summary.get("failed") or [],
         "skipped_duplicates": summary.get("skipped_duplicates", 0),
+        "known": len(summary.get("known") or []),
+        "empty_reason": summary.get("empty_reason"),
         "dry_run": bool(summary.get("dry_run")),
         "topic_chart": topic_chart(everything, dict(summary.get("library_topics") or {})),
         "score_chart": score_chart(everything, threshold),

@@ -30,6 +30,7 @@ class SyncRequest:
     collection: str | None = None
     top: int | None = None
     threshold: float | None = None
+    min_picks: int | None = None
     per_topic: int | None = None
     digest_date: dt.date | None = None
     skip_replacements: bool = False
@@ -60,6 +61,7 @@ def sync_options(cfg: Config, request: SyncRequest) -> SyncOptions:
         collection=request.collection or s.collection,
         threshold=request.threshold if request.threshold is not None else s.threshold,
         top_n=request.top if request.top is not None else s.top_n,
+        min_picks=request.min_picks if request.min_picks is not None else s.min_picks,
         per_topic_max=request.per_topic if request.per_topic is not None else (s.per_topic_max or None),
         route_by_topic=s.route_by_topic,
         dry_run=request.dry_run,
@@ -216,10 +218,14 @@ def log_result(result: SyncResult, warnings: list[str], seconds: float) -> None:
         for problem in delivery.errors:
             log.error("%s", problem)
         log.info("delivered in %.2fs", delivery.seconds)
+    for warning in result.warnings:
+        log.warning("%s", warning)
+    if result.empty_reason:
+        log.info("%s", result.empty_reason)
     log.info(
-        "run %s finished in %.1fs: exit %d; %d papers, %d recommended, %s %d, %d duplicates skipped, "
-        "%d recovered, %d failed; library %s (%d items)",
-        result.run_id, seconds, result.exit_code, result.papers_read, len(result.recommended), verb,
+        "run %s finished in %.1fs: exit %d; %d papers, %d already known, %d recommended, %s %d, "
+        "%d duplicates skipped, %d recovered, %d failed; library %s (%d items)",
+        result.run_id, seconds, result.exit_code, result.papers_read, len(result.known), len(result.recommended), verb,
         len(result.outcome.pushed), len(result.outcome.skipped_duplicates), result.outcome.recovered,
         len(result.outcome.failed) + len(result.outcome.rejected), result.library_description, result.library_size,
     )
@@ -275,6 +281,7 @@ def recommend_only(
     *,
     top: int = 20,
     threshold: float = 60.0,
+    min_picks: int = 3,
     digest_date: dt.date | None = None,
     report: Path | None = None,
     config_path: Path | None = None,
@@ -284,7 +291,7 @@ def recommend_only(
     from zotrec.library.transfer import snapshot_from_file
 
     check_digest_sizes(list(digests), SyncSettings().max_papers)
-    options = SyncOptions(digests=digests, top_n=top, threshold=threshold, digest_date=digest_date)
+    options = SyncOptions(digests=digests, top_n=top, threshold=threshold, min_picks=min_picks, digest_date=digest_date)
     papers, reports = read_digests(options)
     if library_spec == "config":
         cfg = load_config(config_path)
@@ -298,6 +305,7 @@ def recommend_only(
         snapshot = snapshot_from_file(path)
         description, library_id = str(path), f"file:{path.resolve()}"
     from zotrec.report import library_topics
+    from zotrec.sync import library_problem, profile_items
 
     state = StateStore(paths.state_file())
     try:
@@ -309,6 +317,8 @@ def recommend_only(
         library_size=len(snapshot.items), library_description=description, threshold=threshold, dry_run=True,
         library_topics=library_topics(snapshot, library_id, options.model_path, options.collection),
         library_id=library_id,
+        warnings=[problem] if papers and (problem := library_problem(profile_items(snapshot, options.collection))) else [],
+        min_picks=min_picks,
     )
     write_reports(result, report)
     return result

@@ -291,6 +291,11 @@ class StateStore:
     def pushed_identities(self, library: str) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT identity FROM pushed WHERE library = ?", (library,))}
 
+    def pushed_papers(self, library: str) -> list[tuple[dict[str, Any], float]]:
+        """Every paper zotrec pushed (or is pushing) into ``library``, with when it was first recorded."""
+        rows = self._db.execute("SELECT paper, created FROM pushed WHERE library = ? ORDER BY created", (library,))
+        return [(json.loads(paper), float(created)) for paper, created in rows]
+
     # -- feedback ------------------------------------------------------------------------------
     def set_feedback(
         self, library: str, identity: str, item_key: str | None, value: int, reason: str, paper: dict[str, Any]

@@ -27,9 +27,12 @@ same day, neither of which the model was trained on: held-out papers of the back
 
 So a typical random arXiv paper scores about 25, a paper that beats every reference arXiv paper but
 no library item scores 50, a paper as close to your interests as the median item of your library
-scores about 75, and 100 means it beats every reference item of your library. Because the scale is
-anchored on your own library, a threshold (e.g. 60) means the same thing every day whatever the
-digest. The references are every 8th background paper (829) and a seeded 10% of the library (at
+scores about 75, and a score near 100 means it beats every reference item of your library. Because
+the scale is anchored on your own library, a threshold (e.g. 60) means the same thing every day
+whatever the digest. Beyond the outermost reference of each set the share does not clamp to 0 or
+1: the last half step of the set (``0.5 / n``) is spread over the distance to that reference (see
+:func:`_ecdf`), so the score is strictly increasing in the raw value, never reaches 0 or 100, and
+papers beyond every reference keep their order (no pile-up of ties at either end). The references are every 8th background paper (829) and a seeded 10% of the library (at
 most 200 items; a library under 10 items serves as its own reference). Papers flagged
 ``extras["non_research"]`` score 0 and come last; against an empty library every paper scores 0.
 """
@@ -178,11 +181,33 @@ def _mask_out(n: int, idx: np.ndarray) -> np.ndarray:
 
 
 def _ecdf(refs: np.ndarray):
-    refs = np.sort(refs.astype(np.float64))
-    if len(refs) == 0:
+    """The share of ``refs`` a raw value beats, as a continuous, strictly increasing function.
+
+    Between the smallest and the largest reference it is the interpolated empirical CDF (levels
+    ``(i + 0.5) / n``). Beyond them, where a plain ECDF would clamp to 0 or 1 and tie every paper
+    there, the last half step ``0.5 / n`` is spread over the distance to the outermost reference:
+    ``edge / (1 + d / spread)`` below and ``1 - edge / (1 + d / spread)`` above, ``spread`` being
+    the references' standard deviation. The tails never reach 0 or 1, so papers the model ranks
+    apart keep distinct scores at both ends, and the meaning inside the references is unchanged.
+    """
+    refs = np.sort(np.asarray(refs, dtype=np.float64))
+    n = len(refs)
+    if n == 0:
         return lambda x: np.full(np.shape(x), 0.5)
-    levels = (np.arange(len(refs)) + 0.5) / len(refs)
-    return lambda x: np.interp(x, refs, levels, left=0.0, right=1.0)
+    levels = (np.arange(n) + 0.5) / n
+    edge = 0.5 / n
+    spread = float(refs.std()) if n > 1 else 0.0
+    spread = spread if spread > 0 else 1.0
+
+    def share(x):
+        x = np.asarray(x, dtype=np.float64)
+        out = np.interp(x, refs, levels)
+        below, above = x < refs[0], x > refs[-1]
+        out[below] = edge / (1.0 + (refs[0] - x[below]) / spread)
+        out[above] = 1.0 - edge / (1.0 + (x[above] - refs[-1]) / spread)
+        return out
+
+    return share
 
 
 KNN_TERMS = 40
