@@ -24,7 +24,6 @@ cannot be read is rebuilt and one that cannot be written only costs the next run
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import pickle
@@ -64,10 +63,11 @@ def content_id(item: dict[str, Any]) -> str:
     version = item.get("version")
     if version and item.get("key"):
         return f"{item['key']}:{version}"
-    fields = [item.get("title") or "", item.get("abstractNote") or "", item.get("creators") or [],
-              item.get("dateAdded") or ""]
-    text = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str)
-    return "h:" + hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+    creators = "\x1e".join(f"{c.get('firstName', '')}\x1d{c.get('lastName', '')}\x1d{c.get('name', '')}"
+                            for c in item.get("creators") or () if isinstance(c, dict))
+    text = "\x1f".join((str(item.get("title") or ""), str(item.get("abstractNote") or ""), creators,
+                        str(item.get("dateAdded") or "")))
+    return "h:" + hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def fingerprint(items: Sequence[dict[str, Any]]) -> str:
