@@ -8,8 +8,6 @@ counts the report draws are computed here too, once per library content (a small
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import os
 import re
@@ -23,7 +21,6 @@ from zotrec.ranked import NO_TOPIC, Reason, Topic
 
 if TYPE_CHECKING:
     from zotrec.library.base import LibrarySnapshot
-    from zotrec.paper import Paper
 
 log = logging.getLogger("zotrec")
 
@@ -32,7 +29,6 @@ ZOTERO_KEY = re.compile(r"^[A-Z0-9]{8}$")
 SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
 KEPT = re.compile(r"^zotrec-(run-\d+|\d{8}-\d{6})\.html$")
 LATEST = "latest.html"
-TOPICS_CACHE = "library-topics.json"
 MAX_AUTHORS = 8
 MAX_TOPIC_ROWS = 8
 
@@ -459,55 +455,16 @@ def run_date(summary: dict[str, Any]) -> str:
 
 
 # -- the library's topics (the report's topic picture) -------------------------------------------
-def topic_counts(papers: list[Paper], model_path: Path | None = None) -> dict[str, int]:
-    """How many papers carry each top topic (for the report's distribution picture)."""
-    from zotrec.topics import load_topic_model
-
-    counts: dict[str, int] = {}
-    if not papers:
-        return counts
-    for labels in load_topic_model(model_path).predict(papers):
-        top = labels[0].label if labels else "none"
-        counts[top] = counts.get(top, 0) + 1
-    return counts
-
-
 def library_topics(
     snapshot: LibrarySnapshot, library_id: str, model_path: Path | None = None, collection: str | None = None
 ) -> dict[str, int]:
-    """The top-topic counts of the library's profile papers, labelled once per content and model.
+    """The top-topic counts of the library's profile items; each item's label is kept by content id,
+    so a run labels only the items added or edited since the last one (:mod:`zotrec.topics.library`)."""
+    from zotrec.recommend.cache import DEFAULT_COLLECTION
+    from zotrec.topics.library import library_topic_counts
 
-    The counts sit in ``library-topics.json`` in the cache dir, one entry per library, keyed by the
-    profile fingerprint (keys and versions, not the library version: zotrec's own pushes change that
-    and would relabel the whole library on the next run), the titles and the model file.
-    """
-    from zotrec.pipeline import profile_papers
-    from zotrec.recommend.cache import DEFAULT_COLLECTION, fingerprint, profile_items
-    from zotrec.topics import shipped_model_path
-
-    collection = collection or DEFAULT_COLLECTION
     try:
-        model = Path(model_path) if model_path else shipped_model_path()
-        stat = model.stat()
-        items = profile_items(snapshot, collection)
-        content = hashlib.sha256(
-            "\n".join(sorted(f"{i.get('key')}:{' '.join((i.get('title') or '').split())}" for i in items)).encode()
-        ).hexdigest()[:16]
-        key = f"{library_id}|{fingerprint(items)}|{content}|{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-        cache = paths.cache_dir() / TOPICS_CACHE
-        try:
-            entries = json.loads(cache.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            entries = {}
-        if key not in entries:
-            counts = topic_counts(profile_papers(snapshot, collection), model_path)
-            entries = {k: v for k, v in entries.items() if not k.startswith(f"{library_id}|")}
-            entries[key] = counts
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp")
-            tmp.write_text(json.dumps(entries), encoding="utf-8")
-            tmp.replace(cache)
-        return dict(entries[key])
+        return library_topic_counts(snapshot, library_id, model_path, collection or DEFAULT_COLLECTION)
     except Exception as err:
         log.warning("library topic distribution not computed: %s", err)
         return {}

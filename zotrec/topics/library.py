@@ -1,0 +1,83 @@
+"""The top topic of each library item, kept between runs: a changed library relabels only what changed.
+
+The report shows how the library's items spread over topics. Labelling every item takes seconds at
+10k items and more, so each item's top label is kept under its content id (``KEY:VERSION``, or a
+hash of its text for items read from files; see :mod:`zotrec.recommend.cache`) in one small JSON
+file per library in the cache folder, with the model file it came from. A run labels only the
+items it has no label for (added or edited since), and all of them when the model file changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections import Counter
+from pathlib import Path
+
+from zotrec.library.base import LibrarySnapshot
+from zotrec.recommend.cache import DEFAULT_COLLECTION, content_id, profile_items
+
+log = logging.getLogger("zotrec")
+
+
+def _model_key(model_path: Path | None) -> str:
+    from zotrec.topics import shipped_model_path
+
+    model = Path(model_path) if model_path else shipped_model_path()
+    stat = model.stat()
+    return f"{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def _cache_file(library_id: str, folder: Path | None) -> Path:
+    if folder is None:
+        from zotrec import paths
+
+        folder = paths.cache_dir() / "library-topics"
+    return folder / (hashlib.blake2b(library_id.encode(), digest_size=16).hexdigest() + ".json")
+
+
+def library_topic_counts(
+    snapshot: LibrarySnapshot,
+    library_id: str,
+    model_path: Path | None = None,
+    collection: str = DEFAULT_COLLECTION,
+    folder: Path | None = None,
+) -> dict[str, int]:
+    """How many profile items carry each top topic ("none": no topic), labelling only new items."""
+    from zotrec.library.items import item_to_paper
+    from zotrec.topics import load_topic_model
+
+    model_key = _model_key(model_path)
+    items = profile_items(snapshot, collection)
+    ids = [content_id(item) for item in items]
+    path = _cache_file(library_id, folder)
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        labels: dict[str, str] = kept["labels"] if kept.get("model") == model_key else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        labels = {}
+    missing = [n for n, cid in enumerate(ids) if cid not in labels]
+    if missing or len(labels) != len(set(ids)):
+        if missing:
+            paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
+            papers = [item_to_paper(items[n], paths) for n in missing]
+            for n, found in zip(missing, load_topic_model(model_path).predict(papers)):
+                labels[ids[n]] = found[0].label if found else "none"
+        labels = {cid: labels[cid] for cid in ids}
+        _store(path, {"model": model_key, "labels": labels})
+    return dict(Counter(labels[cid] for cid in ids))
+
+
+def _store(path: Path, data: dict) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+    except OSError as err:
+        log.warning("library topic labels not kept (%s): the next run labels the library again", err)
+        tmp.unlink(missing_ok=True)
