@@ -110,7 +110,7 @@ def test_library_features_cached_until_library_changes(tmp_path):
     lib.close()
     run_sync(SyncRequest(demo=True, library=lib_path))
     second = cache.load(library_id)
-    changed = [i for i, (a, b) in enumerate(zip(first.ids, second.ids)) if a != b]
-    assert len(changed) == 1 and second.ids[changed[0]].startswith(f"{key}:")
+    added, gone = set(second.ids) - set(first.ids), set(first.ids) - set(second.ids)
+    assert len(added) == len(gone) == 1 and added.pop().startswith(f"{key}:") and gone.pop().startswith(f"{key}:")
     assert second.base_ids == first.base_ids
     assert "A retitled paper about Koopman operators" in second.index.titles

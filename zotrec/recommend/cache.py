@@ -3,12 +3,13 @@
 Each profile item has a content id: ``KEY:VERSION`` for items with a version (Zotero, the
 embedded library), else a hash of what its features are built from (title, abstract, creators,
 date added), so a library read from an export file, whose items get positional keys and version
-0, is still matched by content. One cache file per library holds the :class:`LibraryIndex`, the
-content id of each row, and the ids at the last full build.
+0, is still matched by content. Rows are in content-id order, whatever order the backend lists the
+items in. One cache file per library holds the :class:`LibraryIndex`, the content id of each row,
+and the ids at the last full build.
 
 A run then takes one of three paths:
 
-- **unchanged** (same ids and keys in the same order): the cached index as it is;
+- **unchanged** (same ids and keys): the cached index as it is;
 - **incremental**: rows of unchanged items are reused, only added or edited items are vectorised
   with the cached vectorizer (its vocabulary and idf fixed at the last full build, from the
   background sample and the library of then), deleted rows dropped. The result is exactly the index
@@ -58,6 +59,14 @@ def profile_items(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTIO
     return items
 
 
+def profile_rows(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> tuple[list[dict[str, Any]], list[str]]:
+    """The profile items and their content ids, sorted by content id: the index's rows do not depend
+    on the order a backend lists the items in."""
+    items = profile_items(snapshot, collection)
+    rows = sorted(((content_id(item), item.get("key") or "", n) for n, item in enumerate(items)))
+    return [items[n] for _, _, n in rows], [cid for cid, _, _ in rows]
+
+
 def content_id(item: dict[str, Any]) -> str:
     """``KEY:VERSION`` for a versioned item, else a hash of the fields its features come from."""
     version = item.get("version")
@@ -87,7 +96,7 @@ class CachedIndex:
     ids: list[str]  # content id of each library row
     keys: list[str | None]  # item key of each row (positional for export files)
     base_ids: frozenset[str] = field(default_factory=frozenset)  # ids at the last full build
-    format: int = CACHE_FORMAT
+    format: tuple[int, int] = (0, 0)  # (CACHE_FORMAT, LibraryIndex FORMAT_VERSION), set by FeatureCache.store
 
     def drift(self, ids: Sequence[str]) -> float:
         """Items added, edited or deleted since the last full build, over the items then."""
@@ -119,13 +128,16 @@ class FeatureCache:
         except Exception as err:  # a stale or foreign cache is rebuilt
             log.warning("library feature cache %s unreadable (%s); rebuilding", path, type(err).__name__)
             return None
-        if not isinstance(cached, CachedIndex) or cached.format != CACHE_FORMAT:
-            return None
-        from zotrec.recommend.model import LibraryIndex
+        from zotrec.recommend.model import FORMAT_VERSION, LibraryIndex
 
+        if not isinstance(cached, CachedIndex) or cached.format != (CACHE_FORMAT, FORMAT_VERSION):
+            return None
         return cached if isinstance(cached.index, LibraryIndex) else None
 
     def store(self, library_id: str, cached: CachedIndex) -> None:
+        from zotrec.recommend.model import FORMAT_VERSION
+
+        cached.format = (CACHE_FORMAT, FORMAT_VERSION)
         path = self.path(library_id)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:
@@ -160,8 +172,7 @@ def library_index(
     """
     from zotrec.recommend.model import LibraryIndex
 
-    items = profile_items(snapshot, collection)
-    ids = [content_id(item) for item in items]
+    items, ids = profile_rows(snapshot, collection)
     keys = [item.get("key") for item in items]
     cached = cache.load(library_id) if cache is not None else None
     if cached is not None and cached.ids == ids and cached.keys == keys:
