@@ -26,7 +26,7 @@ def _items() -> list[dict]:
 
 
 def _full_counts(items: list[dict]) -> dict[str, int]:
-    found = load_topic_model().predict([item_to_paper(i) for i in items])
+    found = load_topic_model().predict([item_to_paper(i) for i in items], context=False)
     return dict(Counter(f[0].label if f else "none" for f in found))
 
 

@@ -5,6 +5,8 @@ The report shows how the library's items spread over topics. Labelling every ite
 hash of its text for items read from files; see :mod:`zotrec.recommend.cache`) in one small JSON
 file per library in the cache folder, with the model file it came from. A run labels only the
 items it has no label for (added or edited since), and all of them when the model file changed.
+Each item is labelled alone (no batch context: a library is not one day's digest), so its label
+does not depend on which other items were labelled with it.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def library_topic_counts(
         if missing:
             paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
             papers = [item_to_paper(items[n], paths) for n in missing]
-            for n, found in zip(missing, load_topic_model(model_path).predict(papers)):
+            for n, found in zip(missing, load_topic_model(model_path).predict(papers, context=False)):
                 labels[ids[n]] = found[0].label if found else "none"
         labels = {cid: labels[cid] for cid in ids}
         _store(path, {"model": model_key, "labels": labels})
