@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from zotrec import __version__, paths
 from zotrec.errors import ZotrecError
 from zotrec.ranked import NO_TOPIC, Reason, Topic
+from zotrec.text import clean_text
 
 if TYPE_CHECKING:
     from zotrec.library.base import LibrarySnapshot
@@ -44,12 +45,8 @@ class ReportError(ZotrecError):
 
 # -- values for the template ------------------------------------------------------------------
 def display_title(title: str | None) -> str:
-    """The title as a person reads it: BibTeX case braces and escaped specials dropped (outside math)."""
-    text = " ".join((title or "").split()) or "(untitled)"
-    if "$" in text:
-        return text
-    text = re.sub(r"\\([&%_#$])", r"\1", text)
-    return re.sub(r"(?<!\\)[{}]", "", text)
+    """The title as a person reads it (the Paper's own cleaning: summaries of older runs kept raw LaTeX)."""
+    return clean_text(title) or "(untitled)"
 
 
 def safe_url(url: str | None) -> str | None:
