@@ -121,7 +121,7 @@ def digest_parts(directory: Path, parts: int, poison: bool = False) -> list[Path
         path = directory / f"part{part}.jsonl"
         with path.open("w", encoding="utf-8") as fh:
             for number, paper in enumerate(papers[part::parts]):
-                title = paper.title + (" \ud83d" if poison and part == 0 and number == 0 else "")
+                title = paper.title + (" \ud800" if poison and part == 0 and number == 0 else "")
                 fh.write(
                     json.dumps(
                         {
@@ -145,7 +145,7 @@ def test_poisoned_digest_then_two_clean_runs_both_push(zotero_web, tmp_path):
 
     server = zotero_web
     poisoned, clean1, clean2 = digest_parts(tmp_path, 3, poison=True)
-    assert "\\ud83d" in poisoned.read_text()
+    assert "\\ud800" in poisoned.read_text()
     first, _ = run_sync(SyncRequest(digests=[str(poisoned)]))
     assert first.exit_code == 0 and len(first.outcome.pushed) == 4  # the surrogate was dropped on reading
 
@@ -154,7 +154,7 @@ def test_poisoned_digest_then_two_clean_runs_both_push(zotero_web, tmp_path):
     collection = server.collection_by_name("zotrec: Recommended")
     library_id = f"web:user:{server.library_id}"
     state = StateStore(paths.state_file())
-    bad = [("half-cut emoji \ud83d in an old intent", "preprint"), ("an item type Zotero refuses", "bogusType")]
+    bad = [("half-cut emoji \ud800 in an old intent", "preprint"), ("an item type Zotero refuses", "bogusType")]
     state.outbox(library_id).add(
         [
             PushRecord(
