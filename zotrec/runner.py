@@ -304,8 +304,9 @@ def recommend_only(
         path = Path(library_spec)
         snapshot = snapshot_from_file(path)
         description, library_id = str(path), f"file:{path.resolve()}"
+    from zotrec.pipeline import library_problem
+    from zotrec.recommend.cache import profile_items
     from zotrec.report import library_topics
-    from zotrec.sync import library_problem, profile_items
 
     state = StateStore(paths.state_file())
     try:
