@@ -16,10 +16,10 @@ from zotrec.known import IN_LIBRARY, KnownPapers, same_title
 from zotrec.library.base import LibrarySnapshot
 from zotrec.library.items import item_to_paper
 from zotrec.paper import Paper
+from zotrec.pipeline import SyncOptions, choose
 from zotrec.ranked import Ranked
 from zotrec.report import render_report
 from zotrec.state import StateStore
-from zotrec.sync import SyncOptions, choose
 
 NLP_LIBRARY = "libraries/nlp-ChenghaoMou/My Library.bib"
 DAY = "corpora/arxiv-daily-cs/2025-09-01.jsonl"

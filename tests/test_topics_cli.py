@@ -21,7 +21,7 @@ def test_classify_json_on_the_seed_digest(shared_data):
     assert len(data) == 38
     by_title = {d["title"]: d["topics"] for d in data}
     west = by_title["Structure and Dynamics of the Young Massive Star Cluster Westerlund 1"]
-    assert west[0]["label"].startswith("astro-ph") and set(west[0]) == {"label", "name", "probability"}
+    assert west[0]["label"].startswith("astro-ph") and set(west[0]) == {"label", "name", "probability", "source"}
 
 
 def test_train_classify_eval_with_a_trained_model(tmp_path):

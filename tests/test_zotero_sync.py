@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -12,6 +13,7 @@ from zotero_server import ZoteroServer
 from zotrec import paths
 from zotrec.cli import app
 from zotrec.runner import SyncRequest, run_sync
+from zotrec.topics.taxonomy import zotero_tag
 
 NLP_LIBRARY = "libraries/nlp-ChenghaoMou/My Library.bib"
 DIGEST = "corpora/arxiv-daily-cs/2025-09-01.jsonl"  # a day of arXiv cs papers, with authors
@@ -81,7 +83,7 @@ def test_sync_end_to_end_with_faults_then_a_second_run_creates_nothing(zotero, d
     items = server.collection_items(coll)
     assert sorted(i["key"] for i in items) == sorted(key for _, key in pushed)
     by_key = {i["key"]: i for i in items}
-    topics = {r.paper.primary_key: {t.label for t in r.topics} for r in result.recommended}
+    topics = {r.paper.primary_key: r.topics[0] for r in result.recommended}
     for paper, key in pushed:
         item = by_key[key]
         assert item["itemType"] == ("preprint" if paper.arxiv_id or not paper.journal else "journalArticle")
@@ -94,7 +96,13 @@ def test_sync_end_to_end_with_faults_then_a_second_run_creates_nothing(zotero, d
         assert item["DOI"] == (paper.doi or "")
         assert item["archiveID"] == f"arXiv:{paper.arxiv_id}"
         assert item["repository"] == "arXiv"
-        assert {t["tag"] for t in item["tags"]} == {"zotrec"} | topics[paper.primary_key]
+        # the day's listing gives each paper's categories: its primary one is the one topic tag, in
+        # Zotero's own arXiv wording, beside zotrec and zotrec:<run date>
+        main = topics[paper.primary_key]
+        assert main.source == "arxiv" and main.probability == 1.0 and main.label == paper.categories[0]
+        assert [t["tag"] for t in item["tags"]] == ["zotrec", f"zotrec:{dt.date.today().isoformat()}",
+                                                  zotero_tag(main.label)]
+        assert "Teach zotrec" in server.children(key)[0]["note"] and "zotrec:+" in server.children(key)[0]["note"]
         notes = server.children(key)
         assert len(notes) == 1 and notes[0]["itemType"] == "note"
         assert "Recommended by zotrec" in notes[0]["note"] and "Score" in notes[0]["note"]

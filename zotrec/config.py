@@ -206,9 +206,18 @@ class FeedSettings:
     keep: int = setting(100, "how many picks the feed lists", minimum=1)
 
 
+@dataclass
+class PushSettings:
+    tags: str = setting(
+        "main", "topic tags on each pushed item: `main` (its main topic, worded as Zotero's own arXiv import "
+        'words it, e.g. "Computer Science - Machine Learning"), `all` (every topic) or `none`; the tags '
+        "`zotrec` and `zotrec:<run date>` are always added", choices=("main", "all", "none"))
+
+
 SECTIONS: dict[str, type] = {
     "zotero": ZoteroSettings,
     "sync": SyncSettings,
+    "push": PushSettings,
     "sources": SourcesSettings,
     "model": ModelSettings,
     "reports": ReportsSettings,
@@ -343,6 +352,7 @@ def find_setting(key: str) -> Setting:
 class Config:
     zotero: ZoteroSettings = field(default_factory=ZoteroSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    push: PushSettings = field(default_factory=PushSettings)
     sources: SourcesSettings = field(default_factory=SourcesSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     reports: ReportsSettings = field(default_factory=ReportsSettings)

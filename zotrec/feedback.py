@@ -14,6 +14,10 @@ from zotrec.state import StateStore
 
 POSITIVE_TAG = "zotrec:+"
 NEGATIVE_TAG = "zotrec:-"
+HOW_TO = (
+    f"tag an item zotrec pushed {POSITIVE_TAG} (or file it in one of your collections) when it was worth "
+    f"reading, {NEGATIVE_TAG} (or move it to the trash) when it was not; the next sync learns from it"
+)
 
 
 @dataclass

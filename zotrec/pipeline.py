@@ -19,7 +19,7 @@ from zotrec.known import KnownPapers, pushed_today
 from zotrec.library.base import Library, LibrarySnapshot
 from zotrec.paper import Paper
 from zotrec.push import PushOutcome, push
-from zotrec.ranked import Ranked
+from zotrec.ranked import Ranked, Topic
 from zotrec.recommend.cache import DEFAULT_COLLECTION, FeatureCache, library_index, profile_items
 from zotrec.report import library_topics
 from zotrec.state import StateStore
@@ -44,6 +44,7 @@ class SyncOptions:
     min_picks: int = 3  # below this many picks, add the best papers above MIN_PICK_SCORE
     per_topic_max: int | None = None
     route_by_topic: bool = False  # file each push in a subcollection named after its top topic
+    push_tags: str = "main"  # which topics become Zotero tags: main | all | none
     dry_run: bool = False
     digest_date: dt.date | None = None
     skip_replacements: bool = False
@@ -196,7 +197,11 @@ def rank(
     if options.personal_model_path:
         personal = load_topic_model(options.personal_model_path)
     personal_topics = personal.predict(papers) if personal and papers else [[] for _ in papers]
-    topics_by_id = {id(p): ts + pts for p, ts, pts in zip(papers, topics, personal_topics)}
+    # the digest's own arXiv categories come first; the classifier's labels stand in where it lists none
+    # (it still sees the whole digest: its prior is estimated on the day's batch)
+    topics_by_id = {
+        id(p): (Topic.listed(p.categories) or ts) + pts for p, ts, pts in zip(papers, topics, personal_topics)
+    }
     say(f"scoring against {len(snapshot.items)} library items")
     index = library_index(snapshot, library_id, FeatureCache(), options.collection)
     recs = Recommender(index, feedback=feedback_pairs(state, library_id)).rank(papers)
@@ -323,6 +328,7 @@ def sync(
         result.outcome = push(
             library, snapshot, state, run_id, candidates,
             collection=options.collection, library_id=library_id, dry_run=options.dry_run, known=known,
+            tags=options.push_tags,
         )
         state.mark_seen(run_id, [(r.paper.primary_key, r.paper.title, r.score) for r in ranked])
         result.finished = time.time()

@@ -14,6 +14,7 @@ Every status change goes through the library's :class:`~zotrec.state.Outbox`.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from zotrec.errors import RejectedWrite
+from zotrec.feedback import HOW_TO
 from zotrec.known import KnownPapers, identity_index
 from zotrec.library.base import MAX_OBJECTS_PER_WRITE, Library, LibrarySnapshot, WriteResult
 from zotrec.library.items import note_item, paper_to_item
@@ -31,6 +33,7 @@ from zotrec.sources.common import one_line
 from zotrec.state import Outbox, PushRecord, StateStore, iter_chunks
 
 ZOTREC_TAG = "zotrec"
+TAG_MODES = ("main", "all", "none")  # push.tags: which topics become Zotero tags
 # Per-entry answers no retry can fix: the server refused the content itself (invalid, too large).
 _REFUSED = {"400", "413"}
 
@@ -62,6 +65,7 @@ def note_html(candidate: Ranked) -> str:
         f"<p><b>Nearest papers in your library:</b></p><ul>{nearest}</ul>"
         + (f"<p><b>Terms that weighed most:</b> {terms}</p>" if terms else "")
         + f"<p><b>Source:</b> {esc(source_name(candidate.paper.source))}</p>"
+        + f"<p><i>Teach zotrec: {esc(HOW_TO)}.</i></p>"
     )
 
 
@@ -73,9 +77,22 @@ def source_name(source: str) -> str:
     return PurePath(source).name or "a local file"
 
 
-def candidate_item(candidate: Ranked, collection_key: str) -> dict[str, Any]:
-    tags = [ZOTREC_TAG] + [t.label for t in candidate.topics]
-    return paper_to_item(candidate.paper, collections=[collection_key], tags=tags)
+def item_tags(candidate: Ranked, mode: str = "main", run_date: dt.date | None = None) -> list[str]:
+    """``zotrec``, ``zotrec:<run date>`` and the topics ``mode`` asks for (``main``: the first one;
+    ``all``; ``none``), arXiv categories worded as Zotero's own arXiv import words them."""
+    from zotrec.topics import taxonomy  # here: the package loads numpy, which `zotrec --help` does not need
+
+    topics = {"main": candidate.topics[:1], "all": candidate.topics}.get(mode, [])
+    tags = [ZOTREC_TAG, f"{ZOTREC_TAG}:{(run_date or dt.date.today()).isoformat()}"]
+    for topic in topics:
+        tag = taxonomy.zotero_tag(topic.label)
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def candidate_item(candidate: Ranked, collection_key: str, tags: str = "main") -> dict[str, Any]:
+    return paper_to_item(candidate.paper, collections=[collection_key], tags=item_tags(candidate, tags))
 
 
 def select_new(
@@ -104,6 +121,7 @@ def push(
     library_id: str,
     dry_run: bool = False,
     known: KnownPapers | None = None,
+    tags: str = "main",
 ) -> PushOutcome:
     """Push ``candidates`` (best first) and any pending intents of earlier runs.
 
@@ -130,7 +148,7 @@ def push(
                 PushRecord(
                     identity=cand.paper.primary_key, run_id=run_id, library=library_id, collection=path,
                     status="intent", item_key=None, write_token=None, note_token=None,
-                    item=candidate_item(cand, keys[path]), note=note_html(cand),
+                    item=candidate_item(cand, keys[path], tags), note=note_html(cand),
                     paper=cand.paper.to_json(), error=None,
                 )
             )

@@ -64,6 +64,7 @@ def sync_options(cfg: Config, request: SyncRequest) -> SyncOptions:
         min_picks=request.min_picks if request.min_picks is not None else s.min_picks,
         per_topic_max=request.per_topic if request.per_topic is not None else (s.per_topic_max or None),
         route_by_topic=s.route_by_topic,
+        push_tags=cfg.push.tags,
         dry_run=request.dry_run,
         digest_date=request.digest_date,
         skip_replacements=request.skip_replacements or s.skip_replacements,

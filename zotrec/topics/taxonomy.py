@@ -282,6 +282,29 @@ def name(code: str) -> str:
     return code
 
 
+def listed(categories: list[str]) -> list[str]:
+    """The arXiv categories a digest lists for a paper, in its order (primary first), without the
+    non-arXiv classes some feeds mix in (MSC, ACM) and without repeats; an unknown alias is resolved."""
+    codes: list[str] = []
+    for raw in categories or []:
+        given = (raw or "").strip()
+        code = given if given in NAMES else canonical(given)
+        if code and code not in codes:
+            codes.append(code)
+    return codes
+
+
+def zotero_tag(code: str) -> str:
+    """The tag Zotero's own arXiv import gives a category (the arXiv OAI subject wording):
+    ``cs.LG`` -> "Computer Science - Machine Learning", ``hep-th`` -> "High Energy Physics - Theory",
+    ``quant-ph`` -> "Quantum Physics"; anything else is returned as it is."""
+    if code in ARCHIVES and code in NAMES:  # an archive without sub-categories
+        return ARCHIVES[code]
+    if "." in code and code in NAMES:
+        return f"{ARCHIVES[archive(code)]} - {NAMES[code]}"
+    return code
+
+
 def full_name(code: str) -> str:
     """Name with its archive for context: ``astro-ph.GA`` -> "Astrophysics: Astrophysics of Galaxies"."""
     if "." in code and code in NAMES:
