@@ -2,7 +2,9 @@
 
 Everything is rendered from the run summary (``SyncResult.to_json()``, also stored in the state), so
 ``zotrec report RUN`` re-renders any past run exactly as the live sync wrote it. The library's topic
-counts the report draws are computed here too, once per library content (a small cache file).
+counts the report draws come from here too (:func:`library_topics`, labelled incrementally by
+:mod:`zotrec.topics.library`). A kept copy of each run's page sits in the data dir, the newest also
+as ``latest.html``.
 """
 
 from __future__ import annotations
