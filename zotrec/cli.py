@@ -491,6 +491,10 @@ def feedback(as_json: bool = typer.Option(False, "--json")) -> None:
         from rich.table import Table
 
         out = console()
+        if not any(r["value"] for entry in report for r in entry.signals):
+            from zotrec.feedback import HOW_TO
+
+            out.print(f"no feedback yet: {HOW_TO} (README: Teach zotrec)", markup=False, soft_wrap=True)
         for entry in report:
             out.print(entry.describe())
             table = Table(title="feedback from Zotero (+1 liked, -1 disliked, 0 left alone)")

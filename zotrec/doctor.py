@@ -127,6 +127,7 @@ def _backend(cfg) -> list[Check]:
             size, writable = info.get("items"), info.get("writable")
         else:
             size, writable = len(library.snapshot().items), library.writable()
+        problem = _profile_problem(library, cfg.sync.collection)
     except ZotrecError as err:
         return [Check("backend", FAIL, f"{library.description}: {err}", EXIT_BACKEND)]
     except Exception as err:
@@ -138,8 +139,7 @@ def _backend(cfg) -> list[Check]:
             pass
     checks = [
         Check("backend", OK, f"{library.description} answers"),
-        Check("library", OK if size else WARN,
-              f"{size} items" + ("" if size else ": an empty library gives weak recommendations (import yours)")),
+        Check("library", FAIL, problem, EXIT_CONFIG) if problem else Check("library", OK, f"{size} items"),
     ]
     if writable:
         checks.append(Check("write", OK, "writes allowed"))
@@ -147,6 +147,14 @@ def _backend(cfg) -> list[Check]:
         checks.append(Check("write", FAIL, "this backend or API key cannot write: give the key write access "
                             "(zotero.org/settings/keys) or use `zotrec library export`", EXIT_BACKEND))
     return checks
+
+
+def _profile_problem(library: Any, collection: str) -> str | None:
+    """What a sync would warn about the library: empty, or fewer than 5 items with an abstract."""
+    from zotrec.pipeline import library_problem
+    from zotrec.recommend.cache import profile_items
+
+    return library_problem(profile_items(library.snapshot(), collection))
 
 
 def _models(cfg) -> list[Check]:

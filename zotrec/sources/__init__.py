@@ -48,6 +48,7 @@ from zotrec.errors import SourceError
 from zotrec.paper import Paper, dedupe
 from zotrec.sources.common import MAX_BYTES, Options, ParseProblem, decode, one_line, source_error
 from zotrec.sources.detect import FORMATS, detect_format
+from zotrec.sources.shorthand import expand
 
 log = logging.getLogger(__name__)
 
@@ -183,12 +184,13 @@ def read_source(
     dedupe_within: bool = True,
     timeout: float | None = None,
 ) -> list[Paper]:
-    """Read one digest (file path or http(s) URL) into papers, de-duplicated within the source.
+    """Read one digest (file path, http(s) URL, or a shorthand: ``cs.LG``, ``hf``; see
+    :mod:`zotrec.sources.shorthand`) into papers, de-duplicated within the source.
 
     ``dedupe_within=False`` keeps every entry (``zotrec library import`` wants each item);
     ``timeout`` bounds a URL's whole download in seconds (default :data:`~zotrec.sources.fetch.DEADLINE`).
     """
-    spec = str(spec)
+    spec = expand(str(spec))
     if is_url(spec):
         from zotrec.sources.fetch import DEADLINE, fetch
 
