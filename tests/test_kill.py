@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from kill_hook import kill_cmd
 from opshelp import FAKE_KEY, install_warm_state, tiny_topic_model, warm_state_file, write_config, zotrec_cmd
 from typer.testing import CliRunner
 from zotero_server import ZoteroServer
@@ -173,7 +174,7 @@ def test_kill_at_every_request_then_rerun_exactly_once(world):
     assert scanned >= 3 * len(world["homes"])  # state, log, item cache at least
 
 
-# -- the embedded backend: killed around its library calls (ZOTREC_TEST_KILL=before:N / after:N) ------
+# -- the embedded backend: killed around its library calls (tests/kill_hook.py before:N / after:N) --------
 @pytest.mark.parametrize("point", ["after:3", "after:4"])
 def test_kill_embedded_around_writes_then_rerun_exactly_once(tmp_path_factory, point):
     """Calls: 1 snapshot, 2 ensure_collection, 3 create_items (papers), 4 create_items (notes).
@@ -186,10 +187,10 @@ def test_kill_embedded_around_writes_then_rerun_exactly_once(tmp_path_factory, p
     library = prepared_embedded(home, session_root(tmp_path_factory))
     model = tiny_topic_model(tmp_path_factory.mktemp("model"))
     embedded_config(home, model, library)
-    env = dict(os.environ, ZOTREC_HOME=str(home), ZOTREC_TEST_KILL=point)
-    proc = subprocess.run(zotrec_cmd("sync"), env=env, capture_output=True, text=True, timeout=300)
+    env = dict(os.environ, ZOTREC_HOME=str(home))
+    proc = subprocess.run(kill_cmd(point, "sync"), env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
-    result = runner.invoke(app, ["sync", "--json"], env={"ZOTREC_HOME": str(home), "ZOTREC_TEST_KILL": ""})
+    result = runner.invoke(app, ["sync", "--json"], env={"ZOTREC_HOME": str(home)})
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)  # what the killed run had recorded is completed, and counts as today's picks
     expected = sorted([r["title"] for r in data["recommended"]]

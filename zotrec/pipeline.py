@@ -1,7 +1,13 @@
-"""The one pipeline `zotrec sync` runs: digests -> topics -> scores -> choice -> push -> record.
+"""The pipeline `zotrec sync` runs, as a story: read -> rank -> choose -> push -> record.
 
-`rank` does everything up to the choice (used by `zotrec recommend`); `sync` adds the push into the
-target collection and the run record. Both are plain functions over a `Library` and a `StateStore`.
+1. **read** the digests (:func:`read_digests`) and the library (a snapshot);
+2. **rank** every digest paper against the library: topics, 0-100 score, reasons (:func:`rank`);
+3. **choose** the picks: above the threshold, at most top-N, at most K per top topic (:func:`choose`);
+4. **push** the picks into the target collection, exactly once (:func:`zotrec.push.push`);
+5. **record** the run, its counts and its summary in the state (:func:`record`).
+
+:func:`sync` tells the whole story over a :class:`Library` and a :class:`StateStore`; `zotrec
+recommend` stops after the choice. zotrec.runner sets the stage (config, library, lock, log).
 """
 
 from __future__ import annotations
@@ -289,6 +295,39 @@ def why_empty(ranked: list[Ranked], threshold: float, min_picks: int) -> str:
             "`zotrec recommend --all`")
 
 
+def push_picks(
+    library: Library, snapshot: LibrarySnapshot, state: StateStore, run_id: int, picks: list[Ranked],
+    options: SyncOptions, library_id: str, known: KnownPapers, say: Progress,
+) -> PushOutcome:
+    """Push the picks (each into its topic's subcollection with ``route_by_topic``)."""
+    if options.route_by_topic:
+        for r in picks:
+            r.subcollection = r.topics[0].label if r.topics else None
+    if picks or not options.dry_run:
+        say(f"pushing {len(picks)} recommendations into {options.collection!r}")
+    return push(
+        library, snapshot, state, run_id, picks,
+        collection=options.collection, library_id=library_id, dry_run=options.dry_run, known=known,
+        tags=options.push_tags,
+    )
+
+
+def record(state: StateStore, run_id: int, result: SyncResult, options: SyncOptions) -> None:
+    """Store what the run saw and did: every ranked paper as seen, the counts, the outcome, the summary."""
+    state.mark_seen(run_id, [(r.paper.primary_key, r.paper.title, r.score) for r in result.ranked])
+    result.finished = time.time()
+    counts = {
+        "papers": result.papers_read, "recommended": len(result.recommended),
+        "pushed": len(result.outcome.pushed),
+        "failed": len(result.outcome.failed) + len(result.outcome.rejected),
+        "rejected": len(result.outcome.rejected),
+        "skipped_duplicates": len(result.outcome.skipped_duplicates), "known": len(result.known),
+        "sources_failed": len(result.failed_sources),
+    }
+    outcome = "ok" if result.exit_code == EXIT_OK else ("dry-run" if options.dry_run else "partial")
+    state.finish_run(run_id, outcome, counts, result.to_json())
+
+
 def sync(
     library: Library,
     state: StateStore,
@@ -319,29 +358,8 @@ def sync(
             library_id=library_id,
             warnings=[problem] if problem else [], min_picks=options.min_picks,
         )
-        candidates = result.recommended
-        if options.route_by_topic:
-            for r in candidates:
-                r.subcollection = r.topics[0].label if r.topics else None
-        if candidates or not options.dry_run:
-            say(f"pushing {len(candidates)} recommendations into {options.collection!r}")
-        result.outcome = push(
-            library, snapshot, state, run_id, candidates,
-            collection=options.collection, library_id=library_id, dry_run=options.dry_run, known=known,
-            tags=options.push_tags,
-        )
-        state.mark_seen(run_id, [(r.paper.primary_key, r.paper.title, r.score) for r in ranked])
-        result.finished = time.time()
-        counts = {
-            "papers": result.papers_read, "recommended": len(result.recommended),
-            "pushed": len(result.outcome.pushed),
-            "failed": len(result.outcome.failed) + len(result.outcome.rejected),
-            "rejected": len(result.outcome.rejected),
-            "skipped_duplicates": len(result.outcome.skipped_duplicates), "known": len(result.known),
-            "sources_failed": len(result.failed_sources),
-        }
-        outcome = "ok" if result.exit_code == EXIT_OK else ("dry-run" if options.dry_run else "partial")
-        state.finish_run(run_id, outcome, counts, result.to_json())
+        result.outcome = push_picks(library, snapshot, state, run_id, result.recommended, options, library_id, known, say)
+        record(state, run_id, result, options)
         return result
     except BaseException as err:
         state.finish_run(run_id, "failed", {"error": type(err).__name__})

@@ -1,14 +1,14 @@
-"""From a command line to a run: resolve config, library, state and demo data, then call sync/rank."""
+"""The runner around the pipeline: for `zotrec sync` (:func:`run_sync`) the config, the library, the
+state, the run lock and the run log, then :func:`zotrec.pipeline.sync`; for `zotrec recommend`
+(:func:`recommend_only`) the same stage without lock or push."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from zotrec import paths
 from zotrec.config import Config, load_config
@@ -17,6 +17,7 @@ from zotrec.library.base import Library
 from zotrec.lock import RunLock
 from zotrec.logs import log, setup_file_log
 from zotrec.pipeline import Progress, SyncOptions, SyncResult, rank, read_digests, sync
+from zotrec.sources.limits import check_digest_sizes
 from zotrec.state import StateStore
 
 
@@ -126,7 +127,6 @@ def _run_locked(request: SyncRequest, progress: Progress | None) -> tuple[SyncRe
     log.info("config %s; digests: %s; collection %r; threshold %g; top %d",
              cfg.path or "(defaults)", ", ".join(options.digests), options.collection, options.threshold, options.top_n)
     library, library_id = resolve_library(cfg, request)
-    library = _test_kill_hook(library)
     log.info("library: %s", library.description)
     state = StateStore(request.state_path or paths.state_file())
     warnings = list(cfg.warnings)
@@ -148,50 +148,6 @@ def _run_locked(request: SyncRequest, progress: Progress | None) -> tuple[SyncRe
         state.close()
         library.close()
     return result, warnings
-
-
-def count_json_lines(path: Path) -> int | None:
-    """Entries of a JSON-lines digest (one object per line), counted without parsing; None for other formats."""
-    import gzip
-
-    try:
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(path, "rb") as fh:
-            head = fh.read(65536)
-            if not head.lstrip().startswith(b"{") or b"\n" not in head.strip():
-                return None
-            first = head.lstrip().split(b"\n", 1)[0].strip()
-            if not first.endswith(b"}"):
-                return None  # a pretty-printed JSON document, not JSON lines
-            count = head.count(b"\n")
-            last = head
-            while chunk := fh.read(1 << 20):
-                count += chunk.count(b"\n")
-                last = chunk
-            return count + (0 if last.endswith(b"\n") else 1)
-    except (OSError, EOFError, ValueError):
-        return None  # the source reader reports unreadable files
-
-
-def check_digest_sizes(digests: list[str], limit: int) -> None:
-    """Refuse a digest with more entries than ``limit`` before spending minutes parsing and ranking it."""
-    from zotrec.errors import SourceError
-    from zotrec.sources import is_url
-
-    for spec in digests:
-        if is_url(spec):
-            continue
-        path = Path(spec).expanduser()
-        try:
-            regular = path.is_file()
-        except OSError:  # e.g. a folder on the way that cannot be searched: the reader reports it
-            regular = False
-        count = count_json_lines(path) if regular else None
-        if count is not None and count > limit:
-            raise SourceError(
-                spec, f"holds {count:,} entries; zotrec reads at most {limit:,} papers per run "
-                "(sync.max_papers): split the digest or raise the limit"
-            )
 
 
 def log_result(result: SyncResult, warnings: list[str], seconds: float) -> None:
@@ -230,42 +186,6 @@ def log_result(result: SyncResult, warnings: list[str], seconds: float) -> None:
         len(result.outcome.pushed), len(result.outcome.skipped_duplicates), result.outcome.recovered,
         len(result.outcome.failed) + len(result.outcome.rejected), result.library_description, result.library_size,
     )
-
-
-_KILL_CALLS = ("snapshot", "ensure_collection", "create_items")
-
-
-class _KillingLibrary:
-    """Test hook (``ZOTREC_TEST_KILL=before:N`` / ``after:N``): SIGKILL this process around the Nth library call."""
-
-    def __init__(self, inner: Library, when: str, nth: int) -> None:
-        self._inner, self._when, self._nth, self._calls = inner, when, nth, 0
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if name not in _KILL_CALLS:
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self._calls += 1
-            if self._calls == self._nth and self._when == "before":
-                os.kill(os.getpid(), signal.SIGKILL)
-            value = attr(*args, **kwargs)
-            if self._calls == self._nth and self._when == "after":
-                os.kill(os.getpid(), signal.SIGKILL)
-            return value
-
-        return call
-
-
-def _test_kill_hook(library: Library) -> Library:
-    spec = os.environ.get("ZOTREC_TEST_KILL", "")
-    if not spec:
-        return library
-    when, _, nth = spec.partition(":")
-    if when not in ("before", "after") or not nth.isdigit():
-        raise ConfigError(f"ZOTREC_TEST_KILL must be before:N or after:N, got {spec!r}")
-    return _KillingLibrary(library, when, int(nth))
 
 
 def write_reports(result: SyncResult, report: Path | None) -> None:
