@@ -174,3 +174,16 @@ def test_unchanged_library_file_is_not_parsed_again(tmp_path):
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     changed = cached_snapshot(path, parse, tmp_path / "cache")
     assert len(parsed) == 2 and changed.items != first.items
+
+
+def test_identity_keys_are_kept_per_item_version():
+    from zotrec.library.identity import identity_keys
+
+    items = [{"key": "A", "version": 1, "itemType": "preprint", "title": "A paper about galaxies and dark matter",
+              "archiveID": "arXiv:2401.01234"}]
+    first = identity_keys(items)
+    assert first == [item_to_paper(items[0], abstract=False).identity_keys()]
+    edited = [dict(items[0], version=2, archiveID="arXiv:2402.05678")]
+    assert identity_keys(edited)[0] == item_to_paper(edited[0], abstract=False).identity_keys() != first[0]
+    unversioned = [dict(items[0], version=0, DOI="10.1000/xyz")]
+    assert "doi:10.1000/xyz" in identity_keys(unversioned)[0]

@@ -25,9 +25,12 @@ FUZZY_TITLE = 0.9  # difflib ratio of normalised titles from which two papers ar
 
 def identity_index(items: Iterable[dict[str, Any]]) -> dict[str, str]:
     """Identity key (arXiv id, DOI, normalised title) -> item key, first item wins."""
+    from zotrec.library.identity import identity_keys
+
+    items = list(items)
     index: dict[str, str] = {}
-    for item in items:
-        for key in item_to_paper(item, abstract=False).identity_keys():
+    for item, keys in zip(items, identity_keys(items)):  # kept between runs per item version
+        for key in keys:
             index.setdefault(key, item["key"])
     return index
 

@@ -1,0 +1,82 @@
+"""Identity keys of library items (arXiv id, DOI, normalised title), kept between runs.
+
+Building a Paper for every library item on every run, only to read its identity keys, costs
+seconds at 50k items. The keys of each item are kept in the cache folder under the item's version
+(``KEY:VERSION``) or, for items without one (export files), a hash of the whole item; only new or
+changed items are converted. Safe to delete; unreadable or unwritable means converting all items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("zotrec")
+
+MAX_ENTRIES = 500_000  # beyond this the kept keys start afresh (several large libraries)
+
+
+def _item_id(item: dict[str, Any]) -> str:
+    version = item.get("version")
+    if version and item.get("key"):
+        return f"{item['key']}:{version}"
+    text = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
+    return "h:" + hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _stamp() -> str:
+    from zotrec import __version__
+
+    return f"1|{__version__}"
+
+
+def _cache_path() -> Path:
+    from zotrec import paths
+
+    return paths.cache_dir() / "identity-keys.pickle"
+
+
+def identity_keys(items: Iterable[dict[str, Any]]) -> list[list[str]]:
+    """``item_to_paper(item, abstract=False).identity_keys()`` of each item, from the cache where kept."""
+    from zotrec.library.items import item_to_paper
+
+    items = list(items)
+    path = _cache_path()
+    try:
+        with open(path, "rb") as fh:
+            stamp, kept = pickle.load(fh)
+        if stamp != _stamp() or not isinstance(kept, dict):
+            kept = {}
+    except FileNotFoundError:
+        kept = {}
+    except Exception as err:  # an unreadable cache means converting every item
+        log.warning("identity key cache %s unreadable (%s)", path, type(err).__name__)
+        kept = {}
+    ids = [_item_id(item) for item in items]
+    out, fresh = [], 0
+    for item, iid in zip(items, ids):
+        keys = kept.get(iid)
+        if keys is None:
+            keys = kept[iid] = item_to_paper(item, abstract=False).identity_keys()
+            fresh += 1
+        out.append(keys)
+    if fresh:
+        if len(kept) > MAX_ENTRIES:
+            kept = dict(zip(ids, out))
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump((_stamp(), kept), fh, protocol=5)
+            os.replace(tmp, path)
+        except OSError as err:
+            log.warning("identity key cache not written (%s)", err)
+            tmp.unlink(missing_ok=True)
+    return out
