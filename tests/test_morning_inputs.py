@@ -69,3 +69,27 @@ def test_feedback_before_any_says_how(isolated_dirs):
     out = runner.invoke(app, ["feedback"])
     assert out.exit_code == 0, out.output
     assert out.stdout.startswith("no feedback yet: ") and "zotrec:+" in out.stdout and "zotrec:-" in out.stdout
+
+
+def test_a_paper_held_down_by_feedback_says_which():
+    from zotrec.demo import demo_library_papers
+    from zotrec.paper import Paper
+    from zotrec.pipeline import SyncOptions, choose
+    from zotrec.ranked import Ranked
+    from zotrec.recommend import LibraryIndex, Recommender
+    from zotrec.sources import read_source
+
+    index = LibraryIndex.build(demo_library_papers())
+    digest = read_source(str(demo_digest_path()))
+    before = Recommender(index).rank(digest)
+    top = before[0].paper
+    assert all(r.disliked is None for r in before)
+    marked = Paper(title=top.title, abstract=top.abstract)  # the user trashed this very paper last week
+    after = Recommender(index, feedback=[(marked, -1)]).rank(digest)
+    held = next(r for r in after if r.paper.title == top.title)
+    assert held.disliked == top.title and held.score < before[0].score
+    ranked = [Ranked(paper=r.paper, score=r.score, disliked=r.disliked) for r in after]
+    choose(ranked, SyncOptions(digests=[], threshold=held.score + 0.1, top_n=20, min_picks=3))
+    mine = next(r for r in ranked if r.paper.title == top.title)
+    assert not mine.chosen and mine.why_not == f"like {top.title!r} you marked not relevant"
+    assert sum(r.disliked is not None for r in after) < len(after) // 2  # only the papers like it

@@ -220,6 +220,7 @@ def rank(
             reasons=list(r.reasons),
             terms=list(r.terms),
             known=known.why(r.paper, (x.title for x in r.reasons)),
+            disliked=r.disliked,
         )
         for r in recs
     ]
@@ -253,7 +254,8 @@ def choose(ranked: list[Ranked], options: SyncOptions) -> None:
         elif r.paper.extras.get("non_research"):
             r.why_not = "not a research paper"
         elif r.score < options.threshold:
-            r.why_not = f"below threshold {options.threshold:g}"
+            r.why_not = (f"like {r.disliked!r} you marked not relevant" if r.disliked
+                         else f"below threshold {options.threshold:g}")
         elif chosen >= options.top_n:
             r.why_not = f"top {options.top_n} reached"
         elif capped(r):
@@ -265,7 +267,8 @@ def choose(ranked: list[Ranked], options: SyncOptions) -> None:
     for r in ranked:
         if chosen >= floor or r.score <= MIN_PICK_SCORE:
             break
-        if r.chosen or r.known or r.paper.extras.get("non_research") or r.score >= options.threshold or capped(r):
+        if (r.chosen or r.known or r.disliked or r.paper.extras.get("non_research") or r.score >= options.threshold
+                or capped(r)):
             continue
         pick(r, DAILY_MINIMUM)
         chosen += 1

@@ -73,6 +73,7 @@ class Ranked:
     terms: list[str] = field(default_factory=list)  # the terms that weighed most for this paper
     chosen: bool = False
     why_not: str | None = None  # "below threshold", "top-N reached", "already in your library", ...
+    disliked: str | None = None  # a paper marked not relevant that held this one down
     known: str | None = None  # why the paper is already the user's ("pushed on DATE"): never chosen
     reason_picked: str | None = None  # "above threshold" or "daily minimum" when chosen
     subcollection: str | None = None  # where to file it below the target collection (topic routing)

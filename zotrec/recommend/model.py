@@ -83,6 +83,7 @@ class Recommendation:
     reasons: list[Reason]  # the 3 nearest library items, closest first
     terms: list[str]  # the terms that weighed most for this paper
     raw: float = 0.0  # the unscaled value the ranking uses
+    disliked: str | None = None  # the paper marked -1 that held this one down (see Recommender.rank)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -211,6 +212,8 @@ def _ecdf(refs: np.ndarray):
 
 
 KNN_TERMS = 40
+DISLIKE_SIMILARITY = 0.5  # a paper this close to one marked -1 is "like" it
+DISLIKE_POINTS = 5.0  # or the -1 paper's neighbour penalty cost it this many points
 
 
 def prune_rows(X: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -368,6 +371,7 @@ class Recommender:
         else:
             scores = self._scale(model, fb_pos, fb_neg)(raw)
         terms = explain_terms(model, digest, ix.terms, n=5)
+        disliked = self._disliked(digest, fb_neg, raw, scores, model, fb_pos)
         recs: list[Recommendation] = []
         for j, i in enumerate(research):
             reasons = [
@@ -375,13 +379,29 @@ class Recommender:
                 for t, sim in zip(nn_idx[j], nn_sim[j])
                 if sim > 0
             ]
-            recs.append(Recommendation(papers[i], float(scores[j]), reasons, terms[j], float(raw[j])))
+            recs.append(Recommendation(papers[i], float(scores[j]), reasons, terms[j], float(raw[j]), disliked[j]))
         recs.sort(key=lambda r: -r.raw)
         done = set(research)
         recs.extend(
             Recommendation(p, 0.0, [], [], float("-inf")) for i, p in enumerate(papers) if i not in done
         )
         return recs
+
+    def _disliked(self, digest, fb_neg, raw, scores, model, fb_pos) -> list[str | None]:
+        """For each digest paper, the title of the closest paper marked -1 when that paper held it
+        down: it is very like it (cosine >= DISLIKE_SIMILARITY), or its neighbour penalty alone cost
+        it DISLIKE_POINTS or more on the 0-100 scale."""
+        if not fb_neg.shape[0] or not digest.shape[0]:
+            return [None] * digest.shape[0]
+        s = self.settings
+        idx, sim = top_k_similar(prune_rows(digest, KNN_TERMS), prune_rows(fb_neg, KNN_TERMS), 1)
+        without = self._scale(model, fb_pos, fb_neg)(raw + s.knn_weight * s.negative_penalty * sim[:, 0])
+        titles = [p.title for p, v in self.feedback if v < 0]
+        return [
+            titles[int(idx[j, 0])] if sim[j, 0] > 0 and (sim[j, 0] >= DISLIKE_SIMILARITY
+                                                         or without[j] - scores[j] >= DISLIKE_POINTS) else None
+            for j in range(digest.shape[0])
+        ]
 
     def _scale(self, model: _Linear | None, fb_pos, fb_neg):
         ix = self.index
