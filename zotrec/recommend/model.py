@@ -6,7 +6,10 @@ How a paper is scored
    character 1-2 grams) beside tf-idf of author names (weight 0.5), fitted once per library version
    on the library plus a shipped background sample of real arXiv papers; cached as a
    :class:`LibraryIndex` (``to_bytes``/``from_bytes``).
-2. A linear model (LinearSVC, C=0.3, balanced classes) learns "your library" against "the rest":
+2. A linear model (LinearSVC, C=0.3, balanced classes) learns "your library" against "the rest"
+   (a library under 50 items trains on every item and then expands itself: the model is fitted
+   again with the digest papers its first pass ranked highest, the top 5 % and at most 50, as extra
+   positives of weight 0.3; small-library benchmark, ``benchmarks/small_library.py``):
    positives are the library items (plus papers you marked +1, weight 5); negatives are the day's
    digest (as arxiv-sanity-lite does), papers you marked -1 (weight 5), and the background sample,
    whose weight fades from 1 to 0 as the digest grows to 1,000 papers (it stands in for a small digest).
@@ -33,7 +36,7 @@ whatever the digest. Beyond the outermost reference of each set the share does n
 1: the last half step of the set (``0.5 / n``) is spread over the distance to that reference (see
 :func:`_ecdf`), so the score is strictly increasing in the raw value, never reaches 0 or 100, and
 papers beyond every reference keep their order (no pile-up of ties at either end). The references are every 8th background paper (829) and a seeded 10% of the library (at
-most 200 items; a library under 10 items serves as its own reference). Papers flagged
+most 200 items; a library under 50 items, trained on in full, serves as its own reference). Papers flagged
 ``extras["non_research"]`` score 0 and come last; against an empty library every paper scores 0.
 """
 
@@ -74,6 +77,12 @@ class Settings:
     # added to the linear model with this weight (0: off); it sharpens the top of the ranking
     nb_weight: float = 0.5
     nb_alpha: float = 0.1
+    # a library under this many items trains on every item (none held out for the scale's reference)
+    # and expands itself from the digest: the model is fitted a second time with the digest papers
+    # it ranked first (the top 5 %, at most ``expand_top``) as extra positives of weight ``expand_weight``
+    small_library: int = 50
+    expand_top: int = 50
+    expand_weight: float = 0.3
 
 
 @dataclass
@@ -284,10 +293,13 @@ class Recommender:
         self.feedback = [(p, int(v)) for p, v in (feedback or []) if int(v) != 0]
 
     # -- scoring -----------------------------------------------------------------------------
-    def _fit(self, digest: sp.csr_matrix, fb_pos: sp.csr_matrix, fb_neg: sp.csr_matrix) -> _Linear | None:
-        """Train the linear model on library (+1 feedback) against background, -1 feedback and digest."""
+    def _fit(
+        self, digest: sp.csr_matrix, fb_pos: sp.csr_matrix, fb_neg: sp.csr_matrix, expansion: np.ndarray | None = None
+    ) -> _Linear | None:
+        """Train the linear model on library (+1 feedback) against background, -1 feedback and digest;
+        the digest rows ``expansion`` are also positives, of weight ``expand_weight``."""
         s, ix = self.settings, self.index
-        train_lib = _mask_out(len(ix), ix.lib_ref)
+        train_lib = _mask_out(len(ix), ix.lib_ref) if len(ix) >= s.small_library else np.arange(len(ix))
         if len(train_lib) > s.max_train_positives:  # keep the newest half, sample the rest
             recent = train_lib[np.argsort(ix.recency_rank[train_lib], kind="stable")]
             half = s.max_train_positives // 2
@@ -303,8 +315,9 @@ class Recommender:
             blocks.append(bg)
             labels.append(np.zeros(bg.shape[0]))
             weights.append(np.full(bg.shape[0], bg_weight))
+        extra = digest[expansion] if expansion is not None else digest[:0]
         for block, label, weight in ((fb_pos, 1.0, s.feedback_weight), (fb_neg, 0.0, s.feedback_weight),
-                                     (digest, 0.0, 1.0)):
+                                     (digest, 0.0, 1.0), (extra, 1.0, s.expand_weight)):
             if block.shape[0]:
                 blocks.append(block)
                 labels.append(np.full(block.shape[0], label))
@@ -366,6 +379,10 @@ class Recommender:
         digest, fb_pos, fb_neg = self._features([papers[i] for i in research])
         model = self._fit(digest, fb_pos, fb_neg)
         raw, nn_idx, nn_sim = self._raw(_margin(model, digest), digest, fb_pos, fb_neg)
+        top = expansion_rows(raw, len(ix), self.settings)
+        if top is not None:
+            model = self._fit(digest, fb_pos, fb_neg, top)
+            raw, nn_idx, nn_sim = self._raw(_margin(model, digest), digest, fb_pos, fb_neg)
         if len(ix) == 0 and fb_pos.shape[0] == 0:  # nothing to compare with: no paper is recommended
             scores = np.zeros(len(raw))
         else:
@@ -411,10 +428,10 @@ class Recommender:
 
         bg = ix.background[ix.bg_ref]
         bg_raw, _, _ = self._raw(margin(bg), bg, fb_pos, fb_neg, k_keep=0)
-        if len(ix.lib_ref):
+        if len(ix.lib_ref) and len(ix) >= self.settings.small_library:
             lib = ix.library[ix.lib_ref]
             lib_raw, _, _ = self._raw(margin(lib), lib, fb_pos, fb_neg, exclude=ix.lib_ref, k_keep=0)
-        else:  # tiny library: its own items (trained on, so a little optimistic)
+        else:  # small library: its own items (all trained on, so a little optimistic)
             lib_raw, _, _ = self._raw(margin(ix.library), ix.library, fb_pos, fb_neg, exclude=np.arange(len(ix)), k_keep=0)
         f_bg, f_lib = _ecdf(bg_raw), _ecdf(lib_raw)
         return lambda x: 100.0 * (0.5 * f_bg(x) + 0.5 * f_lib(x))
@@ -432,6 +449,16 @@ class Recommender:
             scores = self._scale(model, fb_pos, fb_neg)(raw)
         coef = model.coef if model is not None else np.zeros(X.shape[1], dtype=np.float32)
         return scores, coef
+
+
+def expansion_rows(raw: np.ndarray, library_size: int, s: Settings) -> np.ndarray | None:
+    """The digest rows a small library expands itself with: the top 5 % of a first ranking by
+    ``raw`` (at most ``s.expand_top``), best first; None for a library of ``s.small_library`` items
+    or more, or a digest under 20 papers."""
+    count = min(s.expand_top, len(raw) // 20)
+    if library_size >= s.small_library or s.expand_weight <= 0 or count < 1:
+        return None
+    return np.argsort(-raw, kind="stable")[:count]
 
 
 def _complement_nb(X: sp.csr_matrix, y: np.ndarray, w: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
