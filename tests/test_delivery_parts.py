@@ -200,14 +200,15 @@ def test_encrypted_login_and_send_with_a_verified_certificate(tmp_path, monkeypa
         server.stop()
 
 
-def test_doctor_checks_email_login_and_feed_path_sending_nothing(tmp_path, monkeypatch):
+def test_doctor_checks_email_login_and_feed_path_sending_nothing(tmp_path, monkeypatch, demo_library):
+    """With a usable library, the e-mail and feed checks decide doctor's exit code."""
     server = start_smtp_server({"me@example.org": "right-password-1"})
     try:
         blocker = tmp_path / "a-file"
         blocker.write_text("x")
         config = tmp_path / "config.toml"
         config.write_text(
-            f'[email]\nto = "me@example.org"\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
+            f'[zotero]\nlibrary = {json.dumps(str(demo_library))}\n\n[email]\nto = "me@example.org"\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
             f'user = "me@example.org"\n\n[feed]\npath = {json.dumps(str(tmp_path / "feeds" / "z.atom"))}\n', encoding="utf-8")
         monkeypatch.setenv("ZOTREC_SMTP_PASSWORD", "right-password-1")
         res = runner.invoke(app, ["--config", str(config), "doctor", "--no-sources", "--json"])
