@@ -199,12 +199,16 @@ def ranked_table(ranked: list, title: str):
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("topics", max_width=22)
+    with_interests = any(getattr(r, "interest", None) for r in ranked)
+    if with_interests:
+        table.add_column("interest", max_width=24)
     table.add_column("title", ratio=3)
     table.add_column("why: nearest in your library", ratio=2)
     for rank_no, r in enumerate(ranked, 1):
         topics = ", ".join(t.label for t in r.topics[:2]) or "-"
         why = r.reasons[0].title if r.reasons else "-"
-        table.add_row(str(rank_no), f"{r.score:.1f}", topics, r.paper.title, why)
+        interest = [r.interest or "-"] if with_interests else []
+        table.add_row(str(rank_no), f"{r.score:.1f}", topics, *interest, r.paper.title, why)
     return table
 
 
@@ -508,6 +512,40 @@ def feedback(as_json: bool = typer.Option(False, "--json")) -> None:
     run(body)
 
 
+@app.command()
+def interests(
+    library: Optional[Path] = typer.Option(None, "--library", help="Embedded library or Zotero export (default: the configured backend)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List your interests (collections with profile.min_items papers or more): size, top words, held-out accuracy."""
+
+    def body() -> int:
+        from zotrec.runner import SyncRequest, list_interests
+
+        with _status("reading the library", as_json):
+            found, size = list_interests(SyncRequest(library=library, config_path=CTX.config_path))
+        if as_json:
+            print_json([s.to_json() for s in found])
+            return 0
+        out = console()
+        if not found:
+            out.print(f"no interests: fewer than two collections hold profile.min_items papers or more ({size} "
+                      "papers); zotrec scores against the whole library as one profile")
+            return 0
+        from rich.table import Table
+
+        table = Table(title=f"{len(found)} interests in {size} papers (accuracy: held-out fifth filed into its interest)")
+        for col in ("interest", "papers", "held-out accuracy", "top words"):
+            table.add_column(col)
+        for s in found:
+            acc = "-" if s.accuracy is None else f"{s.accuracy:.0%} of {s.held_out}"
+            table.add_row(s.name, str(s.size), acc, ", ".join(s.words))
+        out.print(table)
+        return 0
+
+    run(body)
+
+
 @config_app.command("show")
 def config_show(as_json: bool = typer.Option(False, "--json")) -> None:
     """Print the effective configuration (flags > environment > file > defaults), secrets masked."""
@@ -765,14 +803,14 @@ def train_topics(
 def train_personal(
     library: Optional[Path] = typer.Option(None, "--library", help="Embedded library file (default: the configured backend)."),
     tags: bool = typer.Option(False, "--tags", help="Also learn tags (as #tag labels), not only collections."),
-    min_examples: int = typer.Option(5, "--min-examples", help="Leave out collections/tags with fewer papers."),
+    min_examples: int = typer.Option(5, "--min-examples", help="Leave out tags with fewer papers (collections: profile.min_items)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Model file (default: <data dir>/models/personal.joblib)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Learn your collections (and tags) from your library; prints held-out metrics."""
 
     def body() -> int:
-        from zotrec.runner import SyncRequest, resolve_library
+        from zotrec.runner import SyncRequest, interest_settings, resolve_library
         from zotrec.topics.personal import save_personal_model, train_personal_model
 
         cfg = load_cfg()
@@ -780,7 +818,7 @@ def train_personal(
         with _status("reading the library", as_json) as status:
             papers = lib.snapshot().papers()
             model, report = train_personal_model(
-                papers, tags=tags, min_examples=min_examples, exclude=[cfg.sync.collection],
+                papers, tags=tags, min_examples=min_examples, interests=interest_settings(cfg),
                 progress=(lambda m: status.update(m)) if status else None,
             )
             target = save_personal_model(model, out)

@@ -139,6 +139,23 @@ class SyncSettings:
     enrich: bool = setting(False, "look up missing arXiv ids by title (uses the network)")
     max_papers: int = setting(
         50_000, "a JSON-lines digest with more entries is refused before it is read (exit 7)", minimum=1)
+    per_interest: int = setting(0, "at most this many papers per interest per run (0 = no cap)", minimum=0)
+
+
+@dataclass
+class ProfileSettings:
+    """Which collections are interests (see zotrec.interests)."""
+
+    min_items: int = setting(
+        8, "a collection with at least this many papers is an interest (a smaller subcollection counts into "
+        "its parent)", minimum=1)
+    collections: list[str] = setting(
+        [], "include globs over collection paths (`A/B`, `*` matches across `/`): only matching collections are "
+        "interests", shown_default="`[]` (all)")
+    exclude: list[str] = setting([], "exclude globs: matching collections are never interests")
+
+
+FILE_INTO = ("interest", "flat")
 
 
 @dataclass
@@ -212,11 +229,15 @@ class PushSettings:
         "main", "topic tags on each pushed item: `main` (its main topic, worded as Zotero's own arXiv import "
         'words it, e.g. "Computer Science - Machine Learning"), `all` (every topic) or `none`; the tags '
         "`zotrec` and `zotrec:<run date>` are always added", choices=("main", "all", "none"))
+    file_into: str = setting(
+        "interest", "`interest`: each pick into `<sync.collection>/<its interest>` (created once); `flat`: all "
+        "into `sync.collection`", choices=FILE_INTO)
 
 
 SECTIONS: dict[str, type] = {
     "zotero": ZoteroSettings,
     "sync": SyncSettings,
+    "profile": ProfileSettings,
     "push": PushSettings,
     "sources": SourcesSettings,
     "model": ModelSettings,
@@ -352,6 +373,7 @@ def find_setting(key: str) -> Setting:
 class Config:
     zotero: ZoteroSettings = field(default_factory=ZoteroSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    profile: ProfileSettings = field(default_factory=ProfileSettings)
     push: PushSettings = field(default_factory=PushSettings)
     sources: SourcesSettings = field(default_factory=SourcesSettings)
     model: ModelSettings = field(default_factory=ModelSettings)

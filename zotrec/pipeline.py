@@ -16,11 +16,12 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from zotrec.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL
+from zotrec.interests import InterestSettings
 from zotrec.known import KnownPapers, pushed_today
 from zotrec.library.base import Library, LibrarySnapshot
 from zotrec.paper import Paper
@@ -58,6 +59,14 @@ class SyncOptions:
     source_timeout: float = 60.0  # seconds for each digest URL, retries included (sources.timeout)
     model_path: Path | None = None
     personal_model_path: Path | None = None
+    interests: InterestSettings | None = None  # which collections are interests (None: the defaults)
+    per_interest_max: int | None = None  # at most this many picks per interest
+    file_into: str = "interest"  # "interest": each pick into "<collection>/<interest>"; "flat"
+
+    def interest_settings(self) -> InterestSettings:
+        """The interest settings, with zotrec's own collection always left out."""
+        base = self.interests or InterestSettings()
+        return replace(base, own=tuple(dict.fromkeys((*base.own, self.collection))))
 
 
 @dataclass
@@ -209,7 +218,8 @@ def rank(
         id(p): (Topic.listed(p.categories) or ts) + pts for p, ts, pts in zip(papers, topics, personal_topics)
     }
     say(f"scoring against {len(snapshot.items)} library items")
-    index = library_index(snapshot, library_id, FeatureCache(), options.collection)
+    index = library_index(snapshot, library_id, FeatureCache(), options.collection,
+                          interests=options.interest_settings())
     recs = Recommender(index, feedback=feedback_pairs(state, library_id)).rank(papers)
     known = known or KnownPapers.build(snapshot, state, library_id, options.collection)
     ranked = [
@@ -221,6 +231,7 @@ def rank(
             terms=list(r.terms),
             known=known.why(r.paper, (x.title for x in r.reasons)),
             disliked=r.disliked,
+            interest=r.interest,
         )
         for r in recs
     ]
@@ -228,12 +239,36 @@ def rank(
     return ranked
 
 
+def balance(ranked: list[Ranked]) -> list[Ranked]:
+    """``ranked`` reordered within runs of equal (displayed) scores: the first paper of each interest
+    before the second of any, and so on, so one large interest cannot take every slot of a tie."""
+    out: list[Ranked] = []
+    start = 0
+    while start < len(ranked):
+        end = start
+        score = round(ranked[start].score, 1)
+        while end < len(ranked) and round(ranked[end].score, 1) == score:
+            end += 1
+        seen: dict[str | None, int] = {}
+        turn = []
+        for position, r in enumerate(ranked[start:end]):
+            seen[r.interest] = seen.get(r.interest, 0) + 1
+            turn.append((seen[r.interest], position))
+        out.extend(ranked[start + p] for _, p in sorted(turn))
+        start = end
+    return out
+
+
 def choose(ranked: list[Ranked], options: SyncOptions) -> None:
     """Mark the papers to push: not already known, above the threshold, at most top-N, at most K
     per top topic; then, when fewer than ``min_picks`` passed, the best remaining papers that still
     score above :data:`MIN_PICK_SCORE` (``reason_picked = "daily minimum"``). Known papers take no
-    slot, except those pushed earlier the same day, which count toward top-N and the minimum."""
+    slot, except those pushed earlier the same day, which count toward top-N and the minimum. At most
+    ``per_interest_max`` per interest; on equal scores an interest without a pick yet goes first
+    (``ranked`` is reordered, see :func:`balance`)."""
+    ranked[:] = balance(ranked)
     per_topic: dict[str, int] = {}
+    per_interest: dict[str, int] = {}
 
     def top_topic(r: Ranked) -> str:
         return r.top_label
@@ -241,9 +276,15 @@ def choose(ranked: list[Ranked], options: SyncOptions) -> None:
     def capped(r: Ranked) -> bool:
         return bool(options.per_topic_max) and per_topic.get(top_topic(r), 0) >= (options.per_topic_max or 0)
 
+    def interest_capped(r: Ranked) -> bool:
+        limit = options.per_interest_max or 0
+        return bool(limit) and r.interest is not None and per_interest.get(r.interest, 0) >= limit
+
     def pick(r: Ranked, reason: str) -> None:
         r.chosen, r.reason_picked, r.why_not = True, reason, None
         per_topic[top_topic(r)] = per_topic.get(top_topic(r), 0) + 1
+        if r.interest:
+            per_interest[r.interest] = per_interest.get(r.interest, 0) + 1
 
     # papers of this digest pushed earlier the same day fill slots: a second run of a day (or the
     # re-run of a killed one) completes the day instead of pushing N more
@@ -260,6 +301,8 @@ def choose(ranked: list[Ranked], options: SyncOptions) -> None:
             r.why_not = f"top {options.top_n} reached"
         elif capped(r):
             r.why_not = f"per-topic cap {options.per_topic_max} reached for {top_topic(r)}"
+        elif interest_capped(r):
+            r.why_not = f"per-interest cap {options.per_interest_max} reached for {r.interest}"
         else:
             pick(r, ABOVE_THRESHOLD)
             chosen += 1
@@ -268,7 +311,7 @@ def choose(ranked: list[Ranked], options: SyncOptions) -> None:
         if chosen >= floor or r.score <= MIN_PICK_SCORE:
             break
         if (r.chosen or r.known or r.disliked or r.paper.extras.get("non_research") or r.score >= options.threshold
-                or capped(r)):
+                or capped(r) or interest_capped(r)):
             continue
         pick(r, DAILY_MINIMUM)
         chosen += 1
@@ -298,14 +341,24 @@ def why_empty(ranked: list[Ranked], threshold: float, min_picks: int) -> str:
             "`zotrec recommend --all`")
 
 
+def subcollection(r: Ranked, options: SyncOptions) -> str | None:
+    """Where below the target collection a pick goes: its interest (``file_into = "interest"``), else
+    its top topic (``route_by_topic``), else nowhere (the collection itself)."""
+    if options.file_into == "interest" and r.interest:
+        return r.interest  # "A/B": nested as in the user's library
+    if options.route_by_topic and r.topics:
+        return r.topics[0].label
+    return None
+
+
 def push_picks(
     library: Library, snapshot: LibrarySnapshot, state: StateStore, run_id: int, picks: list[Ranked],
     options: SyncOptions, library_id: str, known: KnownPapers, say: Progress,
 ) -> PushOutcome:
-    """Push the picks (each into its topic's subcollection with ``route_by_topic``)."""
-    if options.route_by_topic:
-        for r in picks:
-            r.subcollection = r.topics[0].label if r.topics else None
+    """Push the picks, each into its interest's subcollection (``file_into = "interest"``) or its
+    topic's (``route_by_topic``), see :func:`subcollection`."""
+    for r in picks:
+        r.subcollection = subcollection(r, options)
     if picks or not options.dry_run:
         say(f"pushing {len(picks)} recommendations into {options.collection!r}")
     return push(

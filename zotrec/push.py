@@ -58,10 +58,16 @@ def note_html(candidate: Ranked) -> str:
         for r in candidate.reasons
     )
     terms = ", ".join(esc(t) for t in candidate.terms)
+    interest = (
+        f"<p><b>Interest:</b> {esc(candidate.interest)}: of your collections, the one this paper matches "
+        f"best (its words, authors and venue against the papers you filed there)</p>"
+        if candidate.interest else ""
+    )
     return (
         f"<h2>Recommended by zotrec</h2>"
         f"<p><b>Score:</b> {candidate.score:.1f} / 100</p>"
-        f"<p><b>Topics:</b> {topics}</p>"
+        + interest
+        + f"<p><b>Topics:</b> {topics}</p>"
         f"<p><b>Nearest papers in your library:</b></p><ul>{nearest}</ul>"
         + (f"<p><b>Terms that weighed most:</b> {terms}</p>" if terms else "")
         + f"<p><b>Source:</b> {esc(source_name(candidate.paper.source))}</p>"

@@ -76,7 +76,8 @@ class Ranked:
     disliked: str | None = None  # a paper marked not relevant that held this one down
     known: str | None = None  # why the paper is already the user's ("pushed on DATE"): never chosen
     reason_picked: str | None = None  # "above threshold" or "daily minimum" when chosen
-    subcollection: str | None = None  # where to file it below the target collection (topic routing)
+    subcollection: str | None = None  # where to file it below the target collection (its interest or topic)
+    interest: str | None = None  # the interest (collection path) it matched best, None when none stands out
 
     @property
     def top_label(self) -> str:
@@ -92,6 +93,7 @@ class Ranked:
             "date": self.paper.date.isoformat() if self.paper.date else None,
             "source": self.paper.source,
             "score": round(self.score, 1),
+            "interest": self.interest,
             "topics": [t.to_json(digits=3) for t in self.topics],
             "reasons": [r.to_json() for r in self.reasons],
             "terms": self.terms,

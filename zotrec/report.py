@@ -120,6 +120,7 @@ def paper_view(
         "abstract": " ".join(str(paper.get("abstract") or "").split()),
         "score": score,
         "score_pct": max(0.0, min(100.0, score)),
+        "interest": paper.get("interest"),
         "topics": [
             {"label": t.label, "name": t.name or t.label, "pct": round(100 * t.probability)} for t in _topics(paper)
         ],

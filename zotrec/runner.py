@@ -13,6 +13,7 @@ from pathlib import Path
 from zotrec import paths
 from zotrec.config import Config, load_config
 from zotrec.errors import ConfigError, ZotrecError
+from zotrec.interests import InterestSettings
 from zotrec.library.base import Library
 from zotrec.lock import RunLock
 from zotrec.logs import log, setup_file_log
@@ -73,6 +74,17 @@ def sync_options(cfg: Config, request: SyncRequest) -> SyncOptions:
         source_timeout=cfg.sources.timeout,
         model_path=Path(cfg.topic_model) if cfg.topic_model else None,
         personal_model_path=personal_model_path(cfg),
+        interests=interest_settings(cfg),
+        per_interest_max=s.per_interest or None,
+        file_into=cfg.push.file_into,
+    )
+
+
+def interest_settings(cfg: Config) -> InterestSettings:
+    """The ``[profile]`` keys as interest settings (zotrec's own collection always left out)."""
+    p = cfg.profile
+    return InterestSettings(
+        min_items=p.min_items, include=tuple(p.collections), exclude=tuple(p.exclude), own=(cfg.sync.collection,)
     )
 
 
@@ -220,6 +232,7 @@ def recommend_only(
 
         library = open_library(cfg.zotero, cache_dir=paths.cache_dir())
         snapshot, description, library_id = library.snapshot(), library.description, cfg.library_id()
+        options.interests, options.collection = interest_settings(cfg), cfg.sync.collection
         library.close()
     else:
         path = Path(library_spec)
@@ -244,3 +257,30 @@ def recommend_only(
     )
     write_reports(result, report)
     return result
+
+
+def list_interests(request: SyncRequest) -> tuple[list[Any], int]:
+    """The interests of the configured library (or of ``request.library``: an embedded library or a
+    Zotero export file) with size, top words and held-out filing accuracy; also the profile's size."""
+    from zotrec.recommend.cache import FeatureCache, library_index, profile_rows
+    from zotrec.recommend.filing import describe, venue_text
+
+    cfg = load_config(request.config_path)
+    options = sync_options(cfg, request)
+    if request.library and request.library.suffix not in (".sqlite", ".db"):
+        from zotrec.library.transfer import snapshot_from_file
+
+        snapshot, library_id = snapshot_from_file(request.library), f"file:{request.library.resolve()}"
+    else:
+        library, library_id = resolve_library(cfg, request)
+        try:
+            snapshot = library.snapshot()
+        finally:
+            library.close()
+    items, _ = profile_rows(snapshot, options.collection)  # in the order of the index's rows
+    index = library_index(snapshot, library_id, FeatureCache(), options.collection,
+                          interests=options.interest_settings())
+    if not index.interests:
+        return [], len(items)
+    venues = [venue_text(i.get("publicationTitle") or i.get("proceedingsTitle")) for i in items]
+    return describe(index.library, venues, index.membership, index.interests, index.terms), len(items)

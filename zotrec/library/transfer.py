@@ -91,12 +91,13 @@ def parse_export(path: Path) -> LibrarySnapshot:
     items = []
     for number, paper in enumerate(papers):
         for cpath in paper.collections:
-            if cpath not in by_path:
-                by_path[cpath] = f"C{len(by_path):07d}"
-                parent_path = cpath.rsplit("/", 1)[0] if "/" in cpath else None
-                collections[by_path[cpath]] = Collection(
-                    by_path[cpath], cpath.rsplit("/", 1)[-1], by_path.get(parent_path or "")
-                )
+            parts = cpath.split("/")
+            for depth in range(1, len(parts) + 1):  # parents first, even those that list no item
+                prefix = "/".join(parts[:depth])
+                if prefix not in by_path:
+                    by_path[prefix] = f"C{len(by_path):07d}"
+                    parent = by_path.get("/".join(parts[: depth - 1])) if depth > 1 else None
+                    collections[by_path[prefix]] = Collection(by_path[prefix], parts[depth - 1], parent)
         item = _item_for(paper, [by_path[c] for c in paper.collections])
         item["key"] = f"F{number:07d}"
         item["dateAdded"] = paper.date_added or ""

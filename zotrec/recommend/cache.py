@@ -25,6 +25,7 @@ cannot be read is rebuilt and one that cannot be written only costs the next run
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import pickle
@@ -42,7 +43,7 @@ DEFAULT_COLLECTION = "zotrec: Recommended"
 # last full build) changed since it: measured by `python -m benchmarks.recommend --drift`, the
 # ranking quality of an incremental index stays within 0.002 AUC of a full rebuild up to here.
 MAX_DRIFT = 0.2
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 def profile_items(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> list[dict[str, Any]]:
@@ -164,34 +165,58 @@ def library_index(
     cache: FeatureCache | None = None,
     collection: str = DEFAULT_COLLECTION,
     max_drift: float = MAX_DRIFT,
+    interests: Any = None,
 ) -> Any:
-    """The library's features (a :class:`LibraryIndex`), from ``cache`` where the content allows.
+    """The library's features and interests (a :class:`LibraryIndex`), from ``cache`` where the
+    content allows. ``interests``: :class:`zotrec.interests.InterestSettings` (None: the defaults
+    with ``collection`` left out).
 
     Papers are built only for the items that are vectorised (every item on a full build, the
-    added and edited ones on an incremental update, none when nothing changed).
+    added and edited ones on an incremental update, none when nothing changed). The interests are
+    found again (and the filing classifier retrained) only when the items' collections, venues or
+    the settings changed.
     """
+    from zotrec.interests import InterestSettings
     from zotrec.recommend.model import LibraryIndex
 
+    settings = interests or InterestSettings(own=(collection,))
     items, ids = profile_rows(snapshot, collection)
     keys = [item.get("key") for item in items]
     cached = cache.load(library_id) if cache is not None else None
     if cached is not None and cached.ids == ids and cached.keys == keys:
-        return cached.index
+        index = _with_interests(cached.index, items, snapshot, settings)
+        if index is not cached.index and cache is not None:
+            cache.store(library_id, CachedIndex(index, ids, keys, cached.base_ids))
+        return index
     if cached is not None and cached.drift(ids) <= max_drift:
         index = update_index(cached.index, cached.ids, items, ids, snapshot)
         record = CachedIndex(index, ids, keys, cached.base_ids)
     else:
         papers = _papers(items, snapshot)
         kept = [i for i, p in enumerate(papers) if p.title or p.abstract]
-        index = LibraryIndex.build([papers[i] for i in kept])
+        index = LibraryIndex.build([papers[i] for i in kept], interests=None)
         kept_ids = [ids[i] for i in kept]
         record = CachedIndex(index, ids, keys, frozenset(kept_ids))
         if len(kept) != len(items):  # rows are aligned with items: rebuild those without text incrementally
             index = update_index(index, kept_ids, items, ids, snapshot)
-            record.index = index
+    index = record.index = _with_interests(index, items, snapshot, settings)
     if cache is not None:
         cache.store(library_id, record)
     return index
+
+
+def _with_interests(index: Any, items: list[dict[str, Any]], snapshot: LibrarySnapshot, settings: Any) -> Any:
+    """``index`` (rows aligned with ``items``) with the interests of these items under ``settings``;
+    the same object when it already has them."""
+    from zotrec.recommend.filing import venue_text
+
+    paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
+    collections = [[paths[c] for c in item.get("collections", []) if c in paths] for item in items]
+    venues = [venue_text(item.get("publicationTitle") or item.get("proceedingsTitle")) for item in items]
+    key = hashlib.sha256(json.dumps([settings.key(), collections, venues]).encode()).hexdigest()[:32]
+    if getattr(index, "interest_key", None) == key:
+        return index
+    return index.with_interests(collections, venues, settings, key=key)
 
 
 def update_index(

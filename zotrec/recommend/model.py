@@ -18,7 +18,11 @@ How a paper is scored
 3. Nearest neighbours: the mean cosine similarity to the 5 most similar library items (on each
    paper's 40 weightiest terms), minus the similarity to the closest paper you marked -1; papers
    marked +1 count as library items here.
-4. raw = model margin + 2 x neighbour similarity; papers are ranked by raw.
+4. raw = model margin + 2 x neighbour similarity.
+5. Interests (:mod:`zotrec.interests`, a library with two or more): each interest's raw value is
+   2 x the mean similarity to the 5 nearest papers *of that interest* (from the same neighbour
+   search), and each interest has its own scale (below). Papers are ranked by score, then by raw
+   value above the median reference of the scale that gave the score.
 
 The score scale (0-100, the same meaning every day)
 ---------------------------------------------------
@@ -38,6 +42,16 @@ whatever the digest. Beyond the outermost reference of each set the share does n
 papers beyond every reference keep their order (no pile-up of ties at either end). The references are every 8th background paper (829) and a seeded 10% of the library (at
 most 200 items; a library under 50 items, trained on in full, serves as its own reference). Papers flagged
 ``extras["non_research"]`` score 0 and come last; against an empty library every paper scores 0.
+
+An interest's scale is the same formula with that interest's raw values: the same arXiv
+references, and the interest's own held-out papers as library references (a fifth of them, at
+least 2 and at most 40, kept out of training with the library references). A paper's score is its
+best over the library and the interests, where an interest can lift only a paper that already
+scores 50 or more on the library's scale (it beats every reference arXiv paper): "75" means as close
+to the library, or to one interest, as the median of its papers; a small interest is not crowded out
+by a large one, and an arXiv paper near one small interest does not overtake library-like ones.
+A paper's ``interest`` is where it belongs best (:mod:`zotrec.recommend.filing`), or None when it
+scores below 50 on the library's scale and on every interest's.
 """
 
 from __future__ import annotations
@@ -51,12 +65,14 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.svm import LinearSVC
 
+from zotrec.interests import Interests, InterestSettings, select_interests
 from zotrec.paper import Paper
 from zotrec.ranked import Reason
 from zotrec.recommend import features
 from zotrec.recommend.background import load_background
+from zotrec.recommend.filing import InterestClassifier, venue_text
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -91,12 +107,14 @@ class Recommendation:
     score: float  # 0-100, see the module docstring
     reasons: list[Reason]  # the 3 nearest library items, closest first
     terms: list[str]  # the terms that weighed most for this paper
-    raw: float = 0.0  # the unscaled value the ranking uses
+    raw: float = 0.0  # breaks ties of equal scores: raw value above the median reference of its scale
     disliked: str | None = None  # the paper marked -1 that held this one down (see Recommender.rank)
+    interest: str | None = None  # the interest (collection path) the paper matched best, None if none stands out
 
     def to_json(self) -> dict[str, Any]:
         return {
             "score": round(self.score, 1),
+            "interest": self.interest,
             "reasons": [r.to_json() for r in self.reasons],
             "terms": self.terms,
         }
@@ -108,6 +126,28 @@ def _reference_indices(n: int, share: float, cap: int, seed: int) -> np.ndarray:
     count = min(cap, max(3, int(n * share)))
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(n, size=count, replace=False))
+
+
+DEFAULT_INTERESTS = InterestSettings()
+INTEREST_REFS = (0.2, 2, 40)  # share of each interest's papers held out as its references (at least, at most)
+
+
+def _reference_rows(n: int, membership: np.ndarray, seed: int) -> np.ndarray:
+    """The library's reference rows: a seeded 10% (at most 200), topped up so that each interest has
+    a fifth of its papers (at least 2, at most 40) among them."""
+    if n < 10:
+        return np.arange(0)
+    refs = set(_reference_indices(n, 0.1, 200, seed).tolist())
+    rng = np.random.default_rng(seed + 1)
+    share, low, high = INTEREST_REFS
+    for j in range(membership.shape[1]):
+        members = np.flatnonzero(membership[:, j])
+        want = min(high, max(low, round(share * len(members))), len(members) - 1)
+        have = [m for m in members if m in refs]
+        if want > len(have):
+            rest = np.setdiff1d(members, have)
+            refs.update(rng.choice(rest, size=min(len(rest), want - len(have)), replace=False).tolist())
+    return np.asarray(sorted(refs), dtype=np.int64)
 
 
 @dataclass
@@ -124,17 +164,53 @@ class LibraryIndex:
     lib_ref: np.ndarray  # library rows held out of training: the scale's positive reference
     bg_ref: np.ndarray  # background rows held out of training: the scale's negative reference
     neighbours: sp.csr_matrix  # library rows cut to their KNN_TERMS weightiest terms (nearest-neighbour search)
+    interests: list[str] = field(default_factory=list)  # interest names (collection paths), see zotrec.interests
+    membership: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # library row x interest
+    filing: InterestClassifier | None = None  # which interest a paper belongs to
+    interest_key: str = ""  # identifies the collections and settings the interests were found with
     _terms: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, library: list[Paper], feature_settings: features.FeatureSettings | None = None) -> LibraryIndex:
-        """Fit the feature space on library + background and vectorize both."""
+    def build(
+        cls,
+        library: list[Paper],
+        feature_settings: features.FeatureSettings | None = None,
+        interests: InterestSettings | None = DEFAULT_INTERESTS,
+    ) -> LibraryIndex:
+        """Fit the feature space on library + background and vectorize both; find the interests
+        (``interests=None``: none, the library is one profile)."""
         papers = [p for p in library if (p.title or p.abstract)]
         vec = features.Featurizer(feature_settings)
         X = vec.fit_transform(papers + load_background())
         n = len(papers)
-        return cls.assemble(vec, X[:n], [p.title for p in papers], [p.key for p in papers],
-                            [p.date_added or "" for p in papers], X[n:])
+        index = cls.assemble(vec, X[:n], [p.title for p in papers], [p.key for p in papers],
+                             [p.date_added or "" for p in papers], X[n:])
+        if interests is None:
+            return index
+        return index.with_interests([p.collections for p in papers], [venue_text(p) for p in papers], interests)
+
+    def with_interests(
+        self, collections: list[list[str]], venues: list[str], settings: InterestSettings, key: str = ""
+    ) -> LibraryIndex:
+        """This index with the interests of its rows (``collections[i]``: row i's collection paths,
+        ``venues[i]``: its journal or proceedings title): membership, each interest's reference rows and
+        the filing classifier. Fewer than two interests: none (a single interest is the library itself)."""
+        n = len(self)
+        found = select_interests(collections, settings)
+        if len(found) < 2:
+            found = Interests([], {}, settings)
+        membership = np.zeros((n, len(found)), dtype=bool)
+        column = {name: j for j, name in enumerate(found.names)}
+        for i, labels in enumerate(found.labels(collections)):
+            membership[i, [column[x] for x in labels]] = True
+        return replace(
+            self,
+            interests=list(found.names),
+            membership=membership,
+            lib_ref=_reference_rows(n, membership, seed=n) if len(found) else _reference_indices(n, 0.1, 200, seed=n),
+            filing=InterestClassifier.fit(self.library, venues, membership, seed=n) if len(found) else None,
+            interest_key=key,
+        )
 
     @classmethod
     def assemble(
@@ -223,6 +299,11 @@ def _ecdf(refs: np.ndarray):
 KNN_TERMS = 40
 DISLIKE_SIMILARITY = 0.5  # a paper this close to one marked -1 is "like" it
 DISLIKE_POINTS = 5.0  # or the -1 paper's neighbour penalty cost it this many points
+INTEREST_NEIGHBOURS = 50  # nearest library papers searched for each interest's neighbour part
+INTEREST_MIN_SCORE = 50.0  # an interest "stands out" when the paper scores at least this
+# an interest lifts a paper's score only when the paper already beats every arXiv reference on the
+# library's scale (a lift below that let arXiv papers near one small interest overtake library-like ones)
+INTEREST_GATE = 50.0
 
 
 def prune_rows(X: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -347,8 +428,10 @@ class Recommender:
         return _Linear(coef.astype(np.float32), intercept)
 
     def _raw(self, margin: np.ndarray, X: sp.csr_matrix, fb_pos, fb_neg, exclude=None, k_keep: int = 3):
+        """``raw`` (margin + neighbour part), the ``k_keep`` nearest library rows, and each interest's
+        raw value (columns of ``ix.interests``; see :meth:`_interest_raw`)."""
         s, ix = self.settings, self.index
-        k = max(s.knn_k, k_keep)
+        k = max(s.knn_k, k_keep, INTEREST_NEIGHBOURS if ix.interests else 0)
         Xq = prune_rows(X, KNN_TERMS)
         nn_idx, nn_sim = top_k_similar(Xq, ix.neighbours, k, exclude=exclude)
         if fb_pos.shape[0]:  # +1 papers count as library items for the neighbour part
@@ -357,11 +440,30 @@ class Recommender:
         else:
             nn_sim_all = nn_sim
         knn = nn_sim_all[:, : s.knn_k].mean(axis=1) if nn_sim_all.shape[1] else np.zeros(X.shape[0])
+        penalty = np.zeros(X.shape[0])
         if fb_neg.shape[0]:
             _, neg_sim = top_k_similar(Xq, prune_rows(fb_neg, KNN_TERMS), 1)
-            knn = knn - s.negative_penalty * neg_sim[:, 0]
-        raw = margin + s.knn_weight * knn
-        return raw, nn_idx[:, :k_keep], nn_sim[:, :k_keep]
+            penalty = s.negative_penalty * neg_sim[:, 0]
+        raw = margin + s.knn_weight * (knn - penalty)
+        per_interest = self._interest_raw(nn_idx, nn_sim, penalty)
+        return raw, nn_idx[:, :k_keep], nn_sim[:, :k_keep], per_interest
+
+    def _interest_raw(self, nn_idx: np.ndarray, nn_sim: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+        """Each interest's raw value: ``knn_weight`` x the mean similarity to the ``knn_k`` nearest papers
+        *of that interest*, found among the paper's ``INTEREST_NEIGHBOURS`` nearest library papers (the
+        search the library's neighbour part already made: no extra pass over the library), less the
+        penalty of a close paper marked -1. Shape (papers, interests).
+
+        The library model's margin is left out on purpose: it is learnt mostly from the largest
+        interests and would carry them into every interest's value (interest coverage on the real
+        group library: 0.65 with the margin, 0.91 without; see benchmarks/interests.py)."""
+        s, ix = self.settings, self.index
+        if not ix.interests:
+            return np.zeros((len(penalty), 0))
+        member = ix.membership[nn_idx] & (nn_sim > 0)[:, :, None]  # papers x neighbours x interests
+        first_k = member & (np.cumsum(member, axis=1) <= s.knn_k)
+        knn = (first_k * nn_sim[:, :, None]).sum(axis=1) / s.knn_k
+        return s.knn_weight * (knn - penalty[:, None])
 
     def _features(self, papers: list[Paper]):
         ix = self.index
@@ -371,22 +473,33 @@ class Recommender:
         return digest, fb_pos, fb_neg
 
     def rank(self, papers: list[Paper]) -> list[Recommendation]:
-        """Every paper, best first, with a 0-100 score, its 3 nearest library items and its terms."""
+        """Every paper, best first, with a 0-100 score, its interest, 3 nearest library items and terms."""
         if not papers:
             return []
         ix = self.index
         research = [i for i, p in enumerate(papers) if not p.extras.get("non_research")]
         digest, fb_pos, fb_neg = self._features([papers[i] for i in research])
         model = self._fit(digest, fb_pos, fb_neg)
-        raw, nn_idx, nn_sim = self._raw(_margin(model, digest), digest, fb_pos, fb_neg)
+        raw, nn_idx, nn_sim, per_interest = self._raw(_margin(model, digest), digest, fb_pos, fb_neg)
         top = expansion_rows(raw, len(ix), self.settings)
         if top is not None:
             model = self._fit(digest, fb_pos, fb_neg, top)
-            raw, nn_idx, nn_sim = self._raw(_margin(model, digest), digest, fb_pos, fb_neg)
+            raw, nn_idx, nn_sim, per_interest = self._raw(_margin(model, digest), digest, fb_pos, fb_neg)
+        interest: list[str | None] = [None] * len(raw)
         if len(ix) == 0 and fb_pos.shape[0] == 0:  # nothing to compare with: no paper is recommended
-            scores = np.zeros(len(raw))
+            scores, order_key = np.zeros(len(raw)), raw
         else:
-            scores = self._scale(model, fb_pos, fb_neg)(raw)
+            scales = self._scales(model, fb_pos, fb_neg)
+            scores, order_key = scales.library(raw), raw - scales.library_median
+            if ix.interests:
+                interest_scores = scales.interests(per_interest)
+                best = interest_scores.argmax(axis=1)
+                rows = np.arange(len(raw))
+                best_score = interest_scores[rows, best]
+                interest = self._file([papers[i] for i in research], digest, np.maximum(scores, best_score))
+                wins = (best_score > scores) & (scores >= INTEREST_GATE)
+                scores = np.where(wins, best_score, scores)
+                order_key = np.where(wins, per_interest[rows, best] - scales.interest_medians[best], order_key)
         terms = explain_terms(model, digest, ix.terms, n=5)
         disliked = self._disliked(digest, fb_neg, raw, scores, model, fb_pos)
         recs: list[Recommendation] = []
@@ -396,8 +509,11 @@ class Recommender:
                 for t, sim in zip(nn_idx[j], nn_sim[j])
                 if sim > 0
             ]
-            recs.append(Recommendation(papers[i], float(scores[j]), reasons, terms[j], float(raw[j]), disliked[j]))
-        recs.sort(key=lambda r: -r.raw)
+            recs.append(
+                Recommendation(papers[i], float(scores[j]), reasons, terms[j], float(order_key[j]),
+                               disliked=disliked[j], interest=interest[j])
+            )
+        recs.sort(key=lambda r: (-r.score, -r.raw))
         done = set(research)
         recs.extend(
             Recommendation(p, 0.0, [], [], float("-inf")) for i, p in enumerate(papers) if i not in done
@@ -421,20 +537,8 @@ class Recommender:
         ]
 
     def _scale(self, model: _Linear | None, fb_pos, fb_neg):
-        ix = self.index
-
-        def margin(X):
-            return _margin(model, X)
-
-        bg = ix.background[ix.bg_ref]
-        bg_raw, _, _ = self._raw(margin(bg), bg, fb_pos, fb_neg, k_keep=0)
-        if len(ix.lib_ref) and len(ix) >= self.settings.small_library:
-            lib = ix.library[ix.lib_ref]
-            lib_raw, _, _ = self._raw(margin(lib), lib, fb_pos, fb_neg, exclude=ix.lib_ref, k_keep=0)
-        else:  # small library: its own items (all trained on, so a little optimistic)
-            lib_raw, _, _ = self._raw(margin(ix.library), ix.library, fb_pos, fb_neg, exclude=np.arange(len(ix)), k_keep=0)
-        f_bg, f_lib = _ecdf(bg_raw), _ecdf(lib_raw)
-        return lambda x: 100.0 * (0.5 * f_bg(x) + 0.5 * f_lib(x))
+        """The library's 0-100 scale (raw -> score)."""
+        return self._scales(model, fb_pos, fb_neg).library
 
     def without_digest(self, papers: list[Paper]) -> tuple[np.ndarray, np.ndarray]:
         """What the library and the feedback alone say: the model fitted with no digest (the
@@ -442,14 +546,63 @@ class Recommender:
         and the linear model's weight per feature (zeros when there is nothing to learn from)."""
         X, fb_pos, fb_neg = self._features(papers)
         model = self._fit(X[:0], fb_pos, fb_neg)
-        raw, _, _ = self._raw(_margin(model, X), X, fb_pos, fb_neg, k_keep=0)
+        raw, _, _, _ = self._raw(_margin(model, X), X, fb_pos, fb_neg, k_keep=0)
         if len(self.index) == 0 and fb_pos.shape[0] == 0:
             scores = np.zeros(len(raw))
         else:
-            scores = self._scale(model, fb_pos, fb_neg)(raw)
+            scores = self._scales(model, fb_pos, fb_neg).library(raw)
         coef = model.coef if model is not None else np.zeros(X.shape[1], dtype=np.float32)
         return scores, coef
 
+    def _file(self, papers: list[Paper], X: sp.csr_matrix, scores: np.ndarray) -> list[str | None]:
+        """The interest each paper belongs to (the filing classifier's choice), None for a paper that
+        stands out nowhere: ``scores`` (its best on the library's and the interests' scales, ungated)
+        below ``INTEREST_MIN_SCORE``, so it beats not even every arXiv reference on any of them."""
+        ix = self.index
+        if ix.filing is None:
+            return [None] * len(papers)
+        best = ix.filing.margins(X, [venue_text(p) for p in papers]).argmax(axis=1)
+        return [ix.interests[b] if v >= INTEREST_MIN_SCORE else None for b, v in zip(best, scores)]
+
+    def _scales(self, model: _Linear | None, fb_pos, fb_neg) -> _Scales:
+        """The 0-100 scales of the library and of each interest, from the reference rows."""
+        ix = self.index
+
+        def margin(X):
+            return _margin(model, X)
+
+        bg = ix.background[ix.bg_ref]
+        bg_raw, _, _, bg_int = self._raw(margin(bg), bg, fb_pos, fb_neg, k_keep=0)
+        if len(ix.lib_ref) and len(ix) >= self.settings.small_library:
+            refs = ix.lib_ref
+        else:  # small library: its own items (all trained on, so a little optimistic)
+            refs = np.arange(len(ix))
+        lib = ix.library[refs]
+        lib_raw, _, _, lib_int = self._raw(margin(lib), lib, fb_pos, fb_neg, exclude=refs, k_keep=0)
+        interest_refs = [lib_int[ix.membership[refs, j], j] for j in range(len(ix.interests))]
+        return _Scales(bg_raw, lib_raw, bg_int, interest_refs)
+
+
+def _scale(bg_raw: np.ndarray, lib_raw: np.ndarray):
+    """raw -> 0-100: 50 x share of the arXiv references beaten + 50 x share of the library references beaten."""
+    f_bg, f_lib = _ecdf(bg_raw), _ecdf(lib_raw)
+    return lambda x: 100.0 * (0.5 * f_bg(x) + 0.5 * f_lib(x))
+
+
+class _Scales:
+    """The library's scale, and one per interest (its own arXiv and interest references)."""
+
+    def __init__(self, bg_raw, lib_raw, bg_interest: np.ndarray, interest_refs: list[np.ndarray]) -> None:
+        self.library = _scale(bg_raw, lib_raw)
+        self.library_median = float(np.median(lib_raw)) if len(lib_raw) else 0.0
+        self._interest = [_scale(bg_interest[:, j], refs) for j, refs in enumerate(interest_refs)]
+        self.interest_medians = np.asarray([float(np.median(r)) if len(r) else 0.0 for r in interest_refs])
+
+    def interests(self, per_interest: np.ndarray) -> np.ndarray:
+        out = np.zeros(per_interest.shape)
+        for j, scale in enumerate(self._interest):
+            out[:, j] = scale(per_interest[:, j])
+        return out
 
 def expansion_rows(raw: np.ndarray, library_size: int, s: Settings) -> np.ndarray | None:
     """The digest rows a small library expands itself with: the top 5 % of a first ranking by
@@ -502,4 +655,4 @@ def explain_terms(model: _Linear | None, X: sp.csr_matrix, names: np.ndarray, n:
     return out
 
 
-__all__ = ["LibraryIndex", "Recommender", "Recommendation", "Reason", "Settings", "replace"]
+__all__ = ["LibraryIndex", "Reason", "Recommendation", "Recommender", "Settings", "replace"]

@@ -24,6 +24,7 @@ FORMATS = {
     "ris": "ris",
     "csl-json": "csl_json",
     "zotero-rdf": "zotero_rdf",
+    "bbt-json": "bbt_json",
 }
 
 _BIBTEX = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.MULTILINE)
@@ -52,6 +53,10 @@ def _json_kind(text: str, name: str) -> str:
         if name.endswith((".jsonl", ".ndjson")):
             return "arxiv-jsonl"
         raise ParseProblem(f"invalid JSON ({err.msg} at line {err.lineno})") from None
+    from zotrec.sources import bbt_json
+
+    if bbt_json.looks_like(data):
+        return "bbt-json"
     items: list[Any] = data if isinstance(data, list) else [data]
     if isinstance(data, dict):
         for key in ("dailyPapers", "items", "papers", "data"):

@@ -1,4 +1,9 @@
-"""Personal topics: a model of the user's own collections (by path) and, optionally, tags."""
+"""Personal topics: a model of the user's interests (see :mod:`zotrec.interests`) and, optionally, tags.
+
+The collection labels are exactly the interests the recommender scores and files into: the same
+``[profile]`` settings pick them (``min_items``, include/exclude globs, zotrec's own collection left
+out), and a paper of a subcollection too small to be an interest is labelled with its parent.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import numpy as np
 
 from .. import paths
 from ..errors import ModelError
+from ..interests import Interests, InterestSettings, select_interests
 from ..paper import Paper
 from .model import Progress, TopicModel, save_topic_model, train_topic_model
 
@@ -23,19 +29,9 @@ def personal_model_path() -> Path:
     return paths.data_dir() / "models" / "personal.joblib"
 
 
-def paper_labels(
-    paper: Paper, *, collections: bool = True, tags: bool = False, exclude: Sequence[str] = ()
-) -> list[str]:
-    """The personal labels of a library paper: its collection paths and (optionally) ``#tag``s.
-
-    Collections under an ``exclude`` path (zotrec's own ``zotrec: Recommended``) are not labels.
-    """
-    labels: list[str] = []
-    if collections:
-        for c in paper.collections:
-            c = (c or "").strip("/")
-            if c and not any(c == e or c.startswith(e + "/") for e in exclude):
-                labels.append(c)
+def paper_labels(paper: Paper, interests: Interests | None = None, *, tags: bool = False) -> list[str]:
+    """The personal labels of a library paper: its interests (collection paths) and (optionally) ``#tag``s."""
+    labels: list[str] = interests.of(paper.collections) if interests is not None else []
     if tags:
         labels += [TAG_PREFIX + t.strip() for t in paper.tags if t and t.strip()]
     return list(dict.fromkeys(labels))
@@ -61,32 +57,36 @@ def train_personal_model(
     *,
     collections: bool = True,
     tags: bool = False,
-    exclude: Sequence[str] = (),
+    interests: InterestSettings | None = None,
     min_examples: int = 5,
     holdout: float = 0.2,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> tuple[TopicModel, PersonalReport]:
-    """Train a personal model from library papers; classes with < ``min_examples`` are left out.
+    """Train a personal model from library papers: the interests picked by ``interests`` (defaults:
+    collections with 8 or more papers) and, with ``tags``, tags with ``min_examples`` papers or more.
 
     With ``holdout`` > 0, a random fifth of the labelled papers is held out first to measure
     micro-F1 (reported), then the model is retrained on all of them.
     """
     from .evaluate import evaluate
 
+    settings = interests or InterestSettings()
     usable = [p for p in papers if _usable(p)]
-    labelled = [(p, paper_labels(p, collections=collections, tags=tags, exclude=exclude)) for p in usable]
+    chosen = select_interests(usable, settings) if collections else None
+    labelled = [(p, paper_labels(p, chosen, tags=tags)) for p in usable]
     labelled = [(p, ls) for p, ls in labelled if ls]
     if not labelled:
         what = "collections or tags" if tags else "collections"
         raise ModelError(f"no library paper with a title and {what}: nothing to learn personal topics from")
     counts = Counter(label for _, ls in labelled for label in ls)
-    left_out = {label: n for label, n in sorted(counts.items()) if n < min_examples}
+    left_out = {label: n for label, n in sorted(counts.items()) if n < min_examples and label.startswith(TAG_PREFIX)}
     if len(counts) == len(left_out):
         raise ModelError(
-            f"no collection/tag has {min_examples} or more papers with a title: too few examples to learn from"
+            f"no interest and no tag with {min_examples} or more papers with a title: too few examples to learn from"
         )
-    params: dict[str, Any] = dict(min_examples=min_examples, kind="personal", seed=seed, progress=progress,
+    smallest = min(min_examples, settings.min_items) if chosen is not None and len(chosen) else min_examples
+    params: dict[str, Any] = dict(min_examples=smallest, kind="personal", seed=seed, progress=progress,
                   names={label: label.lstrip(TAG_PREFIX) for label in counts})
     metrics: dict[str, Any] = {}
     if holdout and len(labelled) >= 25:
