@@ -43,7 +43,7 @@ from zotrec.paper import Paper, normalize_title
 from zotrec.ranked import Ranked
 from zotrec.recommend import LibraryIndex, Recommender
 from zotrec.recommend.model import top_k_similar
-from zotrec.sync import balance
+from zotrec.pipeline import balance
 
 LIBRARY = DATA / "libraries" / "semanticbim-accord"
 FILES = {"bbt": "better-bibtex-json.json", "rdf": "zotero.rdf"}

@@ -23,7 +23,7 @@ from zotrec.library.embedded import EmbeddedLibrary
 from zotrec.library.items import paper_to_item
 from zotrec.paper import Paper
 from zotrec.ranked import Ranked
-from zotrec.sync import SyncOptions, choose
+from zotrec.pipeline import SyncOptions, choose
 
 runner = CliRunner()
 COLLECTION = "zotrec: Recommended"
@@ -69,7 +69,7 @@ def test_interest_selection_by_include_and_exclude_globs_and_never_our_own_colle
 def test_profile_keys_are_read_from_the_config(tmp_path):
     from zotrec.config import load_config
     from zotrec.errors import ConfigError
-    from zotrec.syncrun import SyncRequest, interest_settings, sync_options
+    from zotrec.runner import SyncRequest, interest_settings, sync_options
 
     path = write_config(
         tmp_path / "config.toml",
