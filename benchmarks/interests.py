@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.recommend import DATA, anchor_asl, metrics, read_pool
 from zotrec.interests import Interests, InterestSettings, select_interests
 from zotrec.paper import Paper, normalize_title
+from zotrec.pipeline import balance
 from zotrec.ranked import Ranked
 from zotrec.recommend import LibraryIndex, Recommender
 from zotrec.recommend.model import top_k_similar
-from zotrec.pipeline import balance
 
 LIBRARY = DATA / "libraries" / "semanticbim-accord"
 FILES = {"bbt": "better-bibtex-json.json", "rdf": "zotero.rdf"}
