@@ -80,8 +80,13 @@ def run_child(argv: Sequence[str], env: dict[str, str] | None = None, timeout: f
         full_env.update(env)
     base = Path(tempfile.gettempdir()) / f"zotrec-bench-{os.getpid()}-{time.monotonic_ns()}"
     with open(f"{base}.out", "w+") as out, open(f"{base}.err", "w+") as err:
-        proc = subprocess.Popen([sys.executable, "-S", "-c", _LAUNCHER, f"{base}.rss", *argv],
-                                stdout=out, stderr=err, env=full_env, cwd=ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, "-S", "-c", _LAUNCHER, f"{base}.rss", *argv],
+            stdout=out,
+            stderr=err,
+            env=full_env,
+            cwd=ROOT,
+        )
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,5000,10000,20000,50000", help="library sizes for the curve")
     parser.add_argument("--sync-items", type=int, default=10_000)
     parser.add_argument("--digests", default="500,2000,10000", help="digest sizes for the curve (at 10k items)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, sizes 1000,5000,10000, sync 1000 items")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 1 repeat, sizes 1000,5000,10000, sync 1000 items"
+    )
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     args = parser.parse_args(argv)
     parts = args.parts or DEFAULT_PARTS
@@ -51,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine()
     started = time.perf_counter()
-    log(f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram_gb']} GB RAM, Python {info['python']}; "
-        f"load average {os.getloadavg()[0]:.1f}")
+    log(
+        f"machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram_gb']} GB RAM, Python {info['python']}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     rows: list[Row] = []
     raw: dict = {"machine": info, "load_avg_start": os.getloadavg()}
     if "startup" in parts:
@@ -91,9 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     raw["total_s"] = total
     order = {p: i for i, p in enumerate(["1", "2", "3", "4", "5", "6"])}
     rows.sort(key=lambda r: order.get(r.part[:1], 9))
-    print(f"zotrec benchmarks: {info['nproc']} CPUs ({info['cpu']}), {info['ram_gb']} GB RAM, Python {info['python']}, "
-          f"scikit-learn {info.get('sklearn')}, numpy {info.get('numpy')}; load average at start "
-          f"{raw['load_avg_start'][0]:.1f}, at end {raw['load_avg_end'][0]:.1f}; total {total / 60:.1f} min")
+    print(
+        f"zotrec benchmarks: {info['nproc']} CPUs ({info['cpu']}), {info['ram_gb']} GB RAM, Python {info['python']}, "
+        f"scikit-learn {info.get('sklearn')}, numpy {info.get('numpy')}; load average at start "
+        f"{raw['load_avg_start'][0]:.1f}, at end {raw['load_avg_end'][0]:.1f}; total {total / 60:.1f} min"
+    )
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps(raw, indent=1, default=str))

@@ -54,11 +54,18 @@ def digest_file(work: Path, size: int) -> Path:
     lines = scale_data.digest_path().read_text(encoding="utf-8").splitlines()
     if size > len(lines):
         items, _ = scale_data.load_library(50_000)
-        for item in items[40_000: 40_000 + size - len(lines)]:
-            lines.append(json.dumps({"id": f"pad.{item['key']}", "title": item["title"],
-                                     "summary": item.get("abstractNote", ""),
-                                     "authors": [c.get("lastName", "") for c in item.get("creators", [])],
-                                     "categories": ["cs.LG"]}))
+        for item in items[40_000 : 40_000 + size - len(lines)]:
+            lines.append(
+                json.dumps(
+                    {
+                        "id": f"pad.{item['key']}",
+                        "title": item["title"],
+                        "summary": item.get("abstractNote", ""),
+                        "authors": [c.get("lastName", "") for c in item.get("creators", [])],
+                        "categories": ["cs.LG"],
+                    }
+                )
+            )
     path = work / f"digest-{size}.jsonl"
     path.write_text("\n".join(lines[:size]) + "\n", encoding="utf-8")
     return path
@@ -100,9 +107,10 @@ def change_library(path: Path, seed: int = 0) -> dict[str, int]:
         for n in rng.sample(range(len(entries)), CHANGES["edited"]):
             entries[n]["title"] = f"Revised: {entries[n].get('title', '')}"
             entries[n]["abstract"] = entries[n].get("abstract", "") + " We add a new experiment."
-        for item in spare[-CHANGES["added"]:]:
-            entries.append({"id": item["key"], "type": "article", "title": item["title"],
-                            "abstract": item.get("abstractNote", "")})
+        for item in spare[-CHANGES["added"] :]:
+            entries.append(
+                {"id": item["key"], "type": "article", "title": item["title"], "abstract": item.get("abstractNote", "")}
+            )
         path.write_text(json.dumps(entries, indent=2), encoding="utf-8")
         return dict(CHANGES)
     from zotrec.library.embedded import EmbeddedLibrary
@@ -112,13 +120,19 @@ def change_library(path: Path, seed: int = 0) -> dict[str, int]:
     picked = rng.sample(keys, CHANGES["edited"] + CHANGES["deleted"])
     for key in picked[: CHANGES["edited"]]:
         item = lib.item(key) or {}
-        lib.update_item(key, {"title": f"Revised: {item.get('title', '')}",
-                              "abstractNote": item.get("abstractNote", "") + " We add a new experiment."})
-    for key in picked[CHANGES["edited"]:]:
+        lib.update_item(
+            key,
+            {
+                "title": f"Revised: {item.get('title', '')}",
+                "abstractNote": item.get("abstractNote", "") + " We add a new experiment.",
+            },
+        )
+    for key in picked[CHANGES["edited"] :]:
         lib.delete_item(key)
     spare, _ = scale_data.load_library(50_000)
-    lib.add_items([{k: v for k, v in item.items() if k not in ("collections", "key")}
-                   for item in spare[-CHANGES["added"]:]])
+    lib.add_items(
+        [{k: v for k, v in item.items() if k not in ("collections", "key")} for item in spare[-CHANGES["added"] :]]
+    )
     lib.close()
     return dict(CHANGES)
 
@@ -126,12 +140,19 @@ def change_library(path: Path, seed: int = 0) -> dict[str, int]:
 # -- runs -----------------------------------------------------------------------------------------
 def run_recommend(library: Path, digest: Path, home: Path) -> dict[str, Any]:
     before = load()
-    child = run_child([*zotrec_command(), "recommend", "--library", str(library), "--digest", str(digest),
-                       "--json", "--all"], env={"ZOTREC_HOME": str(home)})
+    child = run_child(
+        [*zotrec_command(), "recommend", "--library", str(library), "--digest", str(digest), "--json", "--all"],
+        env={"ZOTREC_HOME": str(home)},
+    )
     if child.returncode != 0:
         raise RuntimeError(f"zotrec recommend failed (exit {child.returncode}): {child.stderr.strip()[-400:]}")
-    return {"seconds": child.wall, "cpu_s": child.cpu, "rss_mb": child.maxrss_mb, "load": max(before, load()),
-            "papers": len(json.loads(child.stdout))}
+    return {
+        "seconds": child.wall,
+        "cpu_s": child.cpu,
+        "rss_mb": child.maxrss_mb,
+        "load": max(before, load()),
+        "papers": len(json.loads(child.stdout)),
+    }
 
 
 def run_anchor(size: int, digest_size: int) -> dict[str, Any]:
@@ -153,8 +174,10 @@ def sequence(library: Path, digest: Path, work: Path, repeats: int, log=print) -
                 change_library(copy, seed=n)
             res = run_recommend(copy, digest, home)
             out[step].append(res)
-            log(f"  {library.name} x {digest.stem}: {step:<9} {res['seconds']:6.2f} s  cpu {res['cpu_s']:6.2f} s  "
-                f"rss {res['rss_mb']:5.0f} MB  load {res['load']:.1f}")
+            log(
+                f"  {library.name} x {digest.stem}: {step:<9} {res['seconds']:6.2f} s  cpu {res['cpu_s']:6.2f} s  "
+                f"rss {res['rss_mb']:5.0f} MB  load {res['load']:.1f}"
+            )
         shutil.rmtree(home, ignore_errors=True)
         copy.unlink(missing_ok=True)
     return out
@@ -164,8 +187,9 @@ def _med(runs: list[dict[str, Any]], key: str = "seconds") -> float:
     return median([r[key] for r in runs])
 
 
-def measure(sizes: list[int], digests: list[int], file_size: int, repeats: int, anchor: bool = True,
-            log=print) -> tuple[list[Row], dict[str, Any]]:
+def measure(
+    sizes: list[int], digests: list[int], file_size: int, repeats: int, anchor: bool = True, log=print
+) -> tuple[list[Row], dict[str, Any]]:
     """The daily targets, the growth curve (library sizes at a 2k digest, digest sizes at a 10k
     library) and the anchor at each point; returns table rows and raw figures."""
     work = Path(tempfile.mkdtemp(prefix="zotrec-bench-daily-"))
@@ -214,18 +238,37 @@ def target_rows(raw: dict[str, Any]) -> list[Row]:
             continue
         runs = curve[key][step]
         value = _med(runs)
-        rows.append(Row("1 daily", label, fmt_s(value), f"<= {limit:g} s", "ok" if value <= limit else "MISS",
-                        f"{_ratio(raw, key, value)}; {_load_note(runs)}"))
+        rows.append(
+            Row(
+                "1 daily",
+                label,
+                fmt_s(value),
+                f"<= {limit:g} s",
+                "ok" if value <= limit else "MISS",
+                f"{_ratio(raw, key, value)}; {_load_note(runs)}",
+            )
+        )
     if "50000x2000" in curve:
         rss = max(r["rss_mb"] for r in curve["50000x2000"]["cold"])
-        rows.append(Row("1 daily", "peak RSS, 2k x 50k cold", f"{rss:.0f} MB", "<= 1229 MB",
-                        "ok" if rss <= 1229 else "MISS", ""))
+        rows.append(
+            Row(
+                "1 daily", "peak RSS, 2k x 50k cold", f"{rss:.0f} MB", "<= 1229 MB", "ok" if rss <= 1229 else "MISS", ""
+            )
+        )
     if raw.get("file"):
         for step, label in (("unchanged", "unchanged"), ("changed", "after 50 changes (file re-read)")):
             runs = raw["file"][step]
             size = raw["file_size"]
-            rows.append(Row("1 daily", f"2k digest x {size // 1000}k CSL-JSON file, {label}", fmt_s(_med(runs)),
-                            "", "", f"{_ratio(raw, f'{size}x2000', _med(runs))}; {_load_note(runs)}"))
+            rows.append(
+                Row(
+                    "1 daily",
+                    f"2k digest x {size // 1000}k CSL-JSON file, {label}",
+                    fmt_s(_med(runs)),
+                    "",
+                    "",
+                    f"{_ratio(raw, f'{size}x2000', _med(runs))}; {_load_note(runs)}",
+                )
+            )
     return rows
 
 
@@ -234,10 +277,17 @@ def curve_rows(raw: dict[str, Any]) -> list[Row]:
     for key, seq in raw["curve"].items():
         size, dsize = (int(x) for x in key.split("x"))
         c, u, ch = _med(seq["cold"]), _med(seq["unchanged"]), _med(seq["changed"])
-        rows.append(Row("2 curve", f"{size // 1000:>3}k items x {dsize:>6,} papers: cold / unchanged / 50 changes",
-                        f"{fmt_s(c)} / {fmt_s(u)} / {fmt_s(ch)}", "", "",
-                        f"{_ratio(raw, key, ch)} (daily); RSS {max(r['rss_mb'] for r in seq['cold']):.0f} MB; "
-                        f"load {median([r['load'] for r in seq['cold'] + seq['changed']]):.1f}"))
+        rows.append(
+            Row(
+                "2 curve",
+                f"{size // 1000:>3}k items x {dsize:>6,} papers: cold / unchanged / 50 changes",
+                f"{fmt_s(c)} / {fmt_s(u)} / {fmt_s(ch)}",
+                "",
+                "",
+                f"{_ratio(raw, key, ch)} (daily); RSS {max(r['rss_mb'] for r in seq['cold']):.0f} MB; "
+                f"load {median([r['load'] for r in seq['cold'] + seq['changed']]):.1f}",
+            )
+        )
     return rows
 
 
@@ -252,9 +302,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from benchmarks import print_table
 
-    rows, raw = measure([int(s) for s in args.sizes.split(",")], [int(d) for d in args.digests.split(",")],
-                        args.file_size, args.repeats, anchor=not args.no_anchor,
-                        log=lambda m: print(m, file=sys.stderr, flush=True))
+    rows, raw = measure(
+        [int(s) for s in args.sizes.split(",")],
+        [int(d) for d in args.digests.split(",")],
+        args.file_size,
+        args.repeats,
+        anchor=not args.no_anchor,
+        log=lambda m: print(m, file=sys.stderr, flush=True),
+    )
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps(raw, indent=1, default=str))

@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
             config = home / "config.toml"
             config.write_text(
                 f'[email]\nto = "me@example.org"\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
-                f'user = "me@example.org"\n\n[feed]\npath = "{home / "picks.atom"}"\n', encoding="utf-8")
+                f'user = "me@example.org"\n\n[feed]\npath = "{home / "picks.atom"}"\n',
+                encoding="utf-8",
+            )
             from zotrec.runner import SyncRequest, run_sync
 
             print(f"machine: {machine()}")
@@ -48,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
                 total = time.perf_counter() - started
                 delivery = result.delivery
                 size = len(server.inbox[-1].message.as_bytes()) / 1000 if delivery.emailed else 0.0
-                print(f"{run:>3}  {total:6.2f}  {delivery.seconds:10.3f}  {size:10.1f}  {delivery.feed_entries:12d}"
-                      f"  {os.getloadavg()[0]:11.2f}")
+                print(
+                    f"{run:>3}  {total:6.2f}  {delivery.seconds:10.3f}  {size:10.1f}  {delivery.feed_entries:12d}"
+                    f"  {os.getloadavg()[0]:11.2f}"
+                )
         finally:
             server.stop()
     return 0

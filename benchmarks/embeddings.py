@@ -78,7 +78,9 @@ class Embedder:
             self.seconds += time.perf_counter() - t0
             self.embedded += len(chunk)
             vecs = np.asarray(vecs, dtype=np.float32)
-            np.savez(STORE / f"{chunk[0][0][:12]}-{len(chunk)}.npz", keys=np.asarray([k for k, _ in chunk]), vectors=vecs)
+            np.savez(
+                STORE / f"{chunk[0][0][:12]}-{len(chunk)}.npz", keys=np.asarray([k for k, _ in chunk]), vectors=vecs
+            )
             self._known.update(zip((k for k, _ in chunk), vecs))
         if not keys:
             return np.zeros((0, 384), dtype=np.float32)
@@ -92,8 +94,10 @@ def main() -> None:
         embed(case.library + case.pool)
         print(f"{case.name}: {len(case.library) + len(case.pool)} papers, {time.perf_counter() - t0:.0f} s", flush=True)
     if embed.embedded:
-        print(f"embedded {embed.embedded} papers in {embed.seconds:.0f} s: {embed.embedded / embed.seconds:.1f} papers/s "
-              f"({embed.threads} thread(s), machine shared with other jobs)")
+        print(
+            f"embedded {embed.embedded} papers in {embed.seconds:.0f} s: {embed.embedded / embed.seconds:.1f} papers/s "
+            f"({embed.threads} thread(s), machine shared with other jobs)"
+        )
 
 
 if __name__ == "__main__":

@@ -32,11 +32,13 @@ CASES: dict[str, tuple[str, list[str], tuple[str, ...] | None]] = {
     name: (lib, folders, None) for name, (lib, folders) in LIBRARIES.items()
 }
 CASES["biomedoptics"] = (
-    "biomedoptics-ajaygunalan/My Library.json", ["arxiv-daily-broad"],
+    "biomedoptics-ajaygunalan/My Library.json",
+    ["arxiv-daily-broad"],
     ("physics.optics", "physics.med-ph", "eess.IV"),
 )
 CASES["semanticbim"] = (
-    "semanticbim-accord/zotero.rdf", ["arxiv-daily-broad", "arxiv-daily-cs"],
+    "semanticbim-accord/zotero.rdf",
+    ["arxiv-daily-broad", "arxiv-daily-cs"],
     ("cs.DB", "cs.SE", "cs.AI", "cs.CE", "cs.HC", "cs.IR", "cs.DL"),
 )
 HELD_OUT = ("biomedoptics", "semanticbim")  # never used while building zotrec's recommender
@@ -63,8 +65,15 @@ def _read_broad(prefixes: tuple[str, ...]) -> list[Paper]:
                 if d["id"] in skip or not d.get("summary") or not d["categories"]:
                     continue
                 if d["categories"][0].startswith(prefixes):
-                    papers.append(Paper(title=d["title"], abstract=d["summary"], arxiv_id=d["id"],
-                                        authors=d.get("authors") or [], categories=d["categories"]))
+                    papers.append(
+                        Paper(
+                            title=d["title"],
+                            abstract=d["summary"],
+                            arxiv_id=d["id"],
+                            authors=d.get("authors") or [],
+                            categories=d["categories"],
+                        )
+                    )
     return papers
 
 

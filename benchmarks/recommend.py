@@ -82,9 +82,8 @@ def _read_csl(path: Path) -> list[Paper]:
             title=d.get("title", ""),
             abstract=d.get("abstract", ""),
             key=d.get("id"),
-            date_added=(d.get("accessed") or {}).get("date-parts", [[None]])[0][0] and "-".join(
-                f"{int(x):02d}" for x in d["accessed"]["date-parts"][0]
-            ),
+            date_added=(d.get("accessed") or {}).get("date-parts", [[None]])[0][0]
+            and "-".join(f"{int(x):02d}" for x in d["accessed"]["date-parts"][0]),
             doi=d.get("DOI"),
         )
         for d in json.loads(path.read_text(encoding="utf-8"))
@@ -187,15 +186,24 @@ def anchor_zotwatch(index: LibraryIndex, library: list[Paper], pool: list[Paper]
 
 def anchor_asl(index: LibraryIndex, library: list[Paper], pool: list[Paper]) -> np.ndarray:
     vec = TfidfVectorizer(
-        strip_accents="unicode", lowercase=True, stop_words="english",
-        token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b", ngram_range=(1, 2), max_features=20000,
-        norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True, max_df=0.1, min_df=5,
+        strip_accents="unicode",
+        lowercase=True,
+        stop_words="english",
+        token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
+        ngram_range=(1, 2),
+        max_features=20000,
+        norm="l2",
+        use_idf=True,
+        smooth_idf=True,
+        sublinear_tf=True,
+        max_df=0.1,
+        min_df=5,
     )
     X = vec.fit_transform([p.text for p in library + pool])
     y = np.r_[np.ones(len(library)), np.zeros(len(pool))]
     svm = LinearSVC(class_weight="balanced", max_iter=10000, tol=1e-6, C=0.01)
     svm.fit(X, y)
-    return svm.decision_function(X[len(library):])
+    return svm.decision_function(X[len(library) :])
 
 
 def zotrec_method(settings: Settings):
@@ -259,8 +267,14 @@ def fixed_vocabulary_index(base: list[Paper], today: list[Paper]) -> LibraryInde
     full = LibraryIndex.build(base)
     vec = full.vectorizer
     papers = [p for p in today if p.title or p.abstract]
-    return LibraryIndex.assemble(vec, vec.transform(papers), [p.title for p in papers], [p.key for p in papers],
-                                 [p.date_added or "" for p in papers], full.background)
+    return LibraryIndex.assemble(
+        vec,
+        vec.transform(papers),
+        [p.title for p in papers],
+        [p.key for p in papers],
+        [p.date_added or "" for p in papers],
+        full.background,
+    )
 
 
 def run_drift(cases: list[Case], drifts: list[float], splits: int) -> dict[float, list[tuple[float, float]]]:
@@ -287,8 +301,11 @@ def run_drift(cases: list[Case], drifts: list[float], splits: int) -> dict[float
                 base = [held_in[i] for i in sorted(order[added:])]
                 inc = metrics(score(fixed_vocabulary_index(base, held_in), held_in, pool), labels)["AUC"]
                 out[d].append((full, inc))
-                print(f"  {case.name} split {split} drift {d:.2f}: full {full:.4f}, incremental {inc:.4f}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"  {case.name} split {split} drift {d:.2f}: full {full:.4f}, incremental {inc:.4f}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return out
 
 

@@ -48,8 +48,11 @@ def read_day(path: str) -> list[Paper]:
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.strip():
             d = json.loads(line)
-            papers.append(Paper(title=d["title"], abstract=d.get("summary") or "", arxiv_id=d["id"],
-                                authors=d.get("authors") or []))
+            papers.append(
+                Paper(
+                    title=d["title"], abstract=d.get("summary") or "", arxiv_id=d["id"], authors=d.get("authors") or []
+                )
+            )
     return papers
 
 
@@ -68,9 +71,11 @@ def demo() -> None:
 
     recs = Recommender(LibraryIndex.build(demo_library_papers())).rank(read_source(str(demo_digest_path())))
     shown = [round(r.score, 1) for r in recs]
-    print(f"part 0: the demo (150-paper library, {len(recs)}-paper digest): {sum(s >= 60 for s in shown)} papers "
-          f">= 60, {sum(s == 100 for s in shown)} at 100.0, {sum(s == 0 for s in shown)} at 0.0; best five: "
-          + ", ".join(f"{s:.1f}" for s in shown[:5]))
+    print(
+        f"part 0: the demo (150-paper library, {len(recs)}-paper digest): {sum(s >= 60 for s in shown)} papers "
+        f">= 60, {sum(s == 100 for s in shown)} at 100.0, {sum(s == 0 for s in shown)} at 0.0; best five: "
+        + ", ".join(f"{s:.1f}" for s in shown[:5])
+    )
 
 
 def ends(seeds: int) -> None:
@@ -80,8 +85,12 @@ def ends(seeds: int) -> None:
     for day in days()[:4]:
         pool += read_day(day)
     sources = {"nlp": [p for p in read_library(LIBS / NLP) if p.abstract], "demo": demo_library_papers()}
-    print(f"\npart 1: 10-paper libraries (drawn from the NLP library and from the demo library) against {len(pool)} cs papers")
-    print("library  seed  papers  at 0.0  at 100.0  shown 0  shown 100  most tied in best 35  strictly monotone  seconds")
+    print(
+        f"\npart 1: 10-paper libraries (drawn from the NLP library and from the demo library) against {len(pool)} cs papers"
+    )
+    print(
+        "library  seed  papers  at 0.0  at 100.0  shown 0  shown 100  most tied in best 35  strictly monotone  seconds"
+    )
     for (name, library), seed in ((item, seed) for item in sources.items() for seed in range(seeds)):
         small = random.Random(seed).sample(library, 10)
         papers = without_known(pool, small)
@@ -95,14 +104,18 @@ def ends(seeds: int) -> None:
         raw = np.array([r.raw for r in recs])
         scores = np.array([r.score for r in recs])
         monotone = bool(np.all(np.diff(scores) <= 1e-12)) and bool(np.all((np.diff(raw) < 0) <= (np.diff(scores) < 0)))
-        print(f"{name:<7}  {seed:>4}  {len(recs):>6}  {int((shown == 0).sum()):>6}  {int((shown == 100).sum()):>8}  "
-              f"{int((table == 0).sum()):>7}  {int((table == 100).sum()):>9}  "
-              f"{int(counts.max()):>20}  {monotone!s:>17}  {seconds:7.1f}")
+        print(
+            f"{name:<7}  {seed:>4}  {len(recs):>6}  {int((shown == 0).sum()):>6}  {int((shown == 100).sum()):>8}  "
+            f"{int((table == 0).sum()):>7}  {int((table == 100).sum()):>9}  "
+            f"{int(counts.max()):>20}  {monotone!s:>17}  {seconds:7.1f}"
+        )
 
 
 def thresholds(n_days: int) -> None:
     held_out = days()[-n_days:]
-    print(f"\npart 2: papers at or above each score, ML libraries against held-out cs days ({', '.join(Path(d).stem for d in held_out)})")
+    print(
+        f"\npart 2: papers at or above each score, ML libraries against held-out cs days ({', '.join(Path(d).stem for d in held_out)})"
+    )
     print("library  day          papers  " + "  ".join(f">={t}" for t in THRESHOLDS))
     for name, rel in ML_LIBRARIES.items():
         library = read_library(LIBS / rel)

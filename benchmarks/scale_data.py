@@ -93,7 +93,9 @@ def _record(rid: str, title: Any, abstract: Any, authors: Any, categories: Any) 
         "title": title,
         "abstract": abstract,
         "authors": [_one_line(a) for a in (authors or []) if isinstance(a, str) and a.strip()][:20],
-        "categories": [c for c in (categories or []) if isinstance(c, str) and re.match(r"^[a-z-]+(\.[A-Za-z-]+)?$", c)],
+        "categories": [
+            c for c in (categories or []) if isinstance(c, str) and re.match(r"^[a-z-]+(\.[A-Za-z-]+)?$", c)
+        ],
     }
 
 
@@ -117,7 +119,9 @@ def real_papers(corpora: Path = CORPORA) -> list[dict[str, Any]]:
     for folder in ("arxiv-daily-broad", "arxiv-daily-cs", "arxiv-daily-astro", "arxiv-daily-qbio"):
         for path in sorted((corpora / folder).glob("*.jsonl*")):
             for d in _jsonl(path):
-                rec = _record(str(d.get("id") or ""), d.get("title"), d.get("summary"), d.get("authors"), d.get("categories"))
+                rec = _record(
+                    str(d.get("id") or ""), d.get("title"), d.get("summary"), d.get("authors"), d.get("categories")
+                )
                 if rec:
                     out.append(rec)
     csv.field_size_limit(1 << 24)
@@ -271,13 +275,23 @@ def build(seed: int = SEED, force: bool = False) -> dict[str, Any]:
     tmp = digest_path(seed).with_suffix(".part")
     with tmp.open("w", encoding="utf-8") as fh:
         for rec in digest:
-            row = {"id": rec["id"] or "", "title": rec["title"], "summary": rec["abstract"],
-                   "authors": rec["authors"], "categories": rec["categories"]}
+            row = {
+                "id": rec["id"] or "",
+                "title": rec["title"],
+                "summary": rec["abstract"],
+                "authors": rec["authors"],
+                "categories": rec["categories"],
+            }
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     tmp.replace(digest_path(seed))
     meta = {
-        "seed": seed, "data_version": DATA_VERSION, "real_pool": len(pool), "digest": len(digest),
-        "library": len(library), "library_real": len(library_real), "library_resampled": len(copies),
+        "seed": seed,
+        "data_version": DATA_VERSION,
+        "real_pool": len(pool),
+        "digest": len(digest),
+        "library": len(library),
+        "library_real": len(library_real),
+        "library_resampled": len(copies),
         "collections": len(collections),
     }
     meta_path.write_text(json.dumps(meta, indent=2))

@@ -135,24 +135,42 @@ def print_tables(results, cases: list[Case], samples: int) -> bool:
     ok = True
     for size, per_method in sorted(results.items()):
         libs = [n for n in names if n in per_method["zotrec"]]
-        print(f"\n{size} papers as the whole library ({samples} samples; {HIDDEN} hidden library papers "
-              f"among 1,000 same-field arXiv papers): AUC per library, then means")
-        header = f"{'method':<14}" + "".join(f"{n[:12]:>13}" for n in libs) + f"{'AUC':>8}{'nDCG@20':>9}{'P@10':>7}{'s/run':>7}"
+        print(
+            f"\n{size} papers as the whole library ({samples} samples; {HIDDEN} hidden library papers "
+            f"among 1,000 same-field arXiv papers): AUC per library, then means"
+        )
+        header = (
+            f"{'method':<14}"
+            + "".join(f"{n[:12]:>13}" for n in libs)
+            + f"{'AUC':>8}{'nDCG@20':>9}{'P@10':>7}{'s/run':>7}"
+        )
         print(header)
         print("-" * len(header))
         means = {}
         for method, per_lib in per_method.items():
             aucs = [float(np.mean([m["AUC"] for m in per_lib[n]])) for n in libs]
-            mean = {k: float(np.mean([np.mean([m[k] for m in per_lib[n]]) for n in libs])) for k in ("AUC", "nDCG@20", "P@10", "s")}
+            mean = {
+                k: float(np.mean([np.mean([m[k] for m in per_lib[n]]) for n in libs]))
+                for k in ("AUC", "nDCG@20", "P@10", "s")
+            }
             means[method] = mean
-            print(f"{method:<14}" + "".join(f"{a:13.3f}" for a in aucs)
-                  + f"{mean['AUC']:8.3f}{mean['nDCG@20']:9.3f}{mean['P@10']:7.3f}{mean['s']:7.2f}")
+            print(
+                f"{method:<14}"
+                + "".join(f"{a:13.3f}" for a in aucs)
+                + f"{mean['AUC']:8.3f}{mean['nDCG@20']:9.3f}{mean['P@10']:7.3f}{mean['s']:7.2f}"
+            )
         z = means["zotrec"]["AUC"]
         anchors = [a for a in ANCHORS if a in means]
-        ahead = all(z > means[a]["AUC"] for a in anchors) and all(
-            np.mean([m["AUC"] for m in per_method["zotrec"][n]]) >= max(np.mean([m["AUC"] for m in per_method[a][n]]) for a in anchors)
-            for n in libs
-        ) if anchors else True
+        ahead = (
+            all(z > means[a]["AUC"] for a in anchors)
+            and all(
+                np.mean([m["AUC"] for m in per_method["zotrec"][n]])
+                >= max(np.mean([m["AUC"] for m in per_method[a][n]]) for a in anchors)
+                for n in libs
+            )
+            if anchors
+            else True
+        )
         line = f"zotrec ahead of every anchor (mean and each library): {'yes' if ahead else 'NO'}"
         if size in TARGETS:
             met = z >= TARGETS[size]
@@ -195,9 +213,13 @@ def main(argv: list[str] | None = None) -> None:
     ok = print_tables(results, cases, samples)
     if embed is not None:
         rate = f"{embed.embedded / embed.seconds:.1f} papers/s" if embed.embedded else "all vectors from the cache"
-        print(f"MiniLM: {embed.embedded} papers embedded in this run ({rate}); s/run of the MiniLM rows excludes embedding")
-    print(f"\nbenchmark time {time.perf_counter() - t0:.0f} s (2-core machine shared with other jobs); "
-          f"targets {'MET' if ok else 'NOT MET'}")
+        print(
+            f"MiniLM: {embed.embedded} papers embedded in this run ({rate}); s/run of the MiniLM rows excludes embedding"
+        )
+    print(
+        f"\nbenchmark time {time.perf_counter() - t0:.0f} s (2-core machine shared with other jobs); "
+        f"targets {'MET' if ok else 'NOT MET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ def main() -> None:
     files += sorted(p for p in (DATA / "libraries").rglob("*") if p.suffix in (".bib", ".json", ".rdf"))
     if args.corpora:
         files += sorted((DATA / "corpora").glob("*/*.jsonl*"))
-    print(f"{'file':60} {'format':12} {'papers':>6} {'abstr':>5} {'auth':>5} {'date':>5} {'arXiv':>5} {'DOI':>5} {'sec':>6} {'papers/s':>8}")
+    print(
+        f"{'file':60} {'format':12} {'papers':>6} {'abstr':>5} {'auth':>5} {'date':>5} {'arXiv':>5} {'DOI':>5} {'sec':>6} {'papers/s':>8}"
+    )
     total_papers, total_time = 0, 0.0
     for path in files:
         data = path.read_bytes()

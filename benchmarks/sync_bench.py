@@ -69,8 +69,9 @@ def _kind(request) -> str:
     return "other reads"
 
 
-def one_sequence(items: list[dict[str, Any]], collections: list[dict[str, Any]], digest: Path,
-                 seed: int, log=print) -> list[dict[str, Any]]:
+def one_sequence(
+    items: list[dict[str, Any]], collections: list[dict[str, Any]], digest: Path, seed: int, log=print
+) -> list[dict[str, Any]]:
     from benchmarks.speed import topic_model_path
     from benchmarks.startup import zotrec_command as zotrec_cli
 
@@ -80,8 +81,12 @@ def one_sequence(items: list[dict[str, Any]], collections: list[dict[str, Any]],
     server.start()
     home = Path(tempfile.mkdtemp(prefix="zotrec-bench-sync-"))
     env = {
-        "ZOTREC_HOME": str(home), "ZOTREC_BACKEND": "web", "ZOTERO_API_KEY": API_KEY,
-        "ZOTERO_LIBRARY_ID": LIBRARY_ID, "ZOTERO_LIBRARY_TYPE": "user", "ZOTREC_ZOTERO_ENDPOINT": server.endpoint,
+        "ZOTREC_HOME": str(home),
+        "ZOTREC_BACKEND": "web",
+        "ZOTERO_API_KEY": API_KEY,
+        "ZOTERO_LIBRARY_ID": LIBRARY_ID,
+        "ZOTERO_LIBRARY_TYPE": "user",
+        "ZOTREC_ZOTERO_ENDPOINT": server.endpoint,
     }
     model = topic_model_path()
     if model:
@@ -93,36 +98,50 @@ def one_sequence(items: list[dict[str, Any]], collections: list[dict[str, Any]],
         for step in STEPS:
             if step == "re-sync after 50 changes":
                 rng = random.Random(seed)
-                theirs = [d["key"] for d in server.items() if d.get("itemType") not in ("note", "attachment")
-                          and "zotrec" not in json.dumps(d.get("tags", []))]
+                theirs = [
+                    d["key"]
+                    for d in server.items()
+                    if d.get("itemType") not in ("note", "attachment") and "zotrec" not in json.dumps(d.get("tags", []))
+                ]
                 for key in rng.sample(sorted(theirs), 50):
                     data = next(d for d in server.items() if d["key"] == key)
-                    server.touch_item(key, title=data["title"] + " (revised)",
-                                      abstractNote=data.get("abstractNote", "") + " We add a new experiment.")
+                    server.touch_item(
+                        key,
+                        title=data["title"] + " (revised)",
+                        abstractNote=data.get("abstractNote", "") + " We add a new experiment.",
+                    )
             server.reset_log()
-            child = run_child([*zotrec_cli(), "sync", "--digest", str(digest), "--json", "--threshold", "0", "--top", "20"],
-                              env=env)
+            child = run_child(
+                [*zotrec_cli(), "sync", "--digest", str(digest), "--json", "--threshold", "0", "--top", "20"], env=env
+            )
             log_rows = list(server.log)
             counts: dict[str, int] = {}
             for r in log_rows:
                 counts[_kind(r)] = counts.get(_kind(r), 0) + 1
             summary: dict[str, Any] = {}
             try:
-                summary = json.loads(child.stdout[child.stdout.index("{"):]) if "{" in child.stdout else {}
+                summary = json.loads(child.stdout[child.stdout.index("{") :]) if "{" in child.stdout else {}
             except json.JSONDecodeError:
                 pass
             res = {
-                "step": step, "seconds": child.wall, "cpu_s": child.cpu, "maxrss_mb": child.maxrss_mb,
+                "step": step,
+                "seconds": child.wall,
+                "cpu_s": child.cpu,
+                "maxrss_mb": child.maxrss_mb,
                 "exit": child.returncode,
-                "requests": len(log_rows), "reads": sum(1 for r in log_rows if r.method == "GET"),
-                "writes": sum(1 for r in log_rows if r.method != "GET"), "by_kind": counts,
+                "requests": len(log_rows),
+                "reads": sum(1 for r in log_rows if r.method == "GET"),
+                "writes": sum(1 for r in log_rows if r.method != "GET"),
+                "by_kind": counts,
                 "pushed": len(summary.get("pushed", [])) if summary else None,
                 "paths": sorted({f"{r.method} {r.path.split('?')[0].replace(server.prefix, '')}" for r in log_rows}),
                 "stderr": child.stderr.strip().splitlines()[-1:] if child.returncode else [],
             }
-            log(f"  sync {step:<26} {res['seconds']:6.2f} s  requests {res['requests']:4d} "
+            log(
+                f"  sync {step:<26} {res['seconds']:6.2f} s  requests {res['requests']:4d} "
                 f"(reads {res['reads']}, item pages {counts.get('item pages', 0)}, writes {res['writes']})  "
-                f"pushed {res['pushed']}  exit {child.returncode} {res['stderr']}")
+                f"pushed {res['pushed']}  exit {child.returncode} {res['stderr']}"
+            )
             results.append(res)
     finally:
         server.stop()
@@ -147,7 +166,11 @@ def measure(n_items: int = ITEMS, repeats: int = 1, log=print) -> tuple[list[Row
         t = median([s["seconds"] for s in steps])
         failed = [s for s in steps if s["exit"] not in (0,)]
         pages = r["by_kind"].get("item pages", 0)
-        target, status, note = "", "", f"reads {r['reads']} (item pages {pages}), writes {r['writes']}, pushed {r['pushed']}"
+        target, status, note = (
+            "",
+            "",
+            f"reads {r['reads']} (item pages {pages}), writes {r['writes']}, pushed {r['pushed']}",
+        )
         if step == "first sync":
             target = f"{pages_target} item pages"
             status = "ok" if pages == pages_target else "MISS"
@@ -156,9 +179,17 @@ def measure(n_items: int = ITEMS, repeats: int = 1, log=print) -> tuple[list[Row
             status = "ok" if r["requests"] <= 2 else "MISS"
         if failed:
             status, note = "FAIL", f"exit {failed[0]['exit']}: {' '.join(failed[0]['stderr'])[:100]}"
-        rows.append(Row("3 sync", f"{n_items // 1000}k items: {step}", f"{fmt_s(t)} / {r['requests']} req",
-                        target, status, note + f"; CPU {median([s['cpu_s'] for s in steps]):.1f} s; "
-                        f"RSS {max(s['maxrss_mb'] for s in steps):.0f} MB"))
+        rows.append(
+            Row(
+                "3 sync",
+                f"{n_items // 1000}k items: {step}",
+                f"{fmt_s(t)} / {r['requests']} req",
+                target,
+                status,
+                note + f"; CPU {median([s['cpu_s'] for s in steps]):.1f} s; "
+                f"RSS {max(s['maxrss_mb'] for s in steps):.0f} MB",
+            )
+        )
     return rows, {"runs": runs}
 
 

@@ -55,10 +55,16 @@ def worker(repeats: int) -> None:
         labels = model.predict(papers)
         runs.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
-    emit({
-        "papers": len(papers), "load_s": load, "predict_s": runs, "predict_cpu_s": cpu,
-        "labelled": sum(1 for x in labels if x), "labels": len(model.labels),
-    })
+    emit(
+        {
+            "papers": len(papers),
+            "load_s": load,
+            "predict_s": runs,
+            "predict_cpu_s": cpu,
+            "labelled": sum(1 for x in labels if x),
+            "labels": len(model.labels),
+        }
+    )
 
 
 def measure(repeats: int = 5, log=print) -> tuple[list[Row], dict]:
@@ -66,17 +72,30 @@ def measure(repeats: int = 5, log=print) -> tuple[list[Row], dict]:
     try:
         res = child.result()
     except RuntimeError as err:
-        return [Row("5 topics", "shipped model throughput", "failed", ">= 2000/s", "n/a", str(err).splitlines()[-1][:120])], {}
+        return [
+            Row("5 topics", "shipped model throughput", "failed", ">= 2000/s", "n/a", str(err).splitlines()[-1][:120])
+        ], {}
     res["maxrss_mb"] = child.maxrss_mb
     per_s = res["papers"] / median(res["predict_s"])
     per_s_cpu = res["papers"] / median(res["predict_cpu_s"])
     log(f"  topics: {per_s:.0f} papers/s (cpu {per_s_cpu:.0f}/s), load {res['load_s']:.2f} s")
     rows = [
-        Row("5 topics", f"predict, {res['papers']} papers ({res['labels']} labels)", f"{per_s:,.0f} papers/s",
-            ">= 2,000/s", "ok" if per_s >= TARGET_PER_S else "MISS",
-            f"CPU-time rate {per_s_cpu:,.0f}/s; {res['labelled']} papers got a confident label"),
-        Row("5 topics", "model load (sha256 + unpickle), once per run", f"{res['load_s']:.2f} s", "", "",
-            f"process peak RSS {child.maxrss_mb:.0f} MB"),
+        Row(
+            "5 topics",
+            f"predict, {res['papers']} papers ({res['labels']} labels)",
+            f"{per_s:,.0f} papers/s",
+            ">= 2,000/s",
+            "ok" if per_s >= TARGET_PER_S else "MISS",
+            f"CPU-time rate {per_s_cpu:,.0f}/s; {res['labelled']} papers got a confident label",
+        ),
+        Row(
+            "5 topics",
+            "model load (sha256 + unpickle), once per run",
+            f"{res['load_s']:.2f} s",
+            "",
+            "",
+            f"process peak RSS {child.maxrss_mb:.0f} MB",
+        ),
     ]
     return rows, res
 
@@ -112,8 +131,11 @@ TARGETS = {  # the shipped model on the date split, one-day digests fed without 
     "broad": {"micro_f1": 0.62, "top1_primary": 0.66, "top1_archive": 0.83},
 }
 SOURCE_KINDS = {  # digests/ folder -> source kind of the per-source "no confident topic" report
-    "arxiv-api-atom": "arXiv", "arxiv-mail": "arXiv", "arxiv-rss-atom": "arXiv",
-    "hf-daily-papers-api": "Hugging Face", "hf-daily-papers-search-dynamics.txt": "Hugging Face",
+    "arxiv-api-atom": "arXiv",
+    "arxiv-mail": "arXiv",
+    "arxiv-rss-atom": "arXiv",
+    "hf-daily-papers-api": "Hugging Face",
+    "hf-daily-papers-search-dynamics.txt": "Hugging Face",
     "journal-rss-nature": "journal RSS",
 }
 
@@ -173,8 +195,12 @@ def score(model, records, digests, only=None) -> dict:
     for mode, groups in (("context", digests), ("alone", None)):
         t0 = time.perf_counter()
         ev = evaluate(model, papers, labels, digests=groups, only=only)
-        out[mode] = {**ev.summary(), "seconds": round(time.perf_counter() - t0, 1),
-                     "confusions": ev.confusions[:12], "per_label": ev.per_label}
+        out[mode] = {
+            **ev.summary(),
+            "seconds": round(time.perf_counter() - t0, 1),
+            "confusions": ev.confusions[:12],
+            "per_label": ev.per_label,
+        }
     return out
 
 
@@ -182,8 +208,11 @@ def digest_sizes(digests) -> dict:
     from collections import Counter
 
     sizes = sorted(Counter(digests).values())
-    return {"digests": len(sizes), "median_papers": sizes[len(sizes) // 2] if sizes else 0,
-            "one_paper": sum(1 for n in sizes if n == 1)}
+    return {
+        "digests": len(sizes),
+        "median_papers": sizes[len(sizes) // 2] if sizes else 0,
+        "one_paper": sum(1 for n in sizes if n == 1),
+    }
 
 
 def no_topic_report(model, digests_dir: Path = DIGESTS) -> dict:
@@ -212,8 +241,11 @@ def no_topic_report(model, digests_dir: Path = DIGESTS) -> dict:
                     row[mode][0] += res["papers"]
                     row[mode][1] += res["no_topic"]
     return {
-        key: {"files": len(r["files"]), "papers": r["alone"][0],
-              **{f"no_topic_{m}": r[m][1] / max(r[m][0], 1) for m in ("context", "alone")}}
+        key: {
+            "files": len(r["files"]),
+            "papers": r["alone"][0],
+            **{f"no_topic_{m}": r[m][1] / max(r[m][0], 1) for m in ("context", "alone")},
+        }
         for key, r in rows.items()
     }
 
@@ -233,8 +265,11 @@ def quality_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.topics quality")
     parser.add_argument("--corpora", default=str(CORPORA))
     parser.add_argument("--model", help="topic model file (default: the shipped one)")
-    parser.add_argument("--narrow-reference", action="store_true",
-                        help="also train and score a model on the narrow training days only (evaluation only)")
+    parser.add_argument(
+        "--narrow-reference",
+        action="store_true",
+        help="also train and score a model on the narrow training days only (evaluation only)",
+    )
     parser.add_argument("--out", help="write the full results (JSON) here")
     parser.add_argument("--write-card", action="store_true", help="store the figures in the shipped model card")
     args = parser.parse_args(argv)
@@ -247,20 +282,30 @@ def quality_main(argv: list[str]) -> int:
         log(f"WARNING: {path.name} was not trained on this split's training side only: it may have seen the test days")
     digests = digest_of(test, Path(args.corpora))
     narrow = [i for i, r in enumerate(test) if r.corpus in NARROW]
-    results = {"model": {"file": path.name, "sha256": model.card.get("sha256"), "trained_without_test_days": seen == cuts},
-               "test_days_from": cuts, "train_papers": len(train)}
+    results = {
+        "model": {"file": path.name, "sha256": model.card.get("sha256"), "trained_without_test_days": seen == cuts},
+        "test_days_from": cuts,
+        "train_papers": len(train),
+    }
     for name, rows in (("narrow", narrow), ("broad", list(range(len(test))))):
         recs, groups = [test[i] for i in rows], [digests[i] for i in rows]
         log(f"[{name}] shipped model on {len(recs)} test papers in {len(set(groups))} one-day digests")
-        results[name] = {"test_papers": len(recs), **digest_sizes(groups), **score(model, recs, groups),
-                         "targets": TARGETS[name]}
+        results[name] = {
+            "test_papers": len(recs),
+            **digest_sizes(groups),
+            **score(model, recs, groups),
+            "targets": TARGETS[name],
+        }
     if args.narrow_reference:
         log("[narrow reference] training on the narrow training days (evaluation only)")
         ref = train_narrow_reference(train, log)
         recs = [test[i] for i in narrow]
-        results["narrow_reference"] = {"labels": len(ref.labels), "train_papers": ref.card["training_size"],
-                                       "test_papers": len(recs),
-                                       **score(ref, recs, [digests[i] for i in narrow])}
+        results["narrow_reference"] = {
+            "labels": len(ref.labels),
+            "train_papers": ref.card["training_size"],
+            "test_papers": len(recs),
+            **score(ref, recs, [digests[i] for i in narrow]),
+        }
     log("per-source no-confident-topic share on the real digests")
     results["no_topic_by_source"] = no_topic_report(model)
     print_quality(results)
@@ -269,15 +314,18 @@ def quality_main(argv: list[str]) -> int:
     if args.write_card:
         from benchmarks.topics_card import write_benchmark
 
-        write_benchmark(results, command="python -m benchmarks.topics quality --narrow-reference --write-card",
-                        model_path=path)
+        write_benchmark(
+            results, command="python -m benchmarks.topics quality --narrow-reference --write-card", model_path=path
+        )
     return 0
 
 
 def print_quality(results: dict) -> None:
     model = results["model"]
-    print(f"shipped model {model['file']} (sha256 {str(model['sha256'])[:12]}), trained without the test days: "
-          f"{model['trained_without_test_days']}; test days from {results['test_days_from']}")
+    print(
+        f"shipped model {model['file']} (sha256 {str(model['sha256'])[:12]}), trained without the test days: "
+        f"{model['trained_without_test_days']}; test days from {results['test_days_from']}"
+    )
     for name in ("narrow", "broad", "narrow_reference"):
         res = results.get(name)
         if not res:
@@ -289,14 +337,18 @@ def print_quality(results: dict) -> None:
             marks = []
             for key in ("micro_f1", "top1_primary", "top1_archive", "no_topic_rate"):
                 target = res.get("targets", {}).get(key)
-                mark = "" if target is None else (f" (>= {target} ok)" if got[key] >= target else f" (>= {target} MISSED)")
+                mark = (
+                    "" if target is None else (f" (>= {target} ok)" if got[key] >= target else f" (>= {target} MISSED)")
+                )
                 marks.append(f"{key} {got[key]:.3f}{mark}")
             label = "with digest context" if mode == "context" else "without context   "
             print(f"  {label}: " + ", ".join(marks))
     print("\n== no confident topic, per source kind (real digests, categories removed, each file one digest)")
     for kind, row in results["no_topic_by_source"].items():
-        print(f"  {kind:38s} {row['papers']:4d} papers in {row['files']} file(s): "
-              f"{100 * row['no_topic_context']:.1f}% with context, {100 * row['no_topic_alone']:.1f}% alone")
+        print(
+            f"  {kind:38s} {row['papers']:4d} papers in {row['files']} file(s): "
+            f"{100 * row['no_topic_context']:.1f}% with context, {100 * row['no_topic_alone']:.1f}% alone"
+        )
 
 
 # -- the shipped model ---------------------------------------------------------------------------------
@@ -321,7 +373,8 @@ def train_main(argv: list[str]) -> int:
     model = train_from_records(train, progress=log, n_jobs=args.jobs)
     model.card["training_data"]["paths"] = ["../shared/data/corpora"]
     model.card["training_data"]["held_out"] = {
-        "papers": len(test), "test_days_from": cuts,
+        "papers": len(test),
+        "test_days_from": cuts,
         "note": "the test side of the date split: the papers of each corpus's latest ~20% of announcement days",
     }
     save_topic_model(model, args.out, training_command=TRAIN_COMMAND)
@@ -356,16 +409,31 @@ def personal_main(argv: list[str]) -> int:
         )
         m = report.metrics
         results[name] = {
-            "file": rel, "papers": report.papers, "tagged_papers": report.used_papers,
-            "tags_learned": len(report.labels), "tags_left_out": len(report.left_out),
-            **{k: m.get(k) for k in ("test_papers", "micro_f1", "macro_f1", "micro_precision", "micro_recall",
-                                     "top1_primary", "no_topic_rate")},
+            "file": rel,
+            "papers": report.papers,
+            "tagged_papers": report.used_papers,
+            "tags_learned": len(report.labels),
+            "tags_left_out": len(report.left_out),
+            **{
+                k: m.get(k)
+                for k in (
+                    "test_papers",
+                    "micro_f1",
+                    "macro_f1",
+                    "micro_precision",
+                    "micro_recall",
+                    "top1_primary",
+                    "no_topic_rate",
+                )
+            },
         }
-        print(f"{name}: {report.used_papers} tagged papers, {len(report.labels)} tags with >= "
-              f"{args.min_examples} papers ({len(report.left_out)} left out); held-out fifth "
-              f"({m.get('test_papers')} papers): micro-F1 {m.get('micro_f1', float('nan')):.3f}, "
-              f"macro-F1 {m.get('macro_f1', float('nan')):.3f}, P {m.get('micro_precision', float('nan')):.3f}, "
-              f"R {m.get('micro_recall', float('nan')):.3f}")
+        print(
+            f"{name}: {report.used_papers} tagged papers, {len(report.labels)} tags with >= "
+            f"{args.min_examples} papers ({len(report.left_out)} left out); held-out fifth "
+            f"({m.get('test_papers')} papers): micro-F1 {m.get('micro_f1', float('nan')):.3f}, "
+            f"macro-F1 {m.get('macro_f1', float('nan')):.3f}, P {m.get('micro_precision', float('nan')):.3f}, "
+            f"R {m.get('micro_recall', float('nan')):.3f}"
+        )
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     if args.write_card:

@@ -39,8 +39,10 @@ def write_benchmark(results: dict[str, Any], command: str, model_path: Path | No
 
 
 def _without_per_label(res: dict[str, Any]) -> dict[str, Any]:
-    return {k: ({kk: vv for kk, vv in v.items() if kk != "per_label"} if k in ("context", "alone") else v)
-            for k, v in res.items()}
+    return {
+        k: ({kk: vv for kk, vv in v.items() if kk != "per_label"} if k in ("context", "alone") else v)
+        for k, v in res.items()
+    }
 
 
 def _store(path: Path, card: dict[str, Any]) -> Path:
@@ -86,7 +88,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "categories whose probability clears their threshold, plus its likeliest main category when that "
         "one's probability is at least 0.1 (every arXiv paper has a category; a journal article, with a DOI "
         "or journal and no arXiv id, does not get this one); the likeliest main category first, then by "
-        "probability; none = \"no confident topic\" (also for a text without any word the model knows).",
+        'probability; none = "no confident topic" (also for a text without any word the model knows).',
         "",
         "Digest context (`zotrec/topics/context.py`): the papers of one run are one digest. From the batch "
         "itself, the main-topic mix is re-estimated by EM (Saerens, Latinne & Decaestecker 2002) on the "
@@ -128,8 +130,14 @@ def render_markdown(card: dict[str, Any]) -> str:
     if bench and "context" in (bench.get("broad") or {}):
         lines += _benchmark_lines(bench)
     for section in card.get("experiments") or []:
-        lines += [f"## {section['title']}", "", section.get("note", ""), "",
-                  "| approach | split | micro-F1 | main topic = primary | remark |", "|---|---|---|---|---|"]
+        lines += [
+            f"## {section['title']}",
+            "",
+            section.get("note", ""),
+            "",
+            "| approach | split | micro-F1 | main topic = primary | remark |",
+            "|---|---|---|---|---|",
+        ]
         for row in section.get("rows", []):
             lines.append(
                 f"| {row['approach']} | {row['split']} | {_num(row.get('micro_f1'))} | {_num(row.get('top1_primary'))} | "
@@ -188,8 +196,10 @@ def render_markdown(card: dict[str, Any]) -> str:
 
 
 def _row(name: str, res: dict[str, Any]) -> str:
-    return (f"| {name} | {res['micro_f1']:.3f} | {res['macro_f1']:.3f} | {res['top1_primary']:.3f} | "
-            f"{_num(res.get('top1_archive'))} | {_pct(res['no_topic_rate'])} |")
+    return (
+        f"| {name} | {res['micro_f1']:.3f} | {res['macro_f1']:.3f} | {res['top1_primary']:.3f} | "
+        f"{_num(res.get('top1_archive'))} | {_pct(res['no_topic_rate'])} |"
+    )
 
 
 def _benchmark_lines(bench: dict[str, Any]) -> list[str]:
@@ -211,29 +221,44 @@ def _benchmark_lines(bench: dict[str, Any]) -> list[str]:
         lines.append(_row(f"{name}, each paper alone", res["alone"]))
     ref = bench.get("narrow_reference")
     if ref:
-        lines.append(_row(f"narrow, a model trained on the narrow training days for this evaluation only "
-                          f"({ref['labels']} labels), with digest context", ref["context"]))
+        lines.append(
+            _row(
+                f"narrow, a model trained on the narrow training days for this evaluation only "
+                f"({ref['labels']} labels), with digest context",
+                ref["context"],
+            )
+        )
         lines.append(_row("narrow, that evaluation-only model, each paper alone", ref["alone"]))
     lines += ["", "Targets for the shipped model with digest context:", ""]
     for name in ("narrow", "broad"):
         res = bench.get(name)
         if res:
-            lines.append(f"- {name}: " + ", ".join(
-                f"{k} {res['context'][k]:.3f} (target {v}: {'met' if res['context'][k] >= v else 'MISSED'})"
-                for k, v in res["targets"].items()))
+            lines.append(
+                f"- {name}: "
+                + ", ".join(
+                    f"{k} {res['context'][k]:.3f} (target {v}: {'met' if res['context'][k] >= v else 'MISSED'})"
+                    for k, v in res["targets"].items()
+                )
+            )
     confusions = (bench.get("broad") or {}).get("context", {}).get("confusions")
     if confusions:
         lines += ["", "Costliest main-topic confusions (broad, with context; true primary -> listed first):", ""]
         lines += [f"- {c['true']} -> {c['predicted']}: {c['count']}" for c in confusions[:12]]
     sources = bench.get("no_topic_by_source")
     if sources:
-        lines += ["", "No confident topic, per source kind: the real digests of `../shared/data/digests`, "
-                  "categories removed (what the classifier labels), each file one digest.", "",
-                  "| source kind | files | papers | no topic, with context | no topic, each paper alone |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "No confident topic, per source kind: the real digests of `../shared/data/digests`, "
+            "categories removed (what the classifier labels), each file one digest.",
+            "",
+            "| source kind | files | papers | no topic, with context | no topic, each paper alone |",
+            "|---|---|---|---|---|",
+        ]
         for kind, row in sources.items():
-            lines.append(f"| {kind} | {row['files']} | {row['papers']} | {_pct(row['no_topic_context'])} | "
-                         f"{_pct(row['no_topic_alone'])} |")
+            lines.append(
+                f"| {kind} | {row['files']} | {row['papers']} | {_pct(row['no_topic_context'])} | "
+                f"{_pct(row['no_topic_alone'])} |"
+            )
     lines.append("")
     return lines
 

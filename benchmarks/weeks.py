@@ -74,8 +74,13 @@ def schedule(case: Case, hidden: list[Paper], days: int, per_day: int, seed: int
 
 
 def _record(paper: Paper) -> dict:
-    rec = {"id": paper.arxiv_id or "", "title": paper.title, "summary": paper.abstract,
-           "authors": paper.authors, "categories": paper.categories}
+    rec = {
+        "id": paper.arxiv_id or "",
+        "title": paper.title,
+        "summary": paper.abstract,
+        "authors": paper.authors,
+        "categories": paper.categories,
+    }
     if paper.doi:
         rec["doi"] = paper.doi
     return rec
@@ -171,7 +176,9 @@ def simulate(
             np.random.default_rng([3, d]).shuffle(digest)
             t0 = time.perf_counter()
             out[arm].append(reader.day(digest, wanted, d + 1))
-            log(f"  {case.name:<12} {arm:<8} day {d + 1:>2}: P@10 {out[arm][-1]:.1f}  ({time.perf_counter() - t0:.1f} s)")
+            log(
+                f"  {case.name:<12} {arm:<8} day {d + 1:>2}: P@10 {out[arm][-1]:.1f}  ({time.perf_counter() - t0:.1f} s)"
+            )
     return out
 
 
@@ -193,13 +200,17 @@ def print_table(results: dict[str, dict[str, list[float]]], days: int, per_day: 
         ratios[name] = (f, n)
     mf = float(np.mean([f for f, _ in ratios.values()]))
     mn = float(np.mean([n for _, n in ratios.values()]))
-    print(f"days {days - LAST_DAYS + 1}-{days} mean P@10 with / without feedback: "
-          + ", ".join(f"{k} {f:.2f}/{n:.2f}" for k, (f, n) in ratios.items()))
+    print(
+        f"days {days - LAST_DAYS + 1}-{days} mean P@10 with / without feedback: "
+        + ", ".join(f"{k} {f:.2f}/{n:.2f}" for k, (f, n) in ratios.items())
+    )
     ratio = mf / mn if mn else float("inf")
     never_worse = all(f >= n for f, n in ratios.values())
     ok = ratio >= TARGET and never_worse
-    print(f"target: mean {mf:.3f} / {mn:.3f} = {ratio:.2f}x (>= {TARGET}x), never worse on a library: "
-          f"{'yes' if never_worse else 'NO'} -> {'MET' if ok else 'NOT MET'}")
+    print(
+        f"target: mean {mf:.3f} / {mn:.3f} = {ratio:.2f}x (>= {TARGET}x), never worse on a library: "
+        f"{'yes' if never_worse else 'NO'} -> {'MET' if ok else 'NOT MET'}"
+    )
     return ok
 
 
@@ -208,10 +219,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--days", type=int, default=20)
     ap.add_argument("--per-day", type=int, default=5, help="hidden papers per digest (fewer when the fifth is small)")
     ap.add_argument("--libraries", default=",".join(CASES))
-    ap.add_argument("--fifth", choices=("random", "topic"), default="random",
-                    help="the reader's interests: a random fifth (default) or the fifth nearest one paper")
-    ap.add_argument("--start", type=int, default=None,
-                    help="zotrec starts from this many papers of the other four fifths (default: all of them)")
+    ap.add_argument(
+        "--fifth",
+        choices=("random", "topic"),
+        default="random",
+        help="the reader's interests: a random fifth (default) or the fifth nearest one paper",
+    )
+    ap.add_argument(
+        "--start",
+        type=int,
+        default=None,
+        help="zotrec starts from this many papers of the other four fifths (default: all of them)",
+    )
     ap.add_argument("--quick", action="store_true", help="libraries nlp and sysbio")
     args = ap.parse_args(argv)
     names = ["nlp", "sysbio"] if args.quick else args.libraries.split(",")

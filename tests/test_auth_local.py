@@ -28,6 +28,8 @@ def test_auth_local_stores_key_privately(tmp_path):
 
 def test_auth_local_on_old_zotero_is_one_line(tmp_path):
     with ZoteroServer(local=True) as server:
-        out = CliRunner().invoke(app, ["--config", str(tmp_path / "c.toml"), "auth", "local", "--endpoint", server.endpoint])
+        out = CliRunner().invoke(
+            app, ["--config", str(tmp_path / "c.toml"), "auth", "local", "--endpoint", server.endpoint]
+        )
     assert out.exit_code == 5
     assert len(out.stderr.strip().splitlines()) == 1 and "Zotero 10" in out.stderr

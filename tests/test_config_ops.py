@@ -28,11 +28,31 @@ def _mode(path: Path) -> int:
 
 # -- init ----------------------------------------------------------------------------------------
 def test_init_with_flags_writes_a_private_commented_config(isolated_dirs):
-    result = runner.invoke(app, [
-        "init", "--no-input", "--backend", "web", "--library-id", "4242", "--library-type", "group",
-        "--api-key", FAKE_KEY, "--collection", "inbox/zotrec", "--threshold", "55", "--top", "7",
-        "--digest", "https://export.arxiv.org/rss/cs.LG", "--digest", "/tmp/digest.txt",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "init",
+            "--no-input",
+            "--backend",
+            "web",
+            "--library-id",
+            "4242",
+            "--library-type",
+            "group",
+            "--api-key",
+            FAKE_KEY,
+            "--collection",
+            "inbox/zotrec",
+            "--threshold",
+            "55",
+            "--top",
+            "7",
+            "--digest",
+            "https://export.arxiv.org/rss/cs.LG",
+            "--digest",
+            "/tmp/digest.txt",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert FAKE_KEY not in result.output
     path = paths.config_file()
@@ -66,7 +86,9 @@ def test_init_interactive_prompts(isolated_dirs, tmp_path):
 
 
 def test_init_refuses_values_that_would_fail_later(isolated_dirs):
-    result = runner.invoke(app, ["init", "--no-input", "--backend", "web", "--library-id", "jdoe", "--api-key", FAKE_KEY])
+    result = runner.invoke(
+        app, ["init", "--no-input", "--backend", "web", "--library-id", "jdoe", "--api-key", FAKE_KEY]
+    )
     assert result.exit_code == EXIT_CONFIG
     assert "numeric" in result.stderr and FAKE_KEY not in result.output
     assert not paths.config_file().exists()
@@ -89,8 +111,9 @@ def test_precedence_flag_env_file_default(isolated_dirs, monkeypatch):
 
 
 def test_config_show_masks_the_key_and_warns_about_readable_files(isolated_dirs):
-    path = write_config(paths.config_file(), f'[zotero]\nbackend = "web"\nlibrary_id = "1"\napi_key = "{FAKE_KEY}"\n',
-                        mode=0o644)
+    path = write_config(
+        paths.config_file(), f'[zotero]\nbackend = "web"\nlibrary_id = "1"\napi_key = "{FAKE_KEY}"\n', mode=0o644
+    )
     result = runner.invoke(app, ["config", "show"])
     assert result.exit_code == 0
     assert FAKE_KEY not in result.output

@@ -96,7 +96,7 @@ class _SlowDigest:
                 self.wfile.flush()
                 sent = 0
                 while not outer.release.wait(2) and sent < len(body) - 1:
-                    self.wfile.write(body[sent:sent + 1])  # a trickle: the client's read timeout never fires
+                    self.wfile.write(body[sent : sent + 1])  # a trickle: the client's read timeout never fires
                     self.wfile.flush()
                     sent += 1
                 self.wfile.write(body[sent:])
@@ -117,8 +117,12 @@ def test_two_concurrent_syncs_exactly_one_runs(setup):
     try:
         embedded_config(setup["home"], setup["model"], setup["library"], digests=[server.url])
         env = dict(os.environ)
-        procs = [subprocess.Popen(zotrec_cmd("--quiet", "sync"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, env=env) for _ in range(2)]
+        procs = [
+            subprocess.Popen(
+                zotrec_cmd("--quiet", "sync"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            )
+            for _ in range(2)
+        ]
         # the winner holds the lock while its digest is held back; the loser must give up meanwhile
         deadline = time.time() + 240
         while all(p.poll() is None for p in procs) and time.time() < deadline:

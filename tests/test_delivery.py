@@ -122,7 +122,11 @@ def test_message_parts_html_and_attachment(runs):
     page = html.get_content()
     soup = BeautifulSoup(page, "html.parser")
     picks = new_picks(runs.summaries[0])
-    titles = [" ".join(p.get_text(" ").split()) for p in soup.find_all("p") if p.get("style", "").startswith("margin:0;font-size:16px")]
+    titles = [
+        " ".join(p.get_text(" ").split())
+        for p in soup.find_all("p")
+        if p.get("style", "").startswith("margin:0;font-size:16px")
+    ]
     assert titles == [display_title(p["title"]) for p in picks]
     # renders in mail clients: inline styles only, nothing loaded, no SVG
     assert not soup.find_all(["style", "script", "img", "svg", "link", "iframe"])
@@ -161,7 +165,7 @@ def test_feed_has_every_pick_once_with_stable_ids(runs):
     assert len(ids) == len(set(ids)) == len(picks)
     # the entries of run 1 kept their id and date through runs 2 and 3; newest picks first
     first = {display_title(p["title"]) for p in new_picks(runs.summaries[0])}
-    assert {e.title for e in parsed.entries[-len(first):]} == first
+    assert {e.title for e in parsed.entries[-len(first) :]} == first
     entry = parsed.entries[0]
     assert entry.summary and "Why (score" in entry.summary
     assert entry.link.startswith("http") or entry.get("content")
@@ -191,7 +195,9 @@ def test_report_open_starts_the_browser_on_the_latest(runs, tmp_path):
     opened = tmp_path / "opened.txt"
     browser = tmp_path / "browser.py"
     browser.write_text(f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
-    res = run_zotrec("report", "--open", env={"ZOTREC_HOME": str(runs.home), "BROWSER": f"{sys.executable} {browser} %s"})
+    res = run_zotrec(
+        "report", "--open", env={"ZOTREC_HOME": str(runs.home), "BROWSER": f"{sys.executable} {browser} %s"}
+    )
     assert res.returncode == 0, res.stderr
     latest = runs.home / "data" / "reports" / "latest.html"
     assert res.stdout.strip() == str(latest)

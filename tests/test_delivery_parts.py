@@ -28,25 +28,52 @@ DAY = 1_764_576_000.0  # 2025-12-01 08:00 UTC
 
 
 def pick(title: str, score: float = 80.0, **extra) -> dict:
-    paper = {"title": title, "ids": {}, "url": None, "authors": ["Ada Lovelace", "Alan Turing"], "score": score,
-             "topics": [{"label": "cs.LG", "name": "Machine Learning", "probability": 0.9}],
-             "reasons": [{"title": "A paper I have", "key": "ABCD1234", "similarity": 0.42}], "terms": ["koopman"],
-             "chosen": True, "why_not": None, "abstract": "An abstract."}
+    paper = {
+        "title": title,
+        "ids": {},
+        "url": None,
+        "authors": ["Ada Lovelace", "Alan Turing"],
+        "score": score,
+        "topics": [{"label": "cs.LG", "name": "Machine Learning", "probability": 0.9}],
+        "reasons": [{"title": "A paper I have", "key": "ABCD1234", "similarity": 0.42}],
+        "terms": ["koopman"],
+        "chosen": True,
+        "why_not": None,
+        "abstract": "An abstract.",
+    }
     paper.update(extra)
     return paper
 
 
 def summary(run_id: int, picks: list[dict], started: float = DAY, **extra) -> dict:
-    data = {"run_id": run_id, "papers": 40, "threshold": 60.0, "started": started, "finished": started + 5,
-            "recommended": picks, "all": picks, "sources": [], "library": {"description": "lib", "size": 3, "id": "web:user:1"},
-            "pushed": [{"title": p["title"], "key": "KEYZ9876", "ids": p["ids"]} for p in picks], "failed": [],
-            "skipped_duplicates": 0, "dry_run": False, "library_topics": {}}
+    data = {
+        "run_id": run_id,
+        "papers": 40,
+        "threshold": 60.0,
+        "started": started,
+        "finished": started + 5,
+        "recommended": picks,
+        "all": picks,
+        "sources": [],
+        "library": {"description": "lib", "size": 3, "id": "web:user:1"},
+        "pushed": [{"title": p["title"], "key": "KEYZ9876", "ids": p["ids"]} for p in picks],
+        "failed": [],
+        "skipped_duplicates": 0,
+        "dry_run": False,
+        "library_topics": {},
+    }
     data.update(extra)
     return data
 
 
 def settings(port: int, **extra) -> EmailSettings:
-    values = {"to": "me@example.org", "sender": "zotrec@example.org", "host": "127.0.0.1", "port": port, "security": "none"}
+    values = {
+        "to": "me@example.org",
+        "sender": "zotrec@example.org",
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+    }
     values.update(extra)
     return EmailSettings(**values)
 
@@ -57,11 +84,28 @@ def test_email_and_feed_settings_from_file_and_environment(tmp_path):
     config.write_text(
         '[email]\nto = "a@example.org, b@example.org"\nfrom = "z@example.org"\nhost = "smtp.example.org"\n'
         'port = 465\nsecurity = "tls"\nuser = "a@example.org"\npassword = "in-the-file"\nwhen = "always"\n\n'
-        '[feed]\npath = "~/feeds/zotrec.atom"\nkeep = 50\n\n[reports]\nkeep = 5\n', encoding="utf-8")
+        '[feed]\npath = "~/feeds/zotrec.atom"\nkeep = 50\n\n[reports]\nkeep = 5\n',
+        encoding="utf-8",
+    )
     cfg = load_config(config, env={"ZOTREC_SMTP_PASSWORD": "from-env-123"})
     email = cfg.email
-    assert (email.recipients(), email.from_address(), email.host, email.port, email.security, email.user, email.when) == (
-        ["a@example.org", "b@example.org"], "z@example.org", "smtp.example.org", 465, "tls", "a@example.org", "always")
+    assert (
+        email.recipients(),
+        email.from_address(),
+        email.host,
+        email.port,
+        email.security,
+        email.user,
+        email.when,
+    ) == (
+        ["a@example.org", "b@example.org"],
+        "z@example.org",
+        "smtp.example.org",
+        465,
+        "tls",
+        "a@example.org",
+        "always",
+    )
     assert email.password == "from-env-123"  # never the file's
     assert any("email.password is never read from the file" in w and "ZOTREC_SMTP_PASSWORD" in w for w in cfg.warnings)
     assert (cfg.feed.path, cfg.feed.keep, cfg.keep_reports) == ("~/feeds/zotrec.atom", 50, 5)
@@ -76,14 +120,23 @@ def test_delivery_defaults():
     assert not cfg.email.configured and cfg.email.when == "picks" and cfg.email.security == "starttls"
 
 
-@pytest.mark.parametrize("section, message", [
-    ('[email]\nto = "me@example.org"\nhost = "h"\nsecurity = "ssl"\n', "email.security must be one of none, starttls, tls"),
-    ('[email]\nto = "me@example.org"\nhost = "h"\nwhen = "daily"\n', "email.when must be one of picks, always, never"),
-    ('[email]\nto = "me@example.org"\n', "email.host is empty"),
-    ('[email]\nto = "not an address"\nhost = "h"\n', "email.to is not a list of e-mail addresses"),
-    ('[email]\nport = 0\n', "email.port must be between 1 and 65535"),
-    ('[feed]\nkeep = 0\n', "feed.keep must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        (
+            '[email]\nto = "me@example.org"\nhost = "h"\nsecurity = "ssl"\n',
+            "email.security must be one of none, starttls, tls",
+        ),
+        (
+            '[email]\nto = "me@example.org"\nhost = "h"\nwhen = "daily"\n',
+            "email.when must be one of picks, always, never",
+        ),
+        ('[email]\nto = "me@example.org"\n', "email.host is empty"),
+        ('[email]\nto = "not an address"\nhost = "h"\n', "email.to is not a list of e-mail addresses"),
+        ("[email]\nport = 0\n", "email.port must be between 1 and 65535"),
+        ("[feed]\nkeep = 0\n", "feed.keep must be >= 1"),
+    ],
+)
 def test_bad_delivery_settings_are_one_line(tmp_path, section, message):
     config = tmp_path / "config.toml"
     config.write_text(section, encoding="utf-8")
@@ -95,14 +148,19 @@ def test_bad_delivery_settings_are_one_line(tmp_path, section, message):
 
 # -- the message ------------------------------------------------------------------------------------
 def test_message_from_a_summary_escapes_outside_text():
-    hostile = pick("<img src=http://evil/x> Koopman & {SINDy}", ids={"arxiv": "2401.01234"},
-                   abstract="<script>alert(1)</script> " + "word " * 200)
+    hostile = pick(
+        "<img src=http://evil/x> Koopman & {SINDy}",
+        ids={"arxiv": "2401.01234"},
+        abstract="<script>alert(1)</script> " + "word " * 200,
+    )
     plain = pick("A paper without ids", score=70.4, reasons=[], terms=["chaos", "forecasting"])
     message = build_message(settings(25), summary(12, [hostile, plain]), "<html>report</html>")
     assert message["Subject"].startswith("zotrec: 2 new papers for you (2025-12-0")
     text = message.get_body(preferencelist=("plain",)).get_content()
-    assert "1. [80] <img src=http://evil/x> Koopman & SINDy\n   https://arxiv.org/abs/2401.01234\n" \
-           "   why: closest in your library: A paper I have (0.42)\n" in text
+    assert (
+        "1. [80] <img src=http://evil/x> Koopman & SINDy\n   https://arxiv.org/abs/2401.01234\n"
+        "   why: closest in your library: A paper I have (0.42)\n" in text
+    )
     assert "2. [70] A paper without ids\n   why: words that weighed most: chaos, forecasting\n" in text
     assert "The full report is attached (zotrec-run-12.html)." in text
     html = message.get_body(preferencelist=("html",)).get_content()
@@ -110,10 +168,15 @@ def test_message_from_a_summary_escapes_outside_text():
     assert not soup.find_all(["img", "script", "style", "svg"])
     assert "&lt;img src=http://evil/x&gt;" in html and "&lt;script&gt;" in html
     assert [a["href"] for a in soup.find_all("a")][:3] == [
-        "https://arxiv.org/abs/2401.01234", "https://arxiv.org/abs/2401.01234", "https://arxiv.org/pdf/2401.01234"]
+        "https://arxiv.org/abs/2401.01234",
+        "https://arxiv.org/abs/2401.01234",
+        "https://arxiv.org/pdf/2401.01234",
+    ]
     assert len(max((p.get_text() for p in soup.find_all("p")), key=len)) < 400, "the abstract is shortened"
     (attachment,) = message.iter_attachments()
-    assert attachment.get_filename() == "zotrec-run-12.html" and attachment.get_content().strip() == "<html>report</html>"
+    assert (
+        attachment.get_filename() == "zotrec-run-12.html" and attachment.get_content().strip() == "<html>report</html>"
+    )
 
 
 def test_subject_says_one_paper_and_only_new_picks_count():
@@ -128,15 +191,18 @@ def test_subject_says_one_paper_and_only_new_picks_count():
     assert list(message.iter_attachments()) == []
 
 
-@pytest.mark.parametrize("flag, when, dry_run, picks, expected", [
-    (None, "picks", False, 1, None),
-    (None, "picks", False, 0, "no new picks (email.when = picks)"),
-    (None, "always", False, 0, None),
-    (None, "never", False, 1, "email.when = never"),
-    (None, "picks", True, 1, "dry run"),
-    (False, "always", False, 1, "--no-email"),
-    (True, "never", True, 0, None),  # --email: this run's message whatever `when` says
-])
+@pytest.mark.parametrize(
+    "flag, when, dry_run, picks, expected",
+    [
+        (None, "picks", False, 1, None),
+        (None, "picks", False, 0, "no new picks (email.when = picks)"),
+        (None, "always", False, 0, None),
+        (None, "never", False, 1, "email.when = never"),
+        (None, "picks", True, 1, "dry run"),
+        (False, "always", False, 1, "--no-email"),
+        (True, "never", True, 0, None),  # --email: this run's message whatever `when` says
+    ],
+)
 def test_when_the_message_goes_out(flag, when, dry_run, picks, expected):
     data = summary(1, [pick("x")][:picks], dry_run=dry_run)
     assert email_skip_reason(settings(25, when=when), data, flag) == expected
@@ -191,7 +257,8 @@ def test_encrypted_login_and_send_with_a_verified_certificate(tmp_path, monkeypa
         assert server.logins == []
         monkeypatch.setenv("SSL_CERT_FILE", ca_file)
         assert check_server(email, timeout=10) == (
-            f"127.0.0.1:{server.port}: EHLO ok, {security} ok, login ok as me@example.org")
+            f"127.0.0.1:{server.port}: EHLO ok, {security} ok, login ok as me@example.org"
+        )
         send_message(email, build_message(email, summary(4, [pick("Sent over TLS")])), timeout=10)
         (received,) = server.inbox
         assert "Sent over TLS" in received.message.get_body(preferencelist=("plain",)).get_content()
@@ -209,12 +276,17 @@ def test_doctor_checks_email_login_and_feed_path_sending_nothing(tmp_path, monke
         config = tmp_path / "config.toml"
         config.write_text(
             f'[zotero]\nlibrary = {json.dumps(str(demo_library))}\n\n[email]\nto = "me@example.org"\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
-            f'user = "me@example.org"\n\n[feed]\npath = {json.dumps(str(tmp_path / "feeds" / "z.atom"))}\n', encoding="utf-8")
+            f'user = "me@example.org"\n\n[feed]\npath = {json.dumps(str(tmp_path / "feeds" / "z.atom"))}\n',
+            encoding="utf-8",
+        )
         monkeypatch.setenv("ZOTREC_SMTP_PASSWORD", "right-password-1")
         res = runner.invoke(app, ["--config", str(config), "doctor", "--no-sources", "--json"])
         checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
         assert checks["email"]["status"] == "ok", checks["email"]
-        assert f"127.0.0.1:{server.port}: EHLO ok, login ok as me@example.org; to me@example.org" == checks["email"]["detail"]
+        assert (
+            f"127.0.0.1:{server.port}: EHLO ok, login ok as me@example.org; to me@example.org"
+            == checks["email"]["detail"]
+        )
         assert checks["feed"]["status"] == "ok" and "created by the next sync" in checks["feed"]["detail"]
         assert not (tmp_path / "feeds").exists()
         monkeypatch.setenv("ZOTREC_SMTP_PASSWORD", "wrong-password-2")
@@ -235,8 +307,11 @@ def test_feed_keeps_one_entry_per_paper_with_its_first_date(tmp_path):
     a = pick("Paper A", ids={"arxiv": "2401.00001"})
     b = pick("Paper B", ids={"doi": "10.1000/b"})
     c = pick("Paper C \x00 with a control char")
-    runs = [summary(3, [a, c], started=DAY + 2 * 86400), summary(2, [b], started=DAY + 86400, dry_run=True),
-            summary(1, [a, b], started=DAY)]  # newest first, as the state gives them
+    runs = [
+        summary(3, [a, c], started=DAY + 2 * 86400),
+        summary(2, [b], started=DAY + 86400, dry_run=True),
+        summary(1, [a, b], started=DAY),
+    ]  # newest first, as the state gives them
     entries = collect_entries(runs, keep=100)
     assert [e.paper["title"] for e in entries] == ["Paper C \x00 with a control char", "Paper A", "Paper B"]
     assert [e.run_id for e in entries] == [3, 1, 1], "A keeps the date of run 1; the dry run counts for nothing"
@@ -247,12 +322,18 @@ def test_feed_keeps_one_entry_per_paper_with_its_first_date(tmp_path):
     path = tmp_path / "feed.atom"
     assert write_feed(path, runs, keep=100) == 3
     parsed = feedparser.parse(path.read_bytes())
-    assert not parsed.bozo and [e.title for e in parsed.entries] == ["Paper C with a control char", "Paper A", "Paper B"]
+    assert not parsed.bozo and [e.title for e in parsed.entries] == [
+        "Paper C with a control char",
+        "Paper A",
+        "Paper B",
+    ]
     entry = parsed.entries[1]
     assert entry.link == "https://arxiv.org/abs/2401.00001"
     assert [a.name for a in entry.authors] == ["Ada Lovelace", "Alan Turing"]
-    assert entry.summary == ("An abstract.\n\nWhy (score 80): closest in your library: A paper I have (0.42)"
-                             "\n\nPDF: https://arxiv.org/pdf/2401.00001")
+    assert entry.summary == (
+        "An abstract.\n\nWhy (score 80): closest in your library: A paper I have (0.42)"
+        "\n\nPDF: https://arxiv.org/pdf/2401.00001"
+    )
     assert [link.href for link in entry.links] == ["https://arxiv.org/abs/2401.00001"]
     assert entry.tags[0].term == "cs.LG" and entry.published_parsed[:3] == (2025, 12, 1)
     assert not list(tmp_path.glob(".feed.atom.*")), "written atomically: no temp file left"

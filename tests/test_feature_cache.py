@@ -17,19 +17,28 @@ from zotrec.recommend import LibraryIndex, Recommender
 from zotrec.recommend.cache import FeatureCache, content_id, fingerprint, library_index, profile_rows
 from zotrec.runner import recommend_only
 
-NLP = ("transformer language translation tokenizer attention pretraining corpus sentence parsing lexical "
-       "multilingual summarization dialogue embeddings grammar syntactic morphology question answering").split()
-CATTLE = ("cattle genomic breeding livestock heritability dairy genotype pedigree herd bovine milk "
-          "selection swine marker imputation phenotype sire calving carcass fertility").split()
-SPACE = ("orbit galaxy stellar telescope spectra redshift cluster halo photometry supernova quasar "
-         "accretion exoplanet luminosity cosmic dwarf nebula pulsar").split()
+NLP = (
+    "transformer language translation tokenizer attention pretraining corpus sentence parsing lexical "
+    "multilingual summarization dialogue embeddings grammar syntactic morphology question answering"
+).split()
+CATTLE = (
+    "cattle genomic breeding livestock heritability dairy genotype pedigree herd bovine milk "
+    "selection swine marker imputation phenotype sire calving carcass fertility"
+).split()
+SPACE = (
+    "orbit galaxy stellar telescope spectra redshift cluster halo photometry supernova quasar "
+    "accretion exoplanet luminosity cosmic dwarf nebula pulsar"
+).split()
 
 
 def _paper(rng: random.Random, words: list[str], n: int) -> dict:
     title = " ".join(rng.sample(words, 6)).capitalize()
     abstract = " ".join(rng.choice(words) for _ in range(40)) + "."
-    return {"title": title, "abstractNote": abstract, "creators": [
-        {"creatorType": "author", "firstName": "A", "lastName": f"Author{n % 7}"}]}
+    return {
+        "title": title,
+        "abstractNote": abstract,
+        "creators": [{"creatorType": "author", "firstName": "A", "lastName": f"Author{n % 7}"}],
+    }
 
 
 def _items(words: list[str], count: int, seed: int, start: int = 0) -> list[dict]:
@@ -43,15 +52,35 @@ def _items(words: list[str], count: int, seed: int, start: int = 0) -> list[dict
 
 
 def _csl(items: list[dict]) -> str:
-    return json.dumps([{"id": f"i{n}", "type": "article-journal", "title": it["title"], "abstract": it["abstractNote"],
-                        "author": [{"family": "Author", "given": "A"}]} for n, it in enumerate(items)])
+    return json.dumps(
+        [
+            {
+                "id": f"i{n}",
+                "type": "article-journal",
+                "title": it["title"],
+                "abstract": it["abstractNote"],
+                "author": [{"family": "Author", "given": "A"}],
+            }
+            for n, it in enumerate(items)
+        ]
+    )
 
 
 def _digest(path, papers: list[dict]) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for n, p in enumerate(papers):
-            fh.write(json.dumps({"id": f"2501.{n:05d}", "title": p["title"], "summary": p["abstractNote"],
-                                 "authors": ["B Writer"], "categories": ["cs.CL"]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"2501.{n:05d}",
+                        "title": p["title"],
+                        "summary": p["abstractNote"],
+                        "authors": ["B Writer"],
+                        "categories": ["cs.CL"],
+                    }
+                )
+                + "\n"
+            )
 
 
 def _same_index(a: LibraryIndex, b: LibraryIndex) -> None:
@@ -105,8 +134,14 @@ def test_incremental_update_equals_a_build_with_the_cached_vocabulary(base, tmp_
     # what a build from scratch with the vectorizer of the last full build gives, row for row
     papers = [item_to_paper(i) for i in profile_rows(snapshot)[0]]
     vec = before.index.vectorizer
-    expected = LibraryIndex.assemble(vec, vec.transform(papers), [p.title for p in papers], [p.key for p in papers],
-                                     [p.date_added or "" for p in papers], before.index.background)
+    expected = LibraryIndex.assemble(
+        vec,
+        vec.transform(papers),
+        [p.title for p in papers],
+        [p.key for p in papers],
+        [p.date_added or "" for p in papers],
+        before.index.background,
+    )
     _same_index(index, expected)
     digest = [item_to_paper(i) for i in _items(CATTLE + NLP, 30, 9, start=500)]
     got = [(r.paper.title, r.score, r.raw) for r in Recommender(index).rank(digest)]
@@ -179,8 +214,15 @@ def test_unchanged_library_file_is_not_parsed_again(tmp_path):
 def test_identity_keys_are_kept_per_item_version():
     from zotrec.library.identity import identity_keys
 
-    items = [{"key": "A", "version": 1, "itemType": "preprint", "title": "A paper about galaxies and dark matter",
-              "archiveID": "arXiv:2401.01234"}]
+    items = [
+        {
+            "key": "A",
+            "version": 1,
+            "itemType": "preprint",
+            "title": "A paper about galaxies and dark matter",
+            "archiveID": "arXiv:2401.01234",
+        }
+    ]
     first = identity_keys(items)
     assert first == [item_to_paper(items[0], abstract=False).identity_keys()]
     edited = [dict(items[0], version=2, archiveID="arXiv:2402.05678")]

@@ -59,7 +59,8 @@ def test_feedback_signals_from_zotero(demo_library):
     # the terms raised come from the liked papers' own words
     liked_text = " ".join(
         (r["title"] + " " + lib_abstract).lower()
-        for r in entry["signals"] if r["value"] > 0
+        for r in entry["signals"]
+        if r["value"] > 0
         for lib_abstract in [EmbeddedLibrary(lib_path).item(r["item_key"])["abstractNote"]]
     )
     assert any(t["term"].split()[0] in liked_text for t in effect["raised"])

@@ -48,7 +48,10 @@ def _one_line_error(result, code: int) -> str:
         ("zotero = 5\n", "[zotero] must be a table"),
         ('[zotero]\nbackend = "dropbox"\n', "zotero.backend must be one of"),
         ('[zotero]\nlibrary_type = "groups"\n', "library_type must be one of user, group"),
-        (f'[zotero]\nbackend = "web"\nlibrary_id = "1"\napi_key = ["{FAKE_KEY}"]\n', "zotero.api_key must be a string, got a list"),
+        (
+            f'[zotero]\nbackend = "web"\nlibrary_id = "1"\napi_key = ["{FAKE_KEY}"]\n',
+            "zotero.api_key must be a string, got a list",
+        ),
         ("\x00\x01binary", "not valid TOML"),
     ],
 )
@@ -66,7 +69,7 @@ def test_bad_config_is_one_line_exit_4(setup, text, expected):
 
 def test_unknown_keys_are_warned_and_the_run_goes_on(setup):
     text = setup["config"].read_text()
-    text = "stray = true\n" + text.replace("[sync]\n", "[sync]\ncolour = \"blue\"\n") + '\n[plugins]\nfoo = 1\n'
+    text = "stray = true\n" + text.replace("[sync]\n", '[sync]\ncolour = "blue"\n') + "\n[plugins]\nfoo = 1\n"
     write_config(setup["config"], text)
     result = runner.invoke(app, ["sync", "--dry-run"])
     assert result.exit_code == 0, result.output
@@ -131,8 +134,18 @@ def test_model_file_replaced_by_another_pickle(setup, tmp_path):
 def _jsonl(path: Path, n: int) -> Path:
     with path.open("w") as fh:
         for i in range(n):
-            fh.write(json.dumps({"id": f"2509.{i:05d}", "categories": ["cs.LG"], "title": f"Paper {i} on dynamics",
-                                 "summary": "We study learned dynamical systems.", "authors": ["A. Author"]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"2509.{i:05d}",
+                        "categories": ["cs.LG"],
+                        "title": f"Paper {i} on dynamics",
+                        "summary": "We study learned dynamical systems.",
+                        "authors": ["A. Author"],
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -175,13 +188,26 @@ def test_api_key_never_appears_anywhere(isolated_dirs, model, monkeypatch, tmp_p
 
     outputs = []
     with ZoteroServer(api_key="SERVERKEY" + "x" * 15, library_id="123456") as server:  # refuses our key: 403
-        write_config(paths.config_file(), (
-            f'[zotero]\nbackend = "web"\nlibrary_id = "123456"\napi_key = "{FAKE_KEY}"\n'
-            f'endpoint = "{server.endpoint}"\n\n[sources]\ndigests = ["{Path(__file__).parent / "missing.txt"}"]\n'
-            f'[model]\ntopics = "{model}"\n'
-        ), mode=0o644)  # readable by others: warned, still never printed
-        for args in (["config", "show"], ["config", "show", "--json"], ["doctor"], ["doctor", "--json"],
-                     ["sync"], ["sync", "--json"], ["--quiet", "sync"], ["history", "--json"], ["schedule"]):
+        write_config(
+            paths.config_file(),
+            (
+                f'[zotero]\nbackend = "web"\nlibrary_id = "123456"\napi_key = "{FAKE_KEY}"\n'
+                f'endpoint = "{server.endpoint}"\n\n[sources]\ndigests = ["{Path(__file__).parent / "missing.txt"}"]\n'
+                f'[model]\ntopics = "{model}"\n'
+            ),
+            mode=0o644,
+        )  # readable by others: warned, still never printed
+        for args in (
+            ["config", "show"],
+            ["config", "show", "--json"],
+            ["doctor"],
+            ["doctor", "--json"],
+            ["sync"],
+            ["sync", "--json"],
+            ["--quiet", "sync"],
+            ["history", "--json"],
+            ["schedule"],
+        ):
             result = runner.invoke(app, args)
             outputs.append((args, result.stdout + result.stderr))
         sync = runner.invoke(app, ["sync"])
@@ -189,7 +215,7 @@ def test_api_key_never_appears_anywhere(isolated_dirs, model, monkeypatch, tmp_p
         proc = run_zotrec("--debug", "sync", timeout=120)  # a real process, even with --debug
         outputs.append((["--debug", "sync"], proc.stdout + proc.stderr))
     monkeypatch.setenv("ZOTREC_CRONTAB", str(tmp_path / "fake-crontab"))
-    (tmp_path / "fake-crontab").write_text(f"#!/bin/sh\n[ \"$1\" = -l ] && exit 0\ncat > {tmp_path / 'table'}\n")
+    (tmp_path / "fake-crontab").write_text(f'#!/bin/sh\n[ "$1" = -l ] && exit 0\ncat > {tmp_path / "table"}\n')
     (tmp_path / "fake-crontab").chmod(0o755)
     assert runner.invoke(app, ["schedule", "--install"]).exit_code == 0
     for args, text in outputs:

@@ -87,8 +87,12 @@ def _home(w, name: str) -> Path:
 
 
 def _env(home: Path, server: ZoteroServer) -> dict[str, str]:
-    return {"ZOTREC_HOME": str(home), "ZOTERO_API_KEY": FAKE_KEY, "ZOTERO_LIBRARY_ID": LIBRARY_ID,
-            "ZOTREC_ZOTERO_ENDPOINT": server.endpoint}
+    return {
+        "ZOTREC_HOME": str(home),
+        "ZOTERO_API_KEY": FAKE_KEY,
+        "ZOTERO_LIBRARY_ID": LIBRARY_ID,
+        "ZOTREC_ZOTERO_ENDPOINT": server.endpoint,
+    }
 
 
 def _check_collection(server: ZoteroServer, expected: list[str]) -> dict[str, int]:
@@ -120,8 +124,13 @@ def _kill_at(w, n: int, server: ZoteroServer) -> dict:
             os.kill(holder["proc"].pid, signal.SIGKILL)  # the server still handles this request
 
     server.on_request = hook
-    holder["proc"] = subprocess.Popen(zotrec_cmd("sync"), env=dict(os.environ, **_env(home, server)),
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    holder["proc"] = subprocess.Popen(
+        zotrec_cmd("sync"),
+        env=dict(os.environ, **_env(home, server)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     out, err = holder["proc"].communicate(timeout=300)
     server.on_request = None
     return {"n": n, "rc": holder["proc"].returncode, "home": home, "server": server, "outputs": [out, err]}
@@ -193,8 +202,10 @@ def test_kill_embedded_around_writes_then_rerun_exactly_once(tmp_path_factory, p
     result = runner.invoke(app, ["sync", "--json"], env={"ZOTREC_HOME": str(home)})
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)  # what the killed run had recorded is completed, and counts as today's picks
-    expected = sorted([r["title"] for r in data["recommended"]]
-                      + [k["title"] for k in data["known"] if k["why_not"].startswith("pushed on ")])
+    expected = sorted(
+        [r["title"] for r in data["recommended"]]
+        + [k["title"] for k in data["known"] if k["why_not"].startswith("pushed on ")]
+    )
     assert expected
     lib = EmbeddedLibrary(library, create=False)
     snap = lib.snapshot()

@@ -33,10 +33,14 @@ def _record(paper: Paper, **ids: str) -> dict:
 def test_same_title_is_fuzzy_but_not_loose():
     title = "Noise-Robust De-Duplication at Scale"
     assert same_title(title, "Noise robust de-duplication at scale.")
-    assert same_title("Attention is all you need for neural machine translation",
-                      "Attention Is All You Need for Neural Machine Translaton")  # a typo
-    assert not same_title("Attention is all you need for neural machine translation",
-                          "Attention is not all you need for image segmentation")
+    assert same_title(
+        "Attention is all you need for neural machine translation",
+        "Attention Is All You Need for Neural Machine Translaton",
+    )  # a typo
+    assert not same_title(
+        "Attention is all you need for neural machine translation",
+        "Attention is not all you need for image segmentation",
+    )
     assert not same_title("Introduction", "Introductions")  # short titles match only exactly
 
 
@@ -45,9 +49,24 @@ def test_pushed_before_says_when(tmp_path):
     from zotrec.state import PushRecord
 
     paper = Paper(title="A paper zotrec pushed into this library before", arxiv_id="2501.00001")
-    state.record_intents([PushRecord(
-        identity=paper.primary_key, run_id=1, library="lib", collection="c", status="done", item_key="ABCD2345",
-        write_token=None, note_token=None, item={}, note="", paper=paper.to_json(), error=None)])
+    state.record_intents(
+        [
+            PushRecord(
+                identity=paper.primary_key,
+                run_id=1,
+                library="lib",
+                collection="c",
+                status="done",
+                item_key="ABCD2345",
+                write_token=None,
+                note_token=None,
+                item={},
+                note="",
+                paper=paper.to_json(),
+                error=None,
+            )
+        ]
+    )
     known = KnownPapers.build(LibrarySnapshot(version=0), state, "lib")
     assert known.why(Paper(title="Another title", arxiv_id="2501.00001v2")).startswith("pushed on 20")
     assert KnownPapers.build(LibrarySnapshot(version=0), state, "other").why(paper) is None
@@ -63,8 +82,11 @@ def setup(shared_data, tmp_path, monkeypatch):
     with_abstract = [i for i, p in enumerate(papers) if p.abstract and len(p.title) > 30]
     by_arxiv = next(i for i in with_abstract if papers[i].arxiv_id)
     by_doi = next(i for i in with_abstract if papers[i].doi and not papers[i].arxiv_id)
-    by_title = next(i for i in with_abstract if not papers[i].doi and not papers[i].arxiv_id
-                    and "{" not in papers[i].title and "\\" not in papers[i].title)
+    by_title = next(
+        i
+        for i in with_abstract
+        if not papers[i].doi and not papers[i].arxiv_id and "{" not in papers[i].title and "\\" not in papers[i].title
+    )
     chosen = [by_arxiv, by_doi, by_title] + [i for i in with_abstract if i not in (by_arxiv, by_doi, by_title)][:57]
     new = []
     for line in (shared_data / DAY).read_text(encoding="utf-8").splitlines():
@@ -76,20 +98,27 @@ def setup(shared_data, tmp_path, monkeypatch):
     a, b, c = papers[by_arxiv], papers[by_doi], papers[by_title]
     retitled = c.title[:-1] + ("s" if c.title[-1] != "s" else "x") + "."  # a small edit, other punctuation
     known = [
-        _record(Paper(title="A completely different title for the same arXiv paper", abstract=a.abstract),
-                id=f"{a.arxiv_id}v3"),
+        _record(
+            Paper(title="A completely different title for the same arXiv paper", abstract=a.abstract),
+            id=f"{a.arxiv_id}v3",
+        ),
         _record(Paper(title="Yet another wording of this journal article", abstract=b.abstract), doi=b.doi),
         _record(Paper(title=retitled.upper(), abstract=c.abstract)),
     ]
     digest = tmp_path / "today.jsonl"
-    digest.write_text("\n".join(json.dumps(r) for r in known[:2] + new[:5] + known[2:] + new[5:]) + "\n",
-                      encoding="utf-8")
+    digest.write_text(
+        "\n".join(json.dumps(r) for r in known[:2] + new[:5] + known[2:] + new[5:]) + "\n", encoding="utf-8"
+    )
     server = ZoteroServer().__enter__()
     keys = server.load([items[i] for i in chosen])
     server.trash_item(keys[1])
-    for var, value in (("ZOTREC_BACKEND", "web"), ("ZOTERO_API_KEY", server.api_key),
-                       ("ZOTERO_LIBRARY_ID", server.library_id), ("ZOTERO_LIBRARY_TYPE", "user"),
-                       ("ZOTREC_ZOTERO_ENDPOINT", server.endpoint)):
+    for var, value in (
+        ("ZOTREC_BACKEND", "web"),
+        ("ZOTERO_API_KEY", server.api_key),
+        ("ZOTERO_LIBRARY_ID", server.library_id),
+        ("ZOTERO_LIBRARY_TYPE", "user"),
+        ("ZOTREC_ZOTERO_ENDPOINT", server.endpoint),
+    ):
         monkeypatch.setenv(var, value)
     yield server, digest, [r["title"] for r in known], [r["title"] for r in new]
     server.__exit__(None, None, None)
@@ -97,8 +126,21 @@ def setup(shared_data, tmp_path, monkeypatch):
 
 def test_library_papers_never_take_a_slot(setup, tmp_path):
     _, digest, known_titles, new_titles = setup
-    out = runner.invoke(app, ["sync", "--digest", str(digest), "--top", "5", "--threshold", "0", "--json",
-                              "--report", str(tmp_path / "report.html")])
+    out = runner.invoke(
+        app,
+        [
+            "sync",
+            "--digest",
+            str(digest),
+            "--top",
+            "5",
+            "--threshold",
+            "0",
+            "--json",
+            "--report",
+            str(tmp_path / "report.html"),
+        ],
+    )
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     assert data["papers"] == 13
@@ -125,8 +167,13 @@ def test_papers_pushed_on_an_earlier_day_take_no_slot():
         return Ranked(paper=Paper(title=title), score=score, known=known)
 
     today = f"pushed on {dt.date.today().isoformat()}"
-    papers = [ranked("old pick", 90, "pushed on 2020-01-02"), ranked("mine", 85, IN_LIBRARY),
-              ranked("new one", 80), ranked("new two", 75), ranked("new three", 70)]
+    papers = [
+        ranked("old pick", 90, "pushed on 2020-01-02"),
+        ranked("mine", 85, IN_LIBRARY),
+        ranked("new one", 80),
+        ranked("new two", 75),
+        ranked("new three", 70),
+    ]
     choose(papers, SyncOptions(digests=[], threshold=60, top_n=2))
     assert [r.paper.title for r in papers if r.chosen] == ["new one", "new two"]
     assert [r.why_not for r in papers[:2]] == ["pushed on 2020-01-02", IN_LIBRARY]
@@ -138,8 +185,20 @@ def test_papers_pushed_on_an_earlier_day_take_no_slot():
 
 def test_recommend_all_marks_library_papers(setup, shared_data):
     _, digest, known_titles, _ = setup
-    out = runner.invoke(app, ["recommend", "--library", str(shared_data / NLP_LIBRARY), "--digest", str(digest),
-                              "--all", "--json", "--threshold", "0"])
+    out = runner.invoke(
+        app,
+        [
+            "recommend",
+            "--library",
+            str(shared_data / NLP_LIBRARY),
+            "--digest",
+            str(digest),
+            "--all",
+            "--json",
+            "--threshold",
+            "0",
+        ],
+    )
     assert out.exit_code == 0, out.output
     ranked = json.loads(out.stdout)
     marked = {r["title"]: r for r in ranked if r["why_not"] and r["why_not"].startswith(IN_LIBRARY)}
@@ -149,9 +208,13 @@ def test_recommend_all_marks_library_papers(setup, shared_data):
 
 
 def test_report_lists_known_papers_with_why():
-    summary = {"papers": 2, "threshold": 60, "all": [
-        {"title": "Mine already", "score": 91.0, "chosen": False, "why_not": "already in your library"},
-        {"title": "Pushed last week", "score": 80.0, "chosen": False, "why_not": "pushed on 2026-11-24"},
-    ]}
+    summary = {
+        "papers": 2,
+        "threshold": 60,
+        "all": [
+            {"title": "Mine already", "score": 91.0, "chosen": False, "why_not": "already in your library"},
+            {"title": "Pushed last week", "score": 80.0, "chosen": False, "why_not": "pushed on 2026-11-24"},
+        ],
+    }
     page = render_report(summary)
     assert "already in your library" in page and "pushed on 2026-11-24" in page

@@ -21,8 +21,10 @@ TITLES = [
 
 
 def _items() -> list[dict]:
-    return [{"key": f"K{n:07d}", "version": 1, "itemType": "journalArticle", "title": t, "abstractNote": a,
-             "creators": []} for n, (t, a) in enumerate(TITLES)]
+    return [
+        {"key": f"K{n:07d}", "version": 1, "itemType": "journalArticle", "title": t, "abstractNote": a, "creators": []}
+        for n, (t, a) in enumerate(TITLES)
+    ]
 
 
 def _full_counts(items: list[dict]) -> dict[str, int]:

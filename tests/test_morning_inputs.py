@@ -31,9 +31,21 @@ def test_shorthands_mean_feeds(tmp_path, monkeypatch):
 
 def _library(path, abstracts: int, items: int = 8):
     lib = EmbeddedLibrary(path)
-    lib.create_items([{"itemType": "preprint", "title": f"A paper on topic number {i}",
-                       "abstractNote": "words about the topic" if i < abstracts else "", "creators": [],
-                       "tags": [], "collections": [], "relations": {}} for i in range(items)], write_token="t" * 32)
+    lib.create_items(
+        [
+            {
+                "itemType": "preprint",
+                "title": f"A paper on topic number {i}",
+                "abstractNote": "words about the topic" if i < abstracts else "",
+                "creators": [],
+                "tags": [],
+                "collections": [],
+                "relations": {},
+            }
+            for i in range(items)
+        ],
+        write_token="t" * 32,
+    )
     lib.close()
 
 

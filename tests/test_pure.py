@@ -12,46 +12,58 @@ from zotrec.ranked import Ranked, Topic
 from zotrec.sources import merge_duplicates
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("2401.01234", "2401.01234"),
-    ("2401.01234v3", "2401.01234"),
-    ("arXiv:2401.01234v2", "2401.01234"),
-    ("https://arxiv.org/abs/2401.01234v2", "2401.01234"),
-    ("https://arxiv.org/pdf/2401.01234v1.pdf", "2401.01234"),
-    ("1501.0123", "1501.0123"),  # four-digit numbers before 2015
-    ("hep-th/9901001v2", "hep-th/9901001"),
-    ("math.AG/0601001", "math.AG/0601001"),
-    ("https://arxiv.org/abs/cond-mat/0102536", "cond-mat/0102536"),
-    ("  2401.01234  ", "2401.01234"),
-    ("12401.01234", None),  # part of a longer number
-    ("2401.012345678", None),
-    ("version 1.2.3", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2401.01234", "2401.01234"),
+        ("2401.01234v3", "2401.01234"),
+        ("arXiv:2401.01234v2", "2401.01234"),
+        ("https://arxiv.org/abs/2401.01234v2", "2401.01234"),
+        ("https://arxiv.org/pdf/2401.01234v1.pdf", "2401.01234"),
+        ("1501.0123", "1501.0123"),  # four-digit numbers before 2015
+        ("hep-th/9901001v2", "hep-th/9901001"),
+        ("math.AG/0601001", "math.AG/0601001"),
+        ("https://arxiv.org/abs/cond-mat/0102536", "cond-mat/0102536"),
+        ("  2401.01234  ", "2401.01234"),
+        ("12401.01234", None),  # part of a longer number
+        ("2401.012345678", None),
+        ("version 1.2.3", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_normalize_arxiv_id(value, expected):
     assert normalize_arxiv_id(value) == expected
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("10.1038/s41586-024-07000-1", "10.1038/s41586-024-07000-1"),
-    ("https://doi.org/10.1103/PhysRevLett.130.010001", "10.1103/physrevlett.130.010001"),
-    ("doi:10.1145/3580305.3599256", "10.1145/3580305.3599256"),
-    ("DOI: 10.1000/XYZ.", "10.1000/xyz"),  # sentence punctuation dropped
-    ("(see 10.1000/abc)", "10.1000/abc"),
-    ("10.12/too-short-prefix", None),
-    ("no doi here", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("10.1038/s41586-024-07000-1", "10.1038/s41586-024-07000-1"),
+        ("https://doi.org/10.1103/PhysRevLett.130.010001", "10.1103/physrevlett.130.010001"),
+        ("doi:10.1145/3580305.3599256", "10.1145/3580305.3599256"),
+        ("DOI: 10.1000/XYZ.", "10.1000/xyz"),  # sentence punctuation dropped
+        ("(see 10.1000/abc)", "10.1000/abc"),
+        ("10.12/too-short-prefix", None),
+        ("no doi here", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_normalize_doi(value, expected):
     assert normalize_doi(value) == expected
 
 
 def test_merge_duplicates_fills_the_first_record_from_later_ones():
     page = Paper(title="Koopman Operators for Chaos", source="hf-page")
-    api = Paper(title="Koopman operators for chaos", arxiv_id="2401.01234", authors=["A. Author"],
-                abstract="We study...", source="hf-api", extras={"upvotes": 12, "format": "hf-api"})
+    api = Paper(
+        title="Koopman operators for chaos",
+        arxiv_id="2401.01234",
+        authors=["A. Author"],
+        abstract="We study...",
+        source="hf-api",
+        extras={"upvotes": 12, "format": "hf-api"},
+    )
     other = Paper(title="Something else", doi="10.1000/other", source="feed")
     merged = merge_duplicates([page, api, other])
     assert merged == [page, api, other]  # nothing dropped here: dedupe keeps the first record later

@@ -56,9 +56,10 @@ def test_related_papers_rank_first(corpus, index):
     assert sum(p in related for p in top) >= 0.8 * len(related)
     scores = [r.score for r in recs]
     assert all(0.0 <= s <= 100.0 for s in scores)
-    assert np.mean([r.score for r in recs if r.paper in related]) > np.mean(
-        [r.score for r in recs if r.paper in unrelated]
-    ) + 20
+    assert (
+        np.mean([r.score for r in recs if r.paper in related])
+        > np.mean([r.score for r in recs if r.paper in unrelated]) + 20
+    )
 
 
 def test_reasons_point_at_library_items(corpus, index):
@@ -99,17 +100,18 @@ def test_feedback_moves_near_duplicates(corpus, index):
     down_target = related[2]
     near_rel = Paper(title=down_target.title + " revisited", abstract=down_target.abstract + " More data.")
     base_rel = {r.paper.title: r.score for r in Recommender(index).rank(digest + [near_rel])}[near_rel.title]
-    down = {
-        r.paper.title: r.score for r in Recommender(index, feedback=[(down_target, -1)]).rank(digest + [near_rel])
-    }
+    down = {r.paper.title: r.score for r in Recommender(index, feedback=[(down_target, -1)]).rank(digest + [near_rel])}
     assert up[near.title] > base
     assert down[near_rel.title] < base_rel
 
 
 def test_feedback_from_library_rules():
     target = "TARGET01"
-    collections = {target: Collection(target, "zotrec: Recommended"), "READ0001": Collection("READ0001", "Reading"),
-                   "SUB00001": Collection("SUB00001", "cs.LG", target)}
+    collections = {
+        target: Collection(target, "zotrec: Recommended"),
+        "READ0001": Collection("READ0001", "Reading"),
+        "SUB00001": Collection("SUB00001", "cs.LG", target),
+    }
     items = [
         {"key": "A", "collections": [target], "tags": []},  # left alone
         {"key": "B", "collections": [target, "READ0001"], "tags": []},  # copied
@@ -122,7 +124,13 @@ def test_feedback_from_library_rules():
     pushed = {f"arxiv:{k}": k for k in "ABCDEFGH"}
     got = {s.identity: s.value for s in read_signals(snapshot, pushed, "zotrec: Recommended")}
     assert got == {
-        "arxiv:A": 0, "arxiv:B": 1, "arxiv:C": 1, "arxiv:D": 1, "arxiv:E": -1, "arxiv:F": -1, "arxiv:G": -1,
+        "arxiv:A": 0,
+        "arxiv:B": 1,
+        "arxiv:C": 1,
+        "arxiv:D": 1,
+        "arxiv:E": -1,
+        "arxiv:F": -1,
+        "arxiv:G": -1,
         "arxiv:H": 0,
     }
 

@@ -103,7 +103,9 @@ def test_pictures_match_the_run(demo):
     # the score histogram counts every digest paper once, and marks the threshold
     assert sum(int(_text(t)) for t in scores_svg.select("text.count")) == 38
     assert _text(scores_svg.select_one("text.threshold-label")) == f"threshold {summary['threshold']:g}"
-    chosen = sum(int(re.search(r": (\d+) recommended", _text(r.title)).group(1)) for r in scores_svg.select("rect.bar-chosen"))
+    chosen = sum(
+        int(re.search(r": (\d+) recommended", _text(r.title)).group(1)) for r in scores_svg.select("rect.bar-chosen")
+    )
     assert chosen == len(summary["recommended"])
     # the topic picture: the digest's most common top topic, against the library's distribution
     assert summary["library_topics"] and sum(summary["library_topics"].values()) <= 150
@@ -139,13 +141,31 @@ def test_page_is_self_contained(demo):
 def test_escaping_and_safe_links():
     paper = Paper(
         title="<script>alert(1)</script> Bounds for {N}-body & $a<b$ \\& more",
-        url="javascript:alert(1)", authors=["A. <b>Bold</b>"], date=dt.date(2024, 1, 2), source="x",
+        url="javascript:alert(1)",
+        authors=["A. <b>Bold</b>"],
+        date=dt.date(2024, 1, 2),
+        source="x",
     )
-    ranked = [Ranked(paper=paper, score=88.0, topics=[Topic("cs.LG", "Machine <Learning>", 0.9)],
-                     reasons=[Reason("Near & <dear>", "ABCD1234", 0.4), Reason("No key", "bad key\"", 0.3)],
-                     terms=["<i>"], chosen=True)]
-    result = SyncResult(run_id=None, papers_read=1, sources=[SourceReport("<src>", 1)], ranked=ranked,
-                        library_size=1, library_description="lib <x>", threshold=60.0, library_id="web:user:1")
+    ranked = [
+        Ranked(
+            paper=paper,
+            score=88.0,
+            topics=[Topic("cs.LG", "Machine <Learning>", 0.9)],
+            reasons=[Reason("Near & <dear>", "ABCD1234", 0.4), Reason("No key", 'bad key"', 0.3)],
+            terms=["<i>"],
+            chosen=True,
+        )
+    ]
+    result = SyncResult(
+        run_id=None,
+        papers_read=1,
+        sources=[SourceReport("<src>", 1)],
+        ranked=ranked,
+        library_size=1,
+        library_description="lib <x>",
+        threshold=60.0,
+        library_id="web:user:1",
+    )
     html = render_report(result.to_json())
     assert "<script" not in html and "<b>Bold" not in html and "<i>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -161,8 +181,15 @@ def test_escaping_and_safe_links():
 
 
 def test_empty_run_renders():
-    result = SyncResult(run_id=3, papers_read=0, sources=[SourceReport("feed.xml", 0, error="HTTP 404")],
-                        ranked=[], library_size=0, library_description="empty", threshold=60.0)
+    result = SyncResult(
+        run_id=3,
+        papers_read=0,
+        sources=[SourceReport("feed.xml", 0, error="HTTP 404")],
+        ranked=[],
+        library_size=0,
+        library_description="empty",
+        threshold=60.0,
+    )
     soup = BeautifulSoup(render_report(result.to_json()), "html.parser")
     assert "failed: HTTP 404" in _text(soup.select_one("ul.sources"))
     assert "nothing recommended: the digests held no papers" in _text(soup)  # the run's own last line
@@ -201,8 +228,21 @@ def test_recommend_writes_a_report(demo, tmp_path, monkeypatch):
     d = demo[0]
     monkeypatch.setenv("ZOTREC_HOME", str(d.home))  # reuse the library index cached by the demo syncs
     out = tmp_path / "rec.html"
-    res = runner.invoke(app, ["--config", str(d.config), "recommend", "--library", "config",
-                              "--digest", str(demo_digest_path()), "--report", str(out), "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "--config",
+            str(d.config),
+            "recommend",
+            "--library",
+            "config",
+            "--digest",
+            str(demo_digest_path()),
+            "--report",
+            str(out),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     recommended = json.loads(res.output)
     soup = BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
@@ -220,7 +260,12 @@ def test_keep_last_n_reports(demo, tmp_path):
     written = []
     for run_id in (1, 2, 3):
         written.append(keep_report(dict(summary, run_id=run_id), 2))
-    assert sorted(p.name for p in folder.iterdir()) == ["latest.html", "notes.html", "zotrec-run-2.html", "zotrec-run-3.html"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "latest.html",
+        "notes.html",
+        "zotrec-run-2.html",
+        "zotrec-run-3.html",
+    ]
     assert written[-1] == folder / "zotrec-run-3.html"
     assert (folder / "latest.html").read_bytes() == written[-1].read_bytes()
     assert keep_report(summary, 0) is None
@@ -245,29 +290,53 @@ def test_write_report_error_is_one_line(tmp_path, demo):
 
 
 def _one_pick(library_id: str, **paper) -> BeautifulSoup:
-    ranked = [Ranked(paper=Paper(**paper), score=80.0, topics=[], reasons=[Reason("Mine", "ABCD1234", 0.5)],
-                     terms=[], chosen=True)]
-    result = SyncResult(run_id=7, papers_read=1, sources=[], ranked=ranked, library_size=1,
-                        library_description="lib", threshold=60.0, library_id=library_id)
+    ranked = [
+        Ranked(
+            paper=Paper(**paper),
+            score=80.0,
+            topics=[],
+            reasons=[Reason("Mine", "ABCD1234", 0.5)],
+            terms=[],
+            chosen=True,
+        )
+    ]
+    result = SyncResult(
+        run_id=7,
+        papers_read=1,
+        sources=[],
+        ranked=ranked,
+        library_size=1,
+        library_description="lib",
+        threshold=60.0,
+        library_id=library_id,
+    )
     result.outcome.pushed.append((ranked[0].paper, "KEYZ9876"))
     return BeautifulSoup(render_report(result.to_json()), "html.parser")
 
 
-@pytest.mark.parametrize("library_id, select", [
-    ("web:user:123", "zotero://select/library/items/"),
-    ("web:group:4567", "zotero://select/groups/4567/items/"),
-    ("local:user:0", "zotero://select/library/items/"),
-    ("sqlite:/home/me/Zotero/zotero.sqlite", "zotero://select/library/items/"),
-    ("embedded:/home/me/lib.sqlite", None),
-    ("file:/home/me/My Library.bib", None),
-])
+@pytest.mark.parametrize(
+    "library_id, select",
+    [
+        ("web:user:123", "zotero://select/library/items/"),
+        ("web:group:4567", "zotero://select/groups/4567/items/"),
+        ("local:user:0", "zotero://select/library/items/"),
+        ("sqlite:/home/me/Zotero/zotero.sqlite", "zotero://select/library/items/"),
+        ("embedded:/home/me/lib.sqlite", None),
+        ("file:/home/me/My Library.bib", None),
+    ],
+)
 def test_report_links_arxiv_pdf_doi_and_zotero_only_for_zotero_libraries(library_id, select):
-    soup = _one_pick(library_id, title="A paper", arxiv_id="2401.01234v2", doi="10.1000/XYZ.9", abstract="We <b>show</b>.")
+    soup = _one_pick(
+        library_id, title="A paper", arxiv_id="2401.01234v2", doi="10.1000/XYZ.9", abstract="We <b>show</b>."
+    )
     card = soup.select_one("#recommended li.paper")
     assert card.h3.a["href"] == "https://arxiv.org/abs/2401.01234"
     ids = {_text(a): a["href"] for a in card.select(".meta a.id") if not a["href"].startswith("zotero:")}
-    assert ids == {"arXiv:2401.01234": "https://arxiv.org/abs/2401.01234", "PDF": "https://arxiv.org/pdf/2401.01234",
-                   "doi:10.1000/xyz.9": "https://doi.org/10.1000/xyz.9"}
+    assert ids == {
+        "arXiv:2401.01234": "https://arxiv.org/abs/2401.01234",
+        "PDF": "https://arxiv.org/pdf/2401.01234",
+        "doi:10.1000/xyz.9": "https://doi.org/10.1000/xyz.9",
+    }
     zotero = [a["href"] for a in soup.select('a[href^="zotero:"]')]
     if select is None:
         assert zotero == []
@@ -279,6 +348,8 @@ def test_report_links_arxiv_pdf_doi_and_zotero_only_for_zotero_libraries(library
 def test_report_links_doi_only_and_no_id():
     card = _one_pick("web:user:1", title="Only a DOI", doi="10.5555/abc").select_one("#recommended li.paper")
     assert card.h3.a["href"] == "https://doi.org/10.5555/abc"
-    assert [a["href"] for a in card.select(".meta a.id") if a["href"].startswith("http")] == ["https://doi.org/10.5555/abc"]
+    assert [a["href"] for a in card.select(".meta a.id") if a["href"].startswith("http")] == [
+        "https://doi.org/10.5555/abc"
+    ]
     card = _one_pick("web:user:1", title="No id at all").select_one("#recommended li.paper")
     assert card.h3.a is None and not card.select("details.abstract")

@@ -87,13 +87,26 @@ def chromium(url: str, out: Path, width: int, height: int, *, dark: bool = False
     out.mkdir(parents=True, exist_ok=True)
     shot, netlog = out / "shot.png", out / "netlog.json"
     args = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
-        "--disable-default-apps", "--disable-extensions", "--no-default-browser-check", "--mute-audio",
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--no-default-browser-check",
+        "--mute-audio",
         f"--user-data-dir={out / 'profile'}",
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        f"--log-net-log={netlog}", "--net-log-capture-mode=Default",
-        "--hide-scrollbars", f"--window-size={width},{height}", f"--screenshot={shot}",
+        f"--log-net-log={netlog}",
+        "--net-log-capture-mode=Default",
+        "--hide-scrollbars",
+        f"--window-size={width},{height}",
+        f"--screenshot={shot}",
     ]
     if dark:
         args.append("--force-dark-mode")

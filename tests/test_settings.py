@@ -30,9 +30,14 @@ from zotrec.init_config import render_config
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 EXAMPLE = {
-    "zotero.backend": "web", "zotero.library_id": "1234567", "zotero.api_key": "YOUR_KEY",
-    "sources.digests": ["https://rss.arxiv.org/rss/cs.LG", "https://huggingface.co/api/daily_papers",
-                        "/home/me/digests/today.eml"],
+    "zotero.backend": "web",
+    "zotero.library_id": "1234567",
+    "zotero.api_key": "YOUR_KEY",
+    "sources.digests": [
+        "https://rss.arxiv.org/rss/cs.LG",
+        "https://huggingface.co/api/daily_papers",
+        "/home/me/digests/today.eml",
+    ],
     "reports.keep": 7,
 }
 runner = CliRunner()
@@ -56,7 +61,8 @@ def _between(text: str, name: str) -> str:
 @pytest.mark.parametrize("part", ["settings", "environment", "example"])
 def test_readme_matches_the_schema(part):
     assert _between(README.read_text(encoding="utf-8"), part) == readme_parts()[part], (
-        "README.md differs from the settings schema: run `python tests/test_settings.py --write`")
+        "README.md differs from the settings schema: run `python tests/test_settings.py --write`"
+    )
 
 
 def test_every_setting_is_described_and_its_default_loads(isolated_dirs):
@@ -130,12 +136,19 @@ def test_config_set_checks_keeps_comments_and_masks_secrets(isolated_dirs):
 
 def test_init_asks_again_after_a_wrong_answer(isolated_dirs, tmp_path):
     target = tmp_path / "zotrec.toml"
-    answers = "\n".join(["dropbox", "web", "jdoe", "98765", "team", "group", "KEY123", "inbox", "150", "55",
-                         "x", "5", ""]) + "\n"
+    answers = (
+        "\n".join(["dropbox", "web", "jdoe", "98765", "team", "group", "KEY123", "inbox", "150", "55", "x", "5", ""])
+        + "\n"
+    )
     result = runner.invoke(app, ["--config", str(target), "init"], input=answers)
     assert result.exit_code == 0, result.output
-    for message in ("zotero.backend must be one of", "numeric", "zotero.library_type must be one of",
-                    "sync.threshold must be between 0 and 100", "sync.top_n must be an integer"):
+    for message in (
+        "zotero.backend must be one of",
+        "numeric",
+        "zotero.library_type must be one of",
+        "sync.threshold must be between 0 and 100",
+        "sync.top_n must be an integer",
+    ):
         assert message in result.stderr, (message, result.stderr)
     cfg = load_config(target, env={})
     z = cfg.zotero
@@ -143,12 +156,15 @@ def test_init_asks_again_after_a_wrong_answer(isolated_dirs, tmp_path):
     assert (cfg.sync.collection, cfg.sync.threshold, cfg.sync.top_n, cfg.digests) == ("inbox", 55.0, 5, [])
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["sync", "--quiet"], ["--quiet", "sync"]),
-    (["sync", "--config", "c.toml", "-d", "x"], ["--config", "c.toml", "sync", "-d", "x"]),
-    (["config", "show", "--debug", "--config=c.toml"], ["--debug", "--config=c.toml", "config", "show"]),
-    (["-q", "sync", "--", "--quiet"], ["-q", "sync", "--", "--quiet"]),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["sync", "--quiet"], ["--quiet", "sync"]),
+        (["sync", "--config", "c.toml", "-d", "x"], ["--config", "c.toml", "sync", "-d", "x"]),
+        (["config", "show", "--debug", "--config=c.toml"], ["--debug", "--config=c.toml", "config", "show"]),
+        (["-q", "sync", "--", "--quiet"], ["-q", "sync", "--", "--quiet"]),
+    ],
+)
 def test_global_options_after_the_command_name(args, expected):
     assert hoist_global_options(args) == expected
 
@@ -156,7 +172,10 @@ def test_global_options_after_the_command_name(args, expected):
 def test_global_options_work_on_either_side(isolated_dirs, tmp_path):
     config = tmp_path / "elsewhere.toml"
     config.write_text("[sync]\ntop_n = 3\n")
-    for args in (["--config", str(config), "config", "show", "--json"], ["config", "show", "--json", "--config", str(config)]):
+    for args in (
+        ["--config", str(config), "config", "show", "--json"],
+        ["config", "show", "--json", "--config", str(config)],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["sync"]["top_n"] == 3
@@ -174,8 +193,12 @@ def test_masked_config_never_holds_a_secret():
 def _write_readme() -> None:
     text = README.read_text(encoding="utf-8")
     for name, body in readme_parts().items():
-        text = re.sub(rf"(<!-- {name}:begin[^>]*-->\n).*?(<!-- {name}:end -->)",
-                      lambda m, body=body: m.group(1) + body + m.group(2), text, flags=re.S)
+        text = re.sub(
+            rf"(<!-- {name}:begin[^>]*-->\n).*?(<!-- {name}:end -->)",
+            lambda m, body=body: m.group(1) + body + m.group(2),
+            text,
+            flags=re.S,
+        )
     README.write_text(text, encoding="utf-8")
 
 

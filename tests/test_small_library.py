@@ -32,8 +32,11 @@ def test_a_small_library_learns_from_every_item(small):
     library, index = small
     assert len(index.lib_ref)  # the index holds reference rows, which a small library trains on
     unrelated = [
-        Paper(title=f"Survey of dairy cattle breeding {i}", abstract="Milk yield, fertility and genomic selection "
-              f"in dairy cattle herds; heritability estimates from herd records {i}.")
+        Paper(
+            title=f"Survey of dairy cattle breeding {i}",
+            abstract="Milk yield, fertility and genomic selection "
+            f"in dairy cattle herds; heritability estimates from herd records {i}.",
+        )
         for i in range(30)
     ]
     held = [library[i] for i in index.lib_ref]
@@ -42,6 +45,7 @@ def test_a_small_library_learns_from_every_item(small):
     top = {r.paper.title for r in recs[: len(copies)]}
     assert top == {p.title for p in copies}
     assert all(0.0 <= r.score <= 100.0 for r in recs)
+
     # the same items held out (a larger library's path): their copies score lower, not trained on
     def raw(settings: Settings) -> float:
         recs = Recommender(index, settings=settings).rank(unrelated + copies)

@@ -59,7 +59,10 @@ def hostile_corpus(tmp_path, shared_data) -> dict[str, str]:
         "blank.json": b"  \n\t\n",
         "junk.bin": bytes(rng.randrange(256) for _ in range(4096)),
         "junk-printable.txt": "".join(rng.choice("abc xyz;:{}<>") for _ in range(3000)).encode(),
-        "latin1.txt": (shared_data / REAL["hf-text"]).read_text().replace("Schrödinger", "Schrödinger").encode("latin-1", "replace"),
+        "latin1.txt": (shared_data / REAL["hf-text"])
+        .read_text()
+        .replace("Schrödinger", "Schrödinger")
+        .encode("latin-1", "replace"),
         "utf16-no-bom.xml": (shared_data / REAL["arxiv-api"]).read_text().encode("utf-16-le"),
         "bad.json": b'[{"paper": {"id": "2409.1", "title": "x"',
         "empty-list.json": b"[]",
@@ -158,9 +161,7 @@ def test_read_sources_goes_on_after_bad_sources(corpus, shared_data):
 
 
 def test_xml_entity_attacks_are_harmless(tmp_path):
-    laughs = "".join(
-        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(2, 10)
-    )
+    laughs = "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(2, 10))
     bomb = (
         f'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY lol1 "lol">{laughs}]>'
         '<rss version="2.0"><channel><item><title>&lol9;</title></item></channel></rss>'

@@ -81,9 +81,7 @@ def test_arxiv_api_new_style(shared_data):
 def test_arxiv_api_old_style_primary_category_first(shared_data):
     papers = read(shared_data, "arxiv-api-atom/query_cs.RO-neural_2025-10-17.atom.xml")
     rdd = papers[0]
-    assert rdd.title == (
-        "RDD: Retrieval-Based Demonstration Decomposer for Planner Alignment in Long-Horizon Tasks"
-    )
+    assert rdd.title == ("RDD: Retrieval-Based Demonstration Decomposer for Planner Alignment in Long-Horizon Tasks")
     assert rdd.arxiv_id == "2510.14968" and rdd.arxiv_version == "v1"
     assert rdd.categories == ["cs.RO", "cs.AI", "cs.CV", "cs.LG", "cs.SY", "eess.SY"]
     assert rdd.authors == ["Mingxuan Yan", "Yuping Wang", "Zechun Liu", "Jiachen Li"]
@@ -134,9 +132,7 @@ def test_arxiv_mail_qfin(shared_data):
     assert first.categories == ["q-fin.TR", "cond-mat.stat-mech"]
     assert first.extras["comments"] == "16 pages, 5 figures"
     vol = next(p for p in papers if p.arxiv_id == "2303.09330")
-    assert vol.title == (
-        "Portfolio Volatility Estimation Relative to Stock Market Cross-Sectional Intrinsic Entropy"
-    )
+    assert vol.title == ("Portfolio Volatility Estimation Relative to Stock Market Cross-Sectional Intrinsic Entropy")
     assert vol.doi == "10.3390/jrfm16020114"
     assert vol.journal == "Journal of Risk Financial Management 2023, 16(2), 114"
     tail = papers[-1]
@@ -171,7 +167,10 @@ def test_nature_rss_marks_non_research(shared_data):
     assert all(p.journal == "Nature" for p in papers)
     # grep -o '<dc:date>[^<]*' | sort | uniq -c
     assert Counter(p.date for p in papers) == {
-        D(2024, 6, 14): 4, D(2024, 6, 17): 12, D(2024, 6, 18): 17, D(2024, 6, 19): 42
+        D(2024, 6, 14): 4,
+        D(2024, 6, 17): 12,
+        D(2024, 6, 18): 17,
+        D(2024, 6, 19): 42,
     }
     corr = papers[0]
     assert corr.title.startswith("Author Correction: Extensive halogen-mediated ozone destruction")

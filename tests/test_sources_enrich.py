@@ -17,8 +17,14 @@ from zotrec.sources.enrich import RateLimiter, enrich_papers
 
 # Real arXiv ids of three papers of the seed digest.
 CATALOGUE = {
-    "Limits and Powers of Koopman Learning": ("2405.08864v1", ["Matthew J. Colbrook", "Igor Mezić", "Alexei Stepanenko"]),
-    "Generalized Teacher Forcing for Learning Chaotic Dynamics": ("2306.04406v2", ["Florian Hess", "Zahra Monfared", "Manuel Brenner", "Daniel Durstewitz"]),
+    "Limits and Powers of Koopman Learning": (
+        "2405.08864v1",
+        ["Matthew J. Colbrook", "Igor Mezić", "Alexei Stepanenko"],
+    ),
+    "Generalized Teacher Forcing for Learning Chaotic Dynamics": (
+        "2306.04406v2",
+        ["Florian Hess", "Zahra Monfared", "Manuel Brenner", "Daniel Durstewitz"],
+    ),
     "On Neural Differential Equations": ("2202.02435v1", ["Patrick Kidger"]),
 }
 BY_KEY = {normalize_title(t): (t, *v) for t, v in CATALOGUE.items()}
@@ -54,7 +60,11 @@ class ArxivServer:
                     self.send_response(503)
                     self.end_headers()
                     return
-                found = [BY_KEY[normalize_title(t)] for t in re.findall(r'ti:"([^"]+)"', query) if normalize_title(t) in BY_KEY]
+                found = [
+                    BY_KEY[normalize_title(t)]
+                    for t in re.findall(r'ti:"([^"]+)"', query)
+                    if normalize_title(t) in BY_KEY
+                ]
                 data = atom(found)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/atom+xml")
@@ -96,7 +106,9 @@ class FakeClock:
 
 @pytest.fixture
 def seed_papers(shared_data):
-    return read_source(str(shared_data / "digests/hf-daily-papers-search-dynamics.txt"), digest_date=dt.date(2025, 12, 15))
+    return read_source(
+        str(shared_data / "digests/hf-daily-papers-search-dynamics.txt"), digest_date=dt.date(2025, 12, 15)
+    )
 
 
 def test_enrich_fills_ids_politely_and_caches(arxiv, seed_papers, tmp_path):
@@ -145,8 +157,9 @@ def test_read_sources_enrich_dedupes_after_lookup(arxiv, shared_data, tmp_path, 
     jsonl = tmp_path / "one.jsonl"
     jsonl.write_text('{"id": "2202.02435", "title": "On neural differential equations (thesis)", "summary": "s"}\n')
     seed = str(shared_data / "digests/hf-daily-papers-search-dynamics.txt")
-    papers, reports = read_sources([seed, str(jsonl)], enrich=True, cache_dir=tmp_path,
-                                   digest_date=dt.date(2025, 12, 15))
+    papers, reports = read_sources(
+        [seed, str(jsonl)], enrich=True, cache_dir=tmp_path, digest_date=dt.date(2025, 12, 15)
+    )
     assert [r.count for r in reports] == [38, 1]
     # "On Neural Differential Equations" got arXiv id 2202.02435 and is the same as the JSON line
     assert len(papers) == 38

@@ -135,8 +135,10 @@ def test_a_retry_after_beyond_the_limit_is_refused_with_one_line(server, tmp_pat
     with pytest.raises(SourceError) as info:
         fetch_result(server.url("/cap"), cache_dir=tmp_path, sleep=waits.append)
     assert waits == [] and server.count("/cap") == 1  # not obeyed, not retried at once either
-    assert info.value.problem == ("HTTP 503 Service Unavailable: the server asks zotrec to wait 3600 s, "
-                                  "longer than the 60 s it waits; try again later")
+    assert info.value.problem == (
+        "HTTP 503 Service Unavailable: the server asks zotrec to wait 3600 s, "
+        "longer than the 60 s it waits; try again later"
+    )
     server.routes["/short"] = [(503, {"Retry-After": "2"}, b""), (200, {}, b"x")]
     fetch_result(server.url("/short"), cache_dir=tmp_path, sleep=waits.append)
     assert waits == [2.0]  # a wait within the limit is obeyed

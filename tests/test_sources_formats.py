@@ -138,9 +138,15 @@ def test_csl_json_real_library(shared_data):
 
 def test_csl_json_types_and_keywords():
     items = [
-        {"id": "a", "type": "article", "title": "A preprint", "URL": "https://arxiv.org/abs/2401.00001v3",
-         "author": [{"family": "Doe", "given": "Jane"}, {"literal": "The Consortium"}],
-         "issued": {"date-parts": [[2024, 1]]}, "keyword": "ml, physics"},
+        {
+            "id": "a",
+            "type": "article",
+            "title": "A preprint",
+            "URL": "https://arxiv.org/abs/2401.00001v3",
+            "author": [{"family": "Doe", "given": "Jane"}, {"literal": "The Consortium"}],
+            "issued": {"date-parts": [[2024, 1]]},
+            "keyword": "ml, physics",
+        },
         {"id": "b", "type": "chapter", "title": "A chapter", "issued": {"date-parts": [["2020"]]}},
     ]
     papers = parse_bytes(json.dumps(items).encode(), "lib.json")
@@ -161,7 +167,11 @@ def test_zotero_rdf_real_library(shared_data):
     # <dc:title> (only a journal title): 477 papers
     assert len(papers) == 477
     assert Counter(p.item_type for p in papers) == {
-        "journalArticle": 453, "book": 14, "bookSection": 7, "webpage": 2, "conferencePaper": 1
+        "journalArticle": 453,
+        "book": 14,
+        "bookSection": 7,
+        "webpage": 2,
+        "conferencePaper": 1,
     }
     reiss = next(p for p in papers if p.title.startswith("Integrated biclustering"))
     assert reiss.authors == ["David Reiss", "Nitin Baliga", "Richard Bonneau"]
@@ -241,12 +251,24 @@ def test_arxiv_jsonl_corpus_file(shared_data):
 
 
 def test_arxiv_jsonl_gz_and_msc_categories_dropped(tmp_path):
-    rec = {"id": "2508.21080", "categories": ["cs.CV", "cs.RO", "68T45 (Machine vision)", "I.2.10; I.4.8"],
-           "authors": ["A B"], "title": "T one", "summary": "S", "comment": None}
-    kaggle = {"id": "0704.0001", "title": "Calculation of prompt diphoton production", "abstract": " A ",
-              "authors": "C. Bal\\'azs, E. L. Berger", "categories": "hep-ph", "doi": "10.1103/PhysRevD.76.013009",
-              "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}, {"version": "v2"}],
-              "update_date": "2008-11-13"}
+    rec = {
+        "id": "2508.21080",
+        "categories": ["cs.CV", "cs.RO", "68T45 (Machine vision)", "I.2.10; I.4.8"],
+        "authors": ["A B"],
+        "title": "T one",
+        "summary": "S",
+        "comment": None,
+    }
+    kaggle = {
+        "id": "0704.0001",
+        "title": "Calculation of prompt diphoton production",
+        "abstract": " A ",
+        "authors": "C. Bal\\'azs, E. L. Berger",
+        "categories": "hep-ph",
+        "doi": "10.1103/PhysRevD.76.013009",
+        "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}, {"version": "v2"}],
+        "update_date": "2008-11-13",
+    }
     path = tmp_path / "day.jsonl.gz"
     path.write_bytes(gzip.compress(("\n".join(json.dumps(r) for r in (rec, kaggle)) + "\n").encode()))
     papers = read_source(str(path))
@@ -318,7 +340,7 @@ def test_hf_html_page_with_hydration_json(shared_data):
     items = json.loads((shared_data / "digests/hf-daily-papers-api/2024-10-01.json").read_text())
     props = html.escape(json.dumps({"dailyPapers": items, "dateString": "2024-10-01"}), quote=True)
     page = (
-        '<!doctype html><html><head><title>Daily Papers - Hugging Face</title></head><body><main>'
+        "<!doctype html><html><head><title>Daily Papers - Hugging Face</title></head><body><main>"
         f'<div class="SVELTE_HYDRATER contents" data-target="DailyPapers" data-props="{props}">'
         "<article><h3>MM1.5</h3></article></div></main></body></html>"
     )

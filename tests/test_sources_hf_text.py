@@ -27,9 +27,7 @@ def test_seed_yields_38_papers_with_fields(seed):
     assert all(p.source == str(seed) for p in papers)
     assert all(p.date is not None and p.date <= REF for p in papers)
     first = papers[0]
-    assert first.title == (
-        "Improving equilibrium propagation without weight symmetry through Jacobian homeostasis"
-    )
+    assert first.title == ("Improving equilibrium propagation without weight symmetry through Jacobian homeostasis")
     assert first.abstract.startswith("Equilibrium propagation (EP) is a compelling alternative")
     assert first.extras["n_authors"] == 2
     assert first.date == dt.date(2023, 9, 5)

@@ -107,8 +107,18 @@ def test_bad_digest_does_not_stop_the_good_one(tmp_path, demo_library):
     junk.write_bytes(b"<rss><channel><item><title>broken")
     out = runner.invoke(
         app,
-        ["sync", "--library", str(demo_library), "--digest", str(junk),
-         "--digest", str(demo_digest_path()), "--json", "--threshold", "0"],
+        [
+            "sync",
+            "--library",
+            str(demo_library),
+            "--digest",
+            str(junk),
+            "--digest",
+            str(demo_digest_path()),
+            "--json",
+            "--threshold",
+            "0",
+        ],
     )
     assert out.exit_code == EXIT_PARTIAL
     data = json.loads(out.stdout)
@@ -144,8 +154,9 @@ def test_daily_minimum_on_a_day_where_nothing_passes(tmp_path):
     summary = result.to_json()
     assert [r["reason_picked"] for r in summary["recommended"]] == ["daily minimum"] * 3
 
-    out = runner.invoke(app, ["sync", "--demo", "--library", str(lib_path), "--threshold", "100",
-                              "--min-picks", "0", "--dry-run"])
+    out = runner.invoke(
+        app, ["sync", "--demo", "--library", str(lib_path), "--threshold", "100", "--min-picks", "0", "--dry-run"]
+    )
     assert out.exit_code == 0, out.output
     last = out.stdout.strip().splitlines()[-1]
     best = result.ranked[0]
@@ -171,7 +182,8 @@ def test_recommend_cli_ranks_without_pushing(tmp_path, demo_library):
     junk = tmp_path / "junk.txt"
     junk.write_bytes(b"")
     out = runner.invoke(
-        app, ["recommend", "--library", str(lib_path), "--digest", str(demo_digest_path()), str(junk), "--json", "--all"]
+        app,
+        ["recommend", "--library", str(lib_path), "--digest", str(demo_digest_path()), str(junk), "--json", "--all"],
     )
     assert out.exit_code == EXIT_PARTIAL, out.output  # the empty second digest failed, the first was ranked
     rows = json.loads(out.stdout)

@@ -21,8 +21,9 @@ TINY = Path(__file__).parent / "data" / "arxiv-tiny.jsonl"  # 142 real arXiv rec
 @pytest.fixture(scope="module")
 def tiny():
     records = read_corpus([TINY])
-    model = train_topic_model([(r.title, r.abstract) for r in records], [r.labels for r in records],
-                              min_examples=10, n_jobs=1, primary=True)
+    model = train_topic_model(
+        [(r.title, r.abstract) for r in records], [r.labels for r in records], min_examples=10, n_jobs=1, primary=True
+    )
     return model, records
 
 
@@ -100,8 +101,9 @@ def test_known_categories_move_the_mix_of_the_others(tiny):
     model, records = tiny
     cv = model.labels.index("cs.CV")
     unknown = [Paper(title=r.title, abstract=r.abstract) for r in records if "cs.CV" not in r.labels][:10]
-    known = [Paper(title=r.title, abstract=r.abstract, categories=["cs.CV"]) for r in records
-             if r.labels[:1] == ["cs.CV"]][:10]
+    known = [
+        Paper(title=r.title, abstract=r.abstract, categories=["cs.CV"]) for r in records if r.labels[:1] == ["cs.CV"]
+    ][:10]
     without = model.decode(unknown + [Paper(title=p.title, abstract=p.abstract) for p in known]).main[:10, cv]
     with_known = model.decode(unknown + known).main[:10, cv]
     assert (with_known >= without).all() and (with_known > without).any()

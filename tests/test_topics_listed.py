@@ -34,22 +34,41 @@ def test_zotero_wording_of_categories():
 
 
 def test_tags_main_all_none_and_the_note_says_how_to_teach():
-    topics = [Topic("cs.CV", "Computer Vision and Pattern Recognition", 1.0, "arxiv"),
-              Topic("eess.IV", "Image and Video Processing", 1.0, "arxiv")]
+    topics = [
+        Topic("cs.CV", "Computer Vision and Pattern Recognition", 1.0, "arxiv"),
+        Topic("eess.IV", "Image and Video Processing", 1.0, "arxiv"),
+    ]
     pick = Ranked(paper=Paper(title="Seeing things"), score=71.0, topics=topics)
     day = dt.date(2026, 12, 1)
-    assert item_tags(pick, "main", day) == ["zotrec", "zotrec:2026-12-01",
-                                            "Computer Science - Computer Vision and Pattern Recognition"]
-    assert item_tags(pick, "all", day)[2:] == ["Computer Science - Computer Vision and Pattern Recognition",
-                                               "Electrical Engineering and Systems Science - Image and Video Processing"]
+    assert item_tags(pick, "main", day) == [
+        "zotrec",
+        "zotrec:2026-12-01",
+        "Computer Science - Computer Vision and Pattern Recognition",
+    ]
+    assert item_tags(pick, "all", day)[2:] == [
+        "Computer Science - Computer Vision and Pattern Recognition",
+        "Electrical Engineering and Systems Science - Image and Video Processing",
+    ]
     assert item_tags(pick, "none", day) == ["zotrec", "zotrec:2026-12-01"]
     note = note_html(pick)
     assert "Teach zotrec" in note and POSITIVE_TAG in note and NEGATIVE_TAG in note and "trash" in note
 
 
 def test_listed_categories_are_the_topics_and_the_classifier_labels_the_rest(shared_data):
-    out = runner.invoke(app, ["recommend", "--library", str(shared_data / LIBRARY), "--digest",
-                              str(shared_data / RSS), "--digest", str(shared_data / HF), "--all", "--json"])
+    out = runner.invoke(
+        app,
+        [
+            "recommend",
+            "--library",
+            str(shared_data / LIBRARY),
+            "--digest",
+            str(shared_data / RSS),
+            "--digest",
+            str(shared_data / HF),
+            "--all",
+            "--json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     ranked = json.loads(out.stdout)
     rss = [r for r in ranked if r["source"].endswith(".atom.xml")]
@@ -59,9 +78,13 @@ def test_listed_categories_are_the_topics_and_the_classifier_labels_the_rest(sha
     # the listing's order: cs.CV first for this one, whatever a classifier would say
     easy = by_title["Mitigating Easy Option Bias in Multiple-Choice Question Answering"]
     assert [(t["label"], t["probability"], t["source"]) for t in easy["topics"]] == [
-        ("cs.CV", 1.0, "arxiv"), ("cs.AI", 1.0, "arxiv"), ("cs.MM", 1.0, "arxiv")]
+        ("cs.CV", 1.0, "arxiv"),
+        ("cs.AI", 1.0, "arxiv"),
+        ("cs.MM", 1.0, "arxiv"),
+    ]
     assert all(t["source"] == "arxiv" for r in rss for t in r["topics"])
     # the Hugging Face API lists no categories: those papers get the classifier's labels
-    assert all(t["source"] == "model" and t["probability"] < 1.0 or t["probability"] == 1.0
-               for r in hf for t in r["topics"])
+    assert all(
+        t["source"] == "model" and t["probability"] < 1.0 or t["probability"] == 1.0 for r in hf for t in r["topics"]
+    )
     assert any(r["topics"] and r["topics"][0]["source"] == "model" for r in hf)

@@ -92,8 +92,9 @@ def test_connection_dropped_after_commit_retry_reuses_the_token(server, tmp_path
     lib = make_lib(server, tmp_path)
     lib.ensure_collection(COLLECTION)
     server.faults.drop_after_commit = {_next_write(server)}
-    snap_items = [paper_to_item(p, collections=[server.collection_by_name(COLLECTION)], tags=["zotrec"])
-                  for p in papers]
+    snap_items = [
+        paper_to_item(p, collections=[server.collection_by_name(COLLECTION)], tags=["zotrec"]) for p in papers
+    ]
     result = lib.create_items(snap_items)
     assert result.token_already_used is True
     assert sorted(result.created) == list(range(12)) and not result.failed
@@ -208,7 +209,8 @@ def test_kill_after_every_write_request_of_a_push(shared_data, tmp_path, papers)
             push(make_lib(server, tmp_path / f"r{n}"), papers)
             coll = server.collection_by_name(COLLECTION)
             assert sorted(i["archiveID"] for i in server.collection_items(coll)) == sorted(
-                f"arXiv:{p.arxiv_id}" for p in papers), n
+                f"arXiv:{p.arxiv_id}" for p in papers
+            ), n
 
 
 def test_a_reused_token_with_entries_that_never_landed_posts_them_again(server, tmp_path, papers):

@@ -24,8 +24,12 @@ def server():
 
 @pytest.fixture
 def zot(server):
-    z = zotero.Zotero(server.library_id, "user", server.api_key,
-                      client=httpx2.Client(trust_env=False, follow_redirects=True, timeout=30))
+    z = zotero.Zotero(
+        server.library_id,
+        "user",
+        server.api_key,
+        client=httpx2.Client(trust_env=False, follow_redirects=True, timeout=30),
+    )
     z.endpoint = server.endpoint
     return z
 
@@ -49,19 +53,45 @@ def _record(shared_data: Path, name: str):
 
 def test_item_and_collection_shapes_match_recorded_responses(server, zot, shared_data):
     server.load([], collections=[{"key": "N7W92H48", "name": "LoC"}])
-    server.load([{"itemType": "book", "title": "A book", "creators": [{"creatorType": "author", "name": "Inst."}],
-                  "collections": ["N7W92H48"]}])
+    server.load(
+        [
+            {
+                "itemType": "book",
+                "title": "A book",
+                "creators": [{"creatorType": "author", "name": "Inst."}],
+                "collections": ["N7W92H48"],
+            }
+        ]
+    )
     real_item = _record(shared_data, "item_doc.json")
     ours = zot.items()[0]
     assert set(ours) == set(real_item)  # key, version, library, links, meta, data
     assert set(ours["library"]) == set(real_item["library"])
     assert set(ours["links"]) >= {"self", "alternate"}
     assert set(ours["meta"]) <= set(real_item["meta"]) | {"numChildren"}
-    assert set(real_item["data"]) - set(ours["data"]) <= {"series", "seriesNumber", "volume", "numberOfVolumes",
-                                                           "edition", "place", "publisher", "numPages", "ISBN",
-                                                           "accessDate", "archive", "archiveLocation",
-                                                           "libraryCatalog", "callNumber", "shortTitle", "language",
-                                                           "rights", "extra", "abstractNote", "date", "url"}
+    assert set(real_item["data"]) - set(ours["data"]) <= {
+        "series",
+        "seriesNumber",
+        "volume",
+        "numberOfVolumes",
+        "edition",
+        "place",
+        "publisher",
+        "numPages",
+        "ISBN",
+        "accessDate",
+        "archive",
+        "archiveLocation",
+        "libraryCatalog",
+        "callNumber",
+        "shortTitle",
+        "language",
+        "rights",
+        "extra",
+        "abstractNote",
+        "date",
+        "url",
+    }
     assert KEY_RE.match(ours["key"]) and ours["data"]["key"] == ours["key"]
     real_colls = _record(shared_data, "collections_doc.json")
     our_coll = zot.collections()[0]
@@ -73,8 +103,9 @@ def test_item_and_collection_shapes_match_recorded_responses(server, zot, shared
     versions = zot.item_versions()
     assert versions and all(KEY_RE.match(k) and isinstance(v, int) for k, v in versions.items())
     assert all(isinstance(v, int) for v in _record(shared_data, "item_versions.json").values())
-    keys = httpx2.get(f"{server.endpoint}{server.prefix}/items", params={"format": "keys"},
-                      headers={"Zotero-API-Key": server.api_key}).text
+    keys = httpx2.get(
+        f"{server.endpoint}{server.prefix}/items", params={"format": "keys"}, headers={"Zotero-API-Key": server.api_key}
+    ).text
     assert keys.endswith("\n") and all(KEY_RE.match(k) for k in keys.split())
     server.touch_item(list(versions)[0], tags=[{"tag": "banana"}])
     raw_tags = httpx2.get(f"{server.endpoint}{server.prefix}/tags", headers={"Zotero-API-Key": server.api_key}).json()
@@ -109,8 +140,10 @@ def test_pagination_links_totals_and_unknown_parameters(server, zot):
     r = httpx2.get(f"{server.endpoint}{server.prefix}/items", headers={"Zotero-API-Key": server.api_key})
     assert len(r.json()) == 25  # default limit
     version = int(r.headers["Last-Modified-Version"])
-    r = httpx2.get(f"{server.endpoint}{server.prefix}/items",
-                   headers={"Zotero-API-Key": server.api_key, "If-Modified-Since-Version": str(version)})
+    r = httpx2.get(
+        f"{server.endpoint}{server.prefix}/items",
+        headers={"Zotero-API-Key": server.api_key, "If-Modified-Since-Version": str(version)},
+    )
     assert r.status_code == 304
 
 
@@ -130,15 +163,20 @@ def test_write_rules(server, zot):
     key = first.json()["success"]["0"]
     keyed = httpx2.post(url, json=[{"key": key, "title": "y"}], headers=auth).json()
     assert keyed["failed"]["0"]["code"] == 428
-    mine = httpx2.post(url, json=[{"key": "ABCDEFGH", "version": 0, "itemType": "preprint", "title": "z"}],
-                       headers=auth).json()
+    mine = httpx2.post(
+        url, json=[{"key": "ABCDEFGH", "version": 0, "itemType": "preprint", "title": "z"}], headers=auth
+    ).json()
     assert mine["success"] == {"0": "ABCDEFGH"}
-    taken = httpx2.post(url, json=[{"key": "ABCDEFGH", "version": 0, "itemType": "preprint", "title": "z2"}],
-                        headers=auth).json()
+    taken = httpx2.post(
+        url, json=[{"key": "ABCDEFGH", "version": 0, "itemType": "preprint", "title": "z2"}], headers=auth
+    ).json()
     assert taken["failed"]["0"]["code"] == 412 and server.lib.items["ABCDEFGH"]["title"] == "z"
     unknown = httpx2.post(url, json=[dict(item, collections=["ZZZZZZZZ"])], headers=auth).json()
-    assert unknown["failed"]["0"] == {"code": 409, "message": "Collection ZZZZZZZZ not found",
-                                      "data": {"collection": "ZZZZZZZZ"}}
+    assert unknown["failed"]["0"] == {
+        "code": 409,
+        "message": "Collection ZZZZZZZZ not found",
+        "data": {"collection": "ZZZZZZZZ"},
+    }
     bad_field = httpx2.post(url, json=[{"itemType": "book", "DOI": "10.1/x"}], headers=auth).json()
     assert bad_field["failed"]["0"]["code"] == 400 and "DOI" in bad_field["failed"]["0"]["message"]
     single = httpx2.patch(f"{url}/{key}", json={"title": "w"}, headers=auth)
@@ -153,15 +191,20 @@ def test_write_rules(server, zot):
 
 def test_script_mode(tmp_path):
     data = tmp_path / "lib.json"
-    data.write_text(json.dumps({"items": [{"itemType": "preprint", "title": "From a file"}],
-                                "collections": [{"name": "C"}]}))
-    proc = subprocess.Popen([sys.executable, str(HERE / "zotero_server.py"), "--port", "0", "--load", str(data)],
-                            stdout=subprocess.PIPE, text=True)
+    data.write_text(
+        json.dumps({"items": [{"itemType": "preprint", "title": "From a file"}], "collections": [{"name": "C"}]})
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "zotero_server.py"), "--port", "0", "--load", str(data)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline().split()
         assert line[0] == "READY"
-        items = httpx2.get(f"{line[1]}/users/123456/items",
-                           headers={"Zotero-API-Key": "TESTKEY0123456789abcdefXYZ"}).json()
+        items = httpx2.get(
+            f"{line[1]}/users/123456/items", headers={"Zotero-API-Key": "TESTKEY0123456789abcdefXYZ"}
+        ).json()
         assert [i["data"]["title"] for i in items] == ["From a file"]
     finally:
         proc.terminate()

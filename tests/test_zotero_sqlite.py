@@ -13,10 +13,36 @@ from zotrec.errors import LibraryError
 from zotrec.library import open_library
 from zotrec.library.zotero_sqlite import ZoteroSqliteLibrary
 
-TYPES = ["journalArticle", "preprint", "conferencePaper", "book", "bookSection", "thesis", "document", "note",
-         "attachment"]
-FIELDS = ["title", "abstractNote", "date", "DOI", "url", "archiveID", "repository", "publicationTitle", "volume",
-          "issue", "pages", "ISSN", "ISBN", "publisher", "proceedingsTitle", "bookTitle", "extra"]
+TYPES = [
+    "journalArticle",
+    "preprint",
+    "conferencePaper",
+    "book",
+    "bookSection",
+    "thesis",
+    "document",
+    "note",
+    "attachment",
+]
+FIELDS = [
+    "title",
+    "abstractNote",
+    "date",
+    "DOI",
+    "url",
+    "archiveID",
+    "repository",
+    "publicationTitle",
+    "volume",
+    "issue",
+    "pages",
+    "ISSN",
+    "ISBN",
+    "publisher",
+    "proceedingsTitle",
+    "bookTitle",
+    "extra",
+]
 
 
 class ZoteroDB:
@@ -29,7 +55,9 @@ class ZoteroDB:
         if wal:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA wal_autocheckpoint=0")
-        self.db.execute("INSERT INTO libraries (libraryID, type, editable, filesEditable, version) VALUES (1, 'user', 1, 1, 42)")
+        self.db.execute(
+            "INSERT INTO libraries (libraryID, type, editable, filesEditable, version) VALUES (1, 'user', 1, 1, 42)"
+        )
         self.db.execute("INSERT INTO libraries (libraryID, type, editable, filesEditable) VALUES (2, 'group', 1, 1)")
         for i, name in enumerate(TYPES, 1):
             self.db.execute("INSERT INTO itemTypes (itemTypeID, typeName) VALUES (?, ?)", (i, name))
@@ -49,16 +77,26 @@ class ZoteroDB:
     def add_item(self, data: dict, library: int = 1) -> int:
         type_id = TYPES.index(data["itemType"]) + 1
         cur = self.db.execute(
-            "INSERT INTO items (itemTypeID, libraryID, key, version) VALUES (?, ?, ?, 3)", (type_id, library, self.key()))
+            "INSERT INTO items (itemTypeID, libraryID, key, version) VALUES (?, ?, ?, 3)",
+            (type_id, library, self.key()),
+        )
         item_id = cur.lastrowid
         for name, value in data.items():
             if name in FIELDS and value:
-                self.db.execute("INSERT INTO itemData VALUES (?, ?, ?)", (item_id, FIELDS.index(name) + 1, self._value(value)))
+                self.db.execute(
+                    "INSERT INTO itemData VALUES (?, ?, ?)", (item_id, FIELDS.index(name) + 1, self._value(value))
+                )
         for order, creator in enumerate(data.get("creators", [])):
-            first, last, mode = (None, creator["name"], 1) if "name" in creator else (creator["firstName"], creator["lastName"], 0)
-            self.db.execute("INSERT OR IGNORE INTO creators (firstName, lastName, fieldMode) VALUES (?, ?, ?)", (first, last, mode))
-            cid = self.db.execute("SELECT creatorID FROM creators WHERE lastName IS ? AND firstName IS ? AND fieldMode = ?",
-                                  (last, first, mode)).fetchone()[0]
+            first, last, mode = (
+                (None, creator["name"], 1) if "name" in creator else (creator["firstName"], creator["lastName"], 0)
+            )
+            self.db.execute(
+                "INSERT OR IGNORE INTO creators (firstName, lastName, fieldMode) VALUES (?, ?, ?)", (first, last, mode)
+            )
+            cid = self.db.execute(
+                "SELECT creatorID FROM creators WHERE lastName IS ? AND firstName IS ? AND fieldMode = ?",
+                (last, first, mode),
+            ).fetchone()[0]
             self.db.execute("INSERT INTO itemCreators VALUES (?, ?, 1, ?)", (item_id, cid, order))
         for tag in data.get("tags", []):
             self.db.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", (tag["tag"],))
@@ -67,8 +105,10 @@ class ZoteroDB:
         return item_id
 
     def add_collection(self, name: str, parent: int | None = None) -> int:
-        return self.db.execute("INSERT INTO collections (collectionName, parentCollectionID, libraryID, key) VALUES (?, ?, 1, ?)",
-                               (name, parent, self.key())).lastrowid
+        return self.db.execute(
+            "INSERT INTO collections (collectionName, parentCollectionID, libraryID, key) VALUES (?, ?, 1, ?)",
+            (name, parent, self.key()),
+        ).lastrowid
 
     def key_of(self, item_id: int) -> str:
         return self.db.execute("SELECT key FROM items WHERE itemID = ?", (item_id,)).fetchone()[0]
@@ -97,8 +137,10 @@ def build(tmp_path: Path, schema: str, shared_data: Path, wal: bool = False) -> 
     note = zdb.add_item({"itemType": "note"})
     zdb.db.execute("INSERT INTO itemNotes VALUES (?, ?, '<p>my note</p>', 'my note')", (note, ids[0]))
     attachment = zdb.add_item({"itemType": "attachment", "title": "PDF"})
-    zdb.db.execute("INSERT INTO itemAttachments (itemID, parentItemID, linkMode, contentType) VALUES (?, ?, 1, 'application/pdf')",
-                   (attachment, ids[0]))
+    zdb.db.execute(
+        "INSERT INTO itemAttachments (itemID, parentItemID, linkMode, contentType) VALUES (?, ?, 1, 'application/pdf')",
+        (attachment, ids[0]),
+    )
     zdb.db.execute("INSERT INTO deletedItems (itemID) VALUES (?)", (ids[1],))
     zdb.add_item({"itemType": "preprint", "title": "In a group library"}, library=2)
     zdb.db.execute("COMMIT")
@@ -119,7 +161,8 @@ def test_reads_items_collections_trash_from_zotero_schema(tmp_path, schema, shar
     assert item["itemType"] == first["itemType"]
     assert item["abstractNote"] == first["abstractNote"] and item["DOI"] == first["DOI"]
     assert [c.get("lastName") or c.get("name") for c in item["creators"]] == [
-        c.get("lastName") or c.get("name") for c in first["creators"]]
+        c.get("lastName") or c.get("name") for c in first["creators"]
+    ]
     assert snap.collection_path(item["collections"][0]) == "Physics/Waves"
     paper = next(p for p in snap.papers() if p.title == first["title"])
     assert paper.collections == ["Physics/Waves"] and paper.doi
@@ -132,8 +175,15 @@ def test_reads_commits_that_are_only_in_the_wal_while_zotero_holds_its_lock(tmp_
     # like Zotero 10: exclusive locking, WAL not checkpointed, connection kept open
     zdb.db.execute("PRAGMA locking_mode=EXCLUSIVE")
     zdb.db.execute("BEGIN")
-    zdb.add_item({"itemType": "preprint", "title": "Only in the WAL", "archiveID": "arXiv:2509.00001",
-                  "repository": "arXiv", "creators": [{"firstName": "Ada", "lastName": "Lovelace"}]})
+    zdb.add_item(
+        {
+            "itemType": "preprint",
+            "title": "Only in the WAL",
+            "archiveID": "arXiv:2509.00001",
+            "repository": "arXiv",
+            "creators": [{"firstName": "Ada", "lastName": "Lovelace"}],
+        }
+    )
     zdb.db.execute("COMMIT")
     path = tmp_path / "zotero.sqlite"
     assert (tmp_path / "zotero.sqlite-wal").stat().st_size > 0
@@ -147,8 +197,14 @@ def test_reads_commits_that_are_only_in_the_wal_while_zotero_holds_its_lock(tmp_
     wal_item = next(i for i in snap.items if i["title"] == "Only in the WAL")
     assert wal_item["archiveID"] == "arXiv:2509.00001" and wal_item["repository"] == "arXiv"
     assert _digest(path) == before
-    assert lib.probe() == {"backend": "sqlite", "description": lib.description, "reachable": True,
-                           "items": len(snap.items), "writable": False, "problem": None}
+    assert lib.probe() == {
+        "backend": "sqlite",
+        "description": lib.description,
+        "reachable": True,
+        "items": len(snap.items),
+        "writable": False,
+        "problem": None,
+    }
     zdb.db.close()
 
 

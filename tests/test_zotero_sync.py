@@ -100,8 +100,11 @@ def test_sync_end_to_end_with_faults_then_a_second_run_creates_nothing(zotero, d
         # Zotero's own arXiv wording, beside zotrec and zotrec:<run date>
         main = topics[paper.primary_key]
         assert main.source == "arxiv" and main.probability == 1.0 and main.label == paper.categories[0]
-        assert [t["tag"] for t in item["tags"]] == ["zotrec", f"zotrec:{dt.date.today().isoformat()}",
-                                                  zotero_tag(main.label)]
+        assert [t["tag"] for t in item["tags"]] == [
+            "zotrec",
+            f"zotrec:{dt.date.today().isoformat()}",
+            zotero_tag(main.label),
+        ]
         assert "Teach zotrec" in server.children(key)[0]["note"] and "zotrec:+" in server.children(key)[0]["note"]
         notes = server.children(key)
         assert len(notes) == 1 and notes[0]["itemType"] == "note"

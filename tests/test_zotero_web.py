@@ -36,9 +36,17 @@ def library_items(shared_data: Path, limit: int = 1000) -> list[dict]:
 def arxiv_papers(shared_data: Path, limit: int = 20, skip: int = 0) -> list[Paper]:
     out = []
     for rec in arxiv_records(shared_data / ARXIV):
-        out.append(Paper(title=rec["title"], abstract=rec["summary"], authors=rec["authors"],
-                         arxiv_id=rec["id"], date=date(2025, 9, 1), source="arxiv"))
-    return dedupe(out)[skip:skip + limit]  # the day's file lists some papers twice
+        out.append(
+            Paper(
+                title=rec["title"],
+                abstract=rec["summary"],
+                authors=rec["authors"],
+                arxiv_id=rec["id"],
+                date=date(2025, 9, 1),
+                source="arxiv",
+            )
+        )
+    return dedupe(out)[skip : skip + limit]  # the day's file lists some papers twice
 
 
 @pytest.fixture
@@ -51,8 +59,7 @@ def make_lib(server: ZoteroServer, tmp_path: Path, **kw) -> WebLibrary:
     kw.setdefault("api_key", server.api_key)
     kw.setdefault("cache_path", tmp_path / "cache.sqlite")
     kw.setdefault("base_delay", 0.01)
-    return WebLibrary(library_id=server.library_id, library_type=server.library_type,
-                      endpoint=server.endpoint, **kw)
+    return WebLibrary(library_id=server.library_id, library_type=server.library_type, endpoint=server.endpoint, **kw)
 
 
 # ------------------------------------------------------------------------------------------ reads
@@ -96,15 +103,29 @@ def test_first_read_is_one_request_per_100_items_then_incremental(server, tmp_pa
 
 
 def test_collections_paths_trash_and_children_are_not_papers(server, tmp_path, shared_data):
-    server.load([], collections=[{"key": "AAAAAAAA", "name": "Physics"},
-                                 {"key": "BBBBBBBB", "name": "Waves", "parentCollection": "AAAAAAAA"}])
+    server.load(
+        [],
+        collections=[
+            {"key": "AAAAAAAA", "name": "Physics"},
+            {"key": "BBBBBBBB", "name": "Waves", "parentCollection": "AAAAAAAA"},
+        ],
+    )
     items = library_items(shared_data, 5)
     items[0]["collections"] = ["BBBBBBBB"]
     keys = server.load(items)
-    server.load([{"itemType": "note", "note": "<p>child</p>", "parentItem": keys[0]},
-                 {"itemType": "attachment", "title": "PDF", "linkMode": "linked_url", "url": "https://x.org/a.pdf",
-                  "parentItem": keys[0]},
-                 {"itemType": "note", "note": "<p>standalone</p>"}])
+    server.load(
+        [
+            {"itemType": "note", "note": "<p>child</p>", "parentItem": keys[0]},
+            {
+                "itemType": "attachment",
+                "title": "PDF",
+                "linkMode": "linked_url",
+                "url": "https://x.org/a.pdf",
+                "parentItem": keys[0],
+            },
+            {"itemType": "note", "note": "<p>standalone</p>"},
+        ]
+    )
     server.trash_item(keys[1])
     snap = make_lib(server, tmp_path).snapshot()
     assert {i["key"] for i in snap.items} == set(keys) - {keys[1]}
@@ -165,8 +186,14 @@ def test_create_items_with_all_fields_and_child_notes(server, tmp_path, shared_d
     coll = lib.ensure_collection("zotrec: Recommended")
     papers = arxiv_papers(shared_data, 3)
     papers[0].doi = "10.48550/arXiv." + papers[0].arxiv_id
-    journal = Paper(title="A journal paper about learning dynamics", abstract="We study x.", authors=["Ada Lovelace"],
-                    doi="10.1103/PhysRevLett.116.061102", journal="Physical Review Letters", date=date(2016, 2, 11))
+    journal = Paper(
+        title="A journal paper about learning dynamics",
+        abstract="We study x.",
+        authors=["Ada Lovelace"],
+        doi="10.1103/PhysRevLett.116.061102",
+        journal="Physical Review Letters",
+        date=date(2016, 2, 11),
+    )
     items = [paper_to_item(p, collections=[coll], tags=["zotrec", "topic: vision"]) for p in papers + [journal]]
     result = lib.create_items(items)
     assert sorted(result.created) == [0, 1, 2, 3] and not result.failed
@@ -174,8 +201,11 @@ def test_create_items_with_all_fields_and_child_notes(server, tmp_path, shared_d
     assert stored["itemType"] == "preprint"
     assert stored["title"] == papers[0].title
     assert stored["abstractNote"] == papers[0].abstract
-    assert stored["creators"][0] == {"creatorType": "author", "firstName": papers[0].authors[0].rsplit(" ", 1)[0],
-                                     "lastName": papers[0].authors[0].rsplit(" ", 1)[1]}
+    assert stored["creators"][0] == {
+        "creatorType": "author",
+        "firstName": papers[0].authors[0].rsplit(" ", 1)[0],
+        "lastName": papers[0].authors[0].rsplit(" ", 1)[1],
+    }
     assert len(stored["creators"]) == len(papers[0].authors)
     assert stored["date"] == "2025-09-01"
     assert stored["url"] == f"https://arxiv.org/abs/{papers[0].arxiv_id}"
@@ -187,7 +217,9 @@ def test_create_items_with_all_fields_and_child_notes(server, tmp_path, shared_d
     article = server.lib.items[result.created[3]]
     assert article["itemType"] == "journalArticle" and article["publicationTitle"] == "Physical Review Letters"
 
-    notes = lib.create_items([note_item(result.created[i], f"<p>Recommended by zotrec: score {i}</p>") for i in range(4)])
+    notes = lib.create_items(
+        [note_item(result.created[i], f"<p>Recommended by zotrec: score {i}</p>") for i in range(4)]
+    )
     assert sorted(notes.created) == [0, 1, 2, 3]
     children = server.children(result.created[0])
     assert len(children) == 1 and children[0]["note"] == "<p>Recommended by zotrec: score 0</p>"
@@ -245,8 +277,9 @@ def test_bad_key_forbidden_message_names_the_setting_and_hides_the_key(server, t
 
 
 def test_unknown_library_is_a_404_message(server, tmp_path):
-    lib = WebLibrary(api_key=server.api_key, library_id="999", endpoint=server.endpoint,
-                     cache_path=tmp_path / "c.sqlite")
+    lib = WebLibrary(
+        api_key=server.api_key, library_id="999", endpoint=server.endpoint, cache_path=tmp_path / "c.sqlite"
+    )
     with pytest.raises(LibraryError, match="ZOTERO_LIBRARY_ID"):
         lib.snapshot()
     with pytest.raises(ConfigError, match="numeric"):
@@ -271,8 +304,14 @@ def test_probe_and_open_library(server, tmp_path, shared_data, monkeypatch):
     lib = open_library(load_config().zotero, cache_dir=tmp_path)  # the environment is read by the config only
     assert isinstance(lib, WebLibrary) and lib.endpoint == server.endpoint
     info = lib.probe()
-    assert info == {"backend": "web", "description": lib.description, "reachable": True, "items": 42,
-                    "writable": True, "problem": None}
+    assert info == {
+        "backend": "web",
+        "description": lib.description,
+        "reachable": True,
+        "items": 42,
+        "writable": True,
+        "problem": None,
+    }
     assert server.api_key not in lib.description
     assert len(lib.snapshot().items) == 42
     lib.close()
@@ -281,8 +320,14 @@ def test_probe_and_open_library(server, tmp_path, shared_data, monkeypatch):
 
 
 def test_unreachable_server_is_a_clear_failure(tmp_path):
-    lib = WebLibrary(api_key="k", library_id="1", endpoint="http://127.0.0.1:9", max_retries=1, base_delay=0.01,
-                     cache_path=tmp_path / "c.sqlite")
+    lib = WebLibrary(
+        api_key="k",
+        library_id="1",
+        endpoint="http://127.0.0.1:9",
+        max_retries=1,
+        base_delay=0.01,
+        cache_path=tmp_path / "c.sqlite",
+    )
     with pytest.raises(LibraryError, match="did not answer"):
         lib.snapshot()
     assert lib.probe()["reachable"] is False

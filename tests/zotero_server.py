@@ -69,37 +69,189 @@ _COMMON_TAIL = ["url", "accessDate", "archive", "archiveLocation", "libraryCatal
 # Fields per item type, in Zotero schema order (zotero-schema schema.json; journalArticle as in
 # schema <= v32, preprint as in v14+). Types not listed here are unknown (400).
 ITEM_TYPES: dict[str, list[str]] = {
-    "preprint": ["title", "abstractNote", "genre", "repository", "archiveID", "place", "date", "series",
-                 "seriesNumber", "DOI", "citationKey", "url", "accessDate", "archive", "archiveLocation",
-                 "shortTitle", "language", "libraryCatalog", "callNumber", "rights", "extra"],
-    "journalArticle": ["title", "abstractNote", "publicationTitle", "volume", "issue", "pages", "date", "series",
-                       "seriesTitle", "seriesText", "journalAbbreviation", "language", "DOI", "ISSN", "shortTitle",
-                       *_COMMON_TAIL],
-    "conferencePaper": ["title", "abstractNote", "date", "proceedingsTitle", "conferenceName", "place", "publisher",
-                        "volume", "pages", "series", "language", "DOI", "ISBN", "shortTitle", *_COMMON_TAIL],
-    "book": ["title", "abstractNote", "series", "seriesNumber", "volume", "numberOfVolumes", "edition", "place",
-             "publisher", "date", "numPages", "language", "ISBN", "shortTitle", *_COMMON_TAIL],
-    "bookSection": ["title", "abstractNote", "bookTitle", "series", "seriesNumber", "volume", "numberOfVolumes",
-                    "edition", "place", "publisher", "date", "pages", "language", "ISBN", "shortTitle", *_COMMON_TAIL],
-    "thesis": ["title", "abstractNote", "thesisType", "university", "place", "date", "numPages", "language",
-               "shortTitle", *_COMMON_TAIL],
-    "report": ["title", "abstractNote", "reportNumber", "reportType", "seriesTitle", "place", "institution", "date",
-               "pages", "language", "shortTitle", *_COMMON_TAIL],
-    "manuscript": ["title", "abstractNote", "manuscriptType", "place", "date", "numPages", "language", "shortTitle",
-                   *_COMMON_TAIL],
+    "preprint": [
+        "title",
+        "abstractNote",
+        "genre",
+        "repository",
+        "archiveID",
+        "place",
+        "date",
+        "series",
+        "seriesNumber",
+        "DOI",
+        "citationKey",
+        "url",
+        "accessDate",
+        "archive",
+        "archiveLocation",
+        "shortTitle",
+        "language",
+        "libraryCatalog",
+        "callNumber",
+        "rights",
+        "extra",
+    ],
+    "journalArticle": [
+        "title",
+        "abstractNote",
+        "publicationTitle",
+        "volume",
+        "issue",
+        "pages",
+        "date",
+        "series",
+        "seriesTitle",
+        "seriesText",
+        "journalAbbreviation",
+        "language",
+        "DOI",
+        "ISSN",
+        "shortTitle",
+        *_COMMON_TAIL,
+    ],
+    "conferencePaper": [
+        "title",
+        "abstractNote",
+        "date",
+        "proceedingsTitle",
+        "conferenceName",
+        "place",
+        "publisher",
+        "volume",
+        "pages",
+        "series",
+        "language",
+        "DOI",
+        "ISBN",
+        "shortTitle",
+        *_COMMON_TAIL,
+    ],
+    "book": [
+        "title",
+        "abstractNote",
+        "series",
+        "seriesNumber",
+        "volume",
+        "numberOfVolumes",
+        "edition",
+        "place",
+        "publisher",
+        "date",
+        "numPages",
+        "language",
+        "ISBN",
+        "shortTitle",
+        *_COMMON_TAIL,
+    ],
+    "bookSection": [
+        "title",
+        "abstractNote",
+        "bookTitle",
+        "series",
+        "seriesNumber",
+        "volume",
+        "numberOfVolumes",
+        "edition",
+        "place",
+        "publisher",
+        "date",
+        "pages",
+        "language",
+        "ISBN",
+        "shortTitle",
+        *_COMMON_TAIL,
+    ],
+    "thesis": [
+        "title",
+        "abstractNote",
+        "thesisType",
+        "university",
+        "place",
+        "date",
+        "numPages",
+        "language",
+        "shortTitle",
+        *_COMMON_TAIL,
+    ],
+    "report": [
+        "title",
+        "abstractNote",
+        "reportNumber",
+        "reportType",
+        "seriesTitle",
+        "place",
+        "institution",
+        "date",
+        "pages",
+        "language",
+        "shortTitle",
+        *_COMMON_TAIL,
+    ],
+    "manuscript": [
+        "title",
+        "abstractNote",
+        "manuscriptType",
+        "place",
+        "date",
+        "numPages",
+        "language",
+        "shortTitle",
+        *_COMMON_TAIL,
+    ],
     "document": ["title", "abstractNote", "publisher", "date", "language", "shortTitle", *_COMMON_TAIL],
-    "webpage": ["title", "abstractNote", "websiteTitle", "websiteType", "date", "shortTitle", "url", "accessDate",
-                "language", "rights", "extra"],
+    "webpage": [
+        "title",
+        "abstractNote",
+        "websiteTitle",
+        "websiteType",
+        "date",
+        "shortTitle",
+        "url",
+        "accessDate",
+        "language",
+        "rights",
+        "extra",
+    ],
     "note": ["note"],
-    "attachment": ["title", "accessDate", "url", "note", "contentType", "charset", "filename", "md5", "mtime",
-                   "linkMode", "path"],
+    "attachment": [
+        "title",
+        "accessDate",
+        "url",
+        "note",
+        "contentType",
+        "charset",
+        "filename",
+        "md5",
+        "mtime",
+        "linkMode",
+        "path",
+    ],
 }
 CHILD_TYPES = {"note", "attachment", "annotation"}
 # Properties every object may carry besides its type's fields.
-BASE_PROPS = {"key", "version", "itemType", "tags", "collections", "relations", "deleted", "dateAdded",
-              "dateModified", "parentItem", "creators", "inPublications"}
-LOCALIZED = {"abstractNote": "Abstract", "archiveID": "Archive ID", "DOI": "DOI", "url": "URL",
-             "publicationTitle": "Publication", "citationKey": "Citation Key"}
+BASE_PROPS = {
+    "key",
+    "version",
+    "itemType",
+    "tags",
+    "collections",
+    "relations",
+    "deleted",
+    "dateAdded",
+    "dateModified",
+    "parentItem",
+    "creators",
+    "inPublications",
+}
+LOCALIZED = {
+    "abstractNote": "Abstract",
+    "archiveID": "Archive ID",
+    "DOI": "DOI",
+    "url": "URL",
+    "publicationTitle": "Publication",
+    "citationKey": "Citation Key",
+}
 
 
 def new_key(rng: random.Random | None = None) -> str:
@@ -217,7 +369,9 @@ class ZoteroServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=lambda: self.httpd.serve_forever(poll_interval=0.05), name="zotero-loopback", daemon=True)
+        self.thread = threading.Thread(
+            target=lambda: self.httpd.serve_forever(poll_interval=0.05), name="zotero-loopback", daemon=True
+        )
         self.thread.start()
         return self
 
@@ -259,8 +413,13 @@ class ZoteroServer:
             for coll in collections or []:
                 key = coll.get("key") or self._fresh_key()
                 parent = coll.get("parentCollection") or False
-                self.lib.collections[key] = {"key": key, "version": version, "name": coll["name"],
-                                             "parentCollection": parent, "relations": {}}
+                self.lib.collections[key] = {
+                    "key": key,
+                    "version": version,
+                    "name": coll["name"],
+                    "parentCollection": parent,
+                    "relations": {},
+                }
             keys = []
             for item in items:
                 data = self._fill(item)
@@ -318,7 +477,8 @@ class ZoteroServer:
         """Requests logged whose path ends with ``path_suffix`` (all when None) and method matches."""
         with self.lock:
             return sum(
-                1 for r in self.log
+                1
+                for r in self.log
                 if (path_suffix is None or r.path.endswith(path_suffix)) and (method is None or r.method == method)
             )
 
@@ -347,8 +507,12 @@ class ZoteroServer:
 
     def library_obj(self) -> dict[str, Any]:
         name = "loopback"
-        return {"type": self.library_type, "id": int(self.library_id), "name": name,
-                "links": {"alternate": {"href": f"https://www.zotero.org/{name}", "type": "text/html"}}}
+        return {
+            "type": self.library_type,
+            "id": int(self.library_id),
+            "name": name,
+            "links": {"alternate": {"href": f"https://www.zotero.org/{name}", "type": "text/html"}},
+        }
 
     def item_obj(self, data: dict[str, Any], base: str) -> dict[str, Any]:
         key = data["key"]
@@ -362,36 +526,51 @@ class ZoteroServer:
         creators = data.get("creators") or []
         if creators:
             names = [c.get("lastName") or c.get("name", "") for c in creators]
-            meta["creatorSummary"] = names[0] + (" et al." if len(names) > 2 else (f" and {names[1]}" if len(names) == 2 else ""))
+            meta["creatorSummary"] = names[0] + (
+                " et al." if len(names) > 2 else (f" and {names[1]}" if len(names) == 2 else "")
+            )
         year = re.search(r"\d{4}", data.get("date", "") or "")
         if year:
             meta["parsedDate"] = year.group(0)
         if data.get("itemType") not in CHILD_TYPES:
             counts = self._child_counts
-            meta["numChildren"] = counts.get(key, 0) if counts is not None else sum(
-                1 for d in self.lib.items.values() if d.get("parentItem") == key)
+            meta["numChildren"] = (
+                counts.get(key, 0)
+                if counts is not None
+                else sum(1 for d in self.lib.items.values() if d.get("parentItem") == key)
+            )
         # no copy: responses are serialised while the server lock is held
-        return {"key": key, "version": data["version"], "library": self.library_obj(), "links": links,
-                "meta": meta, "data": data}
+        return {
+            "key": key,
+            "version": data["version"],
+            "library": self.library_obj(),
+            "links": links,
+            "meta": meta,
+            "data": data,
+        }
 
     def collection_obj(self, data: dict[str, Any], base: str) -> dict[str, Any]:
         key = data["key"]
         return {
-            "key": key, "version": data["version"], "library": self.library_obj(),
-            "links": {"self": {"href": f"{base}{self.prefix}/collections/{key}", "type": "application/json"},
-                      "alternate": {"href": f"https://www.zotero.org/loopback/collections/{key}",
-                                    "type": "text/html"}},
-            "meta": {"numCollections": sum(1 for c in self.lib.collections.values()
-                                           if c["parentCollection"] == key),
-                     "numItems": sum(1 for d in self.lib.items.values()
-                                     if key in d.get("collections", []) and not d.get("deleted"))},
+            "key": key,
+            "version": data["version"],
+            "library": self.library_obj(),
+            "links": {
+                "self": {"href": f"{base}{self.prefix}/collections/{key}", "type": "application/json"},
+                "alternate": {"href": f"https://www.zotero.org/loopback/collections/{key}", "type": "text/html"},
+            },
+            "meta": {
+                "numCollections": sum(1 for c in self.lib.collections.values() if c["parentCollection"] == key),
+                "numItems": sum(
+                    1 for d in self.lib.items.values() if key in d.get("collections", []) and not d.get("deleted")
+                ),
+            },
             "data": data,
         }
 
 
 class _Json(str):
     """An already serialised JSON body."""
-
 
 
 def _check_key(obj: dict[str, Any], lib_checked: bool, objects: dict[str, Any], kind: str) -> dict[str, Any] | None:
@@ -403,18 +582,25 @@ def _check_key(obj: dict[str, Any], lib_checked: bool, objects: dict[str, Any], 
         raise HTTPFail(400, f"'{key}' is not a valid {kind.lower()} key")
     existing = objects.get(key)
     if "version" not in obj and not lib_checked:
-        raise HTTPFail(428, "Either If-Unmodified-Since-Version or object version must be provided for key-based writes")
+        raise HTTPFail(
+            428, "Either If-Unmodified-Since-Version or object version must be provided for key-based writes"
+        )
     if "version" in obj:
         version = _int(str(obj["version"]), "version")
         if existing is None and version > 0:
             raise HTTPFail(404, f"{kind} doesn't exist (to create, use version 0)")
         if existing is not None and existing["version"] > version:
-            raise HTTPFail(412, f"{kind} has been modified since specified version (expected {version}, found {existing['version']})")
+            raise HTTPFail(
+                412,
+                f"{kind} has been modified since specified version (expected {version}, found {existing['version']})",
+            )
     return existing
 
+
 class HTTPFail(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -491,7 +677,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not (path == "/api" or path.startswith("/api/")):
                 self._send(404, "Not found")
                 return
-            path = path[len("/api"):] or "/"
+            path = path[len("/api") :] or "/"
         body = self._body() if method in ("POST", "PATCH", "PUT") else None
         is_write = method != "GET"
         with z.lock:
@@ -601,18 +787,27 @@ class _Handler(BaseHTTPRequestHandler):
                 raise HTTPFail(400, f"Invalid item type '{item_type}'")
             return 200, template(item_type), {}
         if path == "/itemFields" and method == "GET":
-            return 200, [{"field": f, "localized": LOCALIZED.get(f, re.sub(r"(?<!^)([A-Z])", r" \1", f).title())}
-                         for f in all_fields()], {}
+            return (
+                200,
+                [
+                    {"field": f, "localized": LOCALIZED.get(f, re.sub(r"(?<!^)([A-Z])", r" \1", f).title())}
+                    for f in all_fields()
+                ],
+                {},
+            )
         if path == "/itemTypes" and method == "GET":
-            return 200, [{"itemType": t, "localized": re.sub(r"(?<!^)([A-Z])", r" \1", t).title()}
-                         for t in sorted(ITEM_TYPES)], {}
+            return (
+                200,
+                [{"itemType": t, "localized": re.sub(r"(?<!^)([A-Z])", r" \1", t).title()} for t in sorted(ITEM_TYPES)],
+                {},
+            )
         if path == "/itemTypeFields" and method == "GET":
             item_type = query.get("itemType", "")
             if item_type not in ITEM_TYPES:
                 raise HTTPFail(400, f"Invalid item type '{item_type}'")
             return 200, [{"field": f, "localized": LOCALIZED.get(f, f)} for f in ITEM_TYPES[item_type]], {}
         if path.startswith("/keys/") and method == "GET":
-            key = path[len("/keys/"):]
+            key = path[len("/keys/") :]
             if key == "current":
                 key = self._key(query) or ""
             if z.api_key is None or key != z.api_key:
@@ -674,7 +869,9 @@ class _Handler(BaseHTTPRequestHandler):
         current = obj["version"] if (single and obj is not None) else lib.version
         if current > expected:
             what = "Item" if single else "Library"
-            raise HTTPFail(412, f"{what} has been modified since specified version (expected {expected}, found {current})")
+            raise HTTPFail(
+                412, f"{what} has been modified since specified version (expected {expected}, found {current})"
+            )
         return expected
 
     # -- reads ------------------------------------------------------------------------------------
@@ -683,7 +880,12 @@ class _Handler(BaseHTTPRequestHandler):
         lib = z.lib
         headers = {"Last-Modified-Version": str(lib.version)}
         ims = self.headers.get("If-Modified-Since-Version")
-        if ims is not None and ims.isdigit() and int(ims) >= lib.version and not re.match(r"^/(items|collections)/[A-Z0-9]{8}$", rest):
+        if (
+            ims is not None
+            and ims.isdigit()
+            and int(ims) >= lib.version
+            and not re.match(r"^/(items|collections)/[A-Z0-9]{8}$", rest)
+        ):
             return 304, None, headers
         if rest in z.missing_endpoints:
             raise HTTPFail(404, "Not found")
@@ -691,11 +893,17 @@ class _Handler(BaseHTTPRequestHandler):
             if "since" not in query:
                 raise HTTPFail(400, "'since' parameter must be provided")
             since = _int(query["since"], "since")
-            return 200, {
-                "collections": [k for k, v in lib.deleted["collections"].items() if v > since],
-                "items": [k for k, v in lib.deleted["items"].items() if v > since],
-                "searches": [], "tags": [], "settings": [],
-            }, headers
+            return (
+                200,
+                {
+                    "collections": [k for k, v in lib.deleted["collections"].items() if v > since],
+                    "items": [k for k, v in lib.deleted["items"].items() if v > since],
+                    "searches": [],
+                    "tags": [],
+                    "settings": [],
+                },
+                headers,
+            )
         m = re.match(r"^/items/([A-Z0-9]{8})$", rest)
         if m:
             data = lib.items.get(m[1])
@@ -709,7 +917,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise HTTPFail(404, "Collection not found")
             return 200, z.collection_obj(coll, base), {"Last-Modified-Version": str(coll["version"])}
         trashed = query.get("includeTrashed") in ("1", "true")
-        if rest in ("/items", "/items/top", "/items/trash") or re.match(r"^/(items/[A-Z0-9]{8}/children|collections/[A-Z0-9]{8}/items(/top)?)$", rest):
+        if rest in ("/items", "/items/top", "/items/trash") or re.match(
+            r"^/(items/[A-Z0-9]{8}/children|collections/[A-Z0-9]{8}/items(/top)?)$", rest
+        ):
             objs = list(lib.items.values())
             if rest == "/items/trash":
                 objs = [d for d in objs if d.get("deleted")]
@@ -761,14 +971,27 @@ class _Handler(BaseHTTPRequestHandler):
                 for t in d.get("tags", []):
                     k = (t["tag"], int(t.get("type", 0)))
                     counts[k] = counts.get(k, 0) + 1
-            tags = [{"tag": tag, "links": {"self": {"href": f"{base}{z.prefix}/tags/{quote(tag)}", "type": "application/json"}},
-                     "meta": {"type": ttype, "numItems": n}} for (tag, ttype), n in sorted(counts.items())]
+            tags = [
+                {
+                    "tag": tag,
+                    "links": {"self": {"href": f"{base}{z.prefix}/tags/{quote(tag)}", "type": "application/json"}},
+                    "meta": {"type": ttype, "numItems": n},
+                }
+                for (tag, ttype), n in sorted(counts.items())
+            ]
             return self._listing(rest, tags, query, base, lambda o, b: o, headers, versioned=False)
         raise HTTPFail(404, "Not found")
 
-    def _listing(self, rest: str, objs: list[dict[str, Any]], query: dict[str, str], base: str,
-                 render: Callable[[dict[str, Any], str], Any], headers: dict[str, str],
-                 versioned: bool = True) -> tuple[int, Any, dict[str, str]]:
+    def _listing(
+        self,
+        rest: str,
+        objs: list[dict[str, Any]],
+        query: dict[str, str],
+        base: str,
+        render: Callable[[dict[str, Any], str], Any],
+        headers: dict[str, str],
+        versioned: bool = True,
+    ) -> tuple[int, Any, dict[str, str]]:
         if versioned and "since" in query:
             since = _int(query["since"], "since")
             objs = [o for o in objs if o["version"] > since]
@@ -793,7 +1016,7 @@ class _Handler(BaseHTTPRequestHandler):
         total = len(objs)
         limit = min(max(_int(query.get("limit", "25"), "limit"), 1), 100)
         start = max(_int(query.get("start", "0"), "start"), 0)
-        page = objs[start:start + limit]
+        page = objs[start : start + limit]
         headers = {**headers, "Total-Results": str(total)}
         links = []
         keep = {k: v for k, v in query.items() if k not in ("start", "key") and not (k == "format" and v == "json")}
@@ -803,7 +1026,7 @@ class _Handler(BaseHTTPRequestHandler):
             if at:
                 params["start"] = str(at)
             qs = urlencode(params)
-            links.append(f"<{base}{self.zotero.prefix}{rest}{'?' + qs if qs else ''}>; rel=\"{rel}\"")
+            links.append(f'<{base}{self.zotero.prefix}{rest}{"?" + qs if qs else ""}>; rel="{rel}"')
 
         if start > 0:
             link("first", 0)
@@ -811,7 +1034,7 @@ class _Handler(BaseHTTPRequestHandler):
         if start + limit < total:
             link("next", start + limit)
             link("last", ((total - 1) // limit) * limit)
-        links.append(f"<https://www.zotero.org/loopback{'/items' if 'items' in rest else ''}>; rel=\"alternate\"")
+        links.append(f'<https://www.zotero.org/loopback{"/items" if "items" in rest else ""}>; rel="alternate"')
         headers["Link"] = ", ".join(links)
         return 200, [render(o, base) for o in page], headers
 
@@ -843,7 +1066,9 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 if not isinstance(obj, dict):
                     raise HTTPFail(400, "Invalid value for index 0 in uploaded data; expected JSON object")
-                key, data, is_new = (self._validate_item if kind == "items" else self._validate_collection)(obj, lib_checked)
+                key, data, is_new = (self._validate_item if kind == "items" else self._validate_collection)(
+                    obj, lib_checked
+                )
                 if not is_new and _same(store[key], data):
                     result["unchanged"][idx] = key
                     continue
@@ -948,12 +1173,16 @@ class _Handler(BaseHTTPRequestHandler):
         header = self.headers.get("If-Unmodified-Since-Version")
         version = body.get("version") if header is None else _int(header, "If-Unmodified-Since-Version")
         if version is None:
-            raise HTTPFail(428, "Either If-Unmodified-Since-Version or 'version' property must be provided for single-item writes")
+            raise HTTPFail(
+                428, "Either If-Unmodified-Since-Version or 'version' property must be provided for single-item writes"
+            )
         if existing is None:
             if int(version) > 0:
                 raise HTTPFail(404, "Item not found")
         elif existing["version"] > int(version):
-            raise HTTPFail(412, f"Item has been modified since specified version (expected {version}, found {existing['version']})")
+            raise HTTPFail(
+                412, f"Item has been modified since specified version (expected {version}, found {existing['version']})"
+            )
         obj = dict(body, key=key, version=existing["version"] if existing else 0)
         if method == "PUT" and existing is not None:
             obj = {**z._fill({"itemType": body.get("itemType", existing["itemType"])}), **obj}
@@ -989,10 +1218,21 @@ def _type_matches(item_type: str, expr: str) -> bool:
 
 
 # -- loading real libraries -------------------------------------------------------------------------
-_BIB_TYPES = {"article": "journalArticle", "inproceedings": "conferencePaper", "conference": "conferencePaper",
-              "book": "book", "incollection": "bookSection", "inbook": "bookSection", "phdthesis": "thesis",
-              "mastersthesis": "thesis", "thesis": "thesis", "techreport": "report", "report": "report",
-              "online": "webpage", "unpublished": "manuscript"}
+_BIB_TYPES = {
+    "article": "journalArticle",
+    "inproceedings": "conferencePaper",
+    "conference": "conferencePaper",
+    "book": "book",
+    "incollection": "bookSection",
+    "inbook": "bookSection",
+    "phdthesis": "thesis",
+    "mastersthesis": "thesis",
+    "thesis": "thesis",
+    "techreport": "report",
+    "report": "report",
+    "online": "webpage",
+    "unpublished": "manuscript",
+}
 
 
 def _clean_tex(value: str) -> str:
@@ -1021,7 +1261,7 @@ def _bib_entries(text: str) -> list[dict[str, str]]:
                 break
             name = field_match.group(1).lower()
             pos = field_match.end()
-            if pos < len(text) and text[pos] in "{\"":
+            if pos < len(text) and text[pos] in '{"':
                 quoted = text[pos] == '"'
                 depth, start = 0, pos + 1
                 if quoted:
@@ -1066,8 +1306,15 @@ def items_from_bibtex(path: str | Path, limit: int | None = None) -> list[dict[s
     for entry in db.entries:
         kind = entry.get("ENTRYTYPE", "misc").lower()
         eprint = entry.get("eprint", "")
-        is_arxiv = "arxiv" in (entry.get("archiveprefix", "") + entry.get("eprinttype", "") + entry.get("publisher", "")
-                               + entry.get("url", "")).lower()
+        is_arxiv = (
+            "arxiv"
+            in (
+                entry.get("archiveprefix", "")
+                + entry.get("eprinttype", "")
+                + entry.get("publisher", "")
+                + entry.get("url", "")
+            ).lower()
+        )
         item_type = _BIB_TYPES.get(kind, "preprint" if (eprint or is_arxiv) else "document")
         fields = ITEM_TYPES[item_type]
         item: dict[str, Any] = {"itemType": item_type, "title": _clean_tex(entry.get("title", ""))}
@@ -1082,10 +1329,21 @@ def items_from_bibtex(path: str | Path, limit: int | None = None) -> list[dict[s
             else:
                 creators.append({"creatorType": "author", "name": name})
         item["creators"] = creators
-        mapping = {"abstract": "abstractNote", "doi": "DOI", "url": "url", "journal": "publicationTitle",
-                   "journaltitle": "publicationTitle", "booktitle": "proceedingsTitle" if item_type == "conferencePaper" else "bookTitle",
-                   "volume": "volume", "number": "issue", "pages": "pages", "publisher": "publisher", "issn": "ISSN",
-                   "isbn": "ISBN", "language": "language"}
+        mapping = {
+            "abstract": "abstractNote",
+            "doi": "DOI",
+            "url": "url",
+            "journal": "publicationTitle",
+            "journaltitle": "publicationTitle",
+            "booktitle": "proceedingsTitle" if item_type == "conferencePaper" else "bookTitle",
+            "volume": "volume",
+            "number": "issue",
+            "pages": "pages",
+            "publisher": "publisher",
+            "issn": "ISSN",
+            "isbn": "ISBN",
+            "language": "language",
+        }
         for bib, zot in mapping.items():
             if entry.get(bib) and zot in fields:
                 item[zot] = _clean_tex(entry[bib]) if zot not in ("url", "DOI") else entry[bib].strip()
@@ -1128,8 +1386,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--local", action="store_true", help="desktop local API semantics under /api")
     parser.add_argument("--local-writes", action="store_true", help="local API accepts writes (Zotero 10+)")
     args = parser.parse_args(argv)
-    server = ZoteroServer(library_id=args.library_id, library_type=args.library_type, api_key=args.api_key,
-                          local=args.local, local_writes=args.local_writes, port=args.port)
+    server = ZoteroServer(
+        library_id=args.library_id,
+        library_type=args.library_type,
+        api_key=args.api_key,
+        local=args.local,
+        local_writes=args.local_writes,
+        port=args.port,
+    )
     if args.load:
         path = Path(args.load)
         if path.suffix.lower() == ".bib":
@@ -1137,8 +1401,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             data = json.loads(path.read_text(encoding="utf-8"))
             items = data if isinstance(data, list) else data.get("items", [])
-            server.load(items[: args.limit] if args.limit else items,
-                        None if isinstance(data, list) else data.get("collections"))
+            server.load(
+                items[: args.limit] if args.limit else items,
+                None if isinstance(data, list) else data.get("collections"),
+            )
     server.start()
     print(f"READY {server.endpoint} {len(server.lib.items)} items", flush=True)
     try:

@@ -39,7 +39,7 @@ def hoist_global_options(args: list[str]) -> list[str]:
         if arg in GLOBAL_FLAGS or any(arg.startswith(f"{name}=") for name in GLOBAL_VALUED):
             front.append(arg)
         elif arg in GLOBAL_VALUED and i + 1 < len(args):
-            front += args[i:i + 2]
+            front += args[i : i + 2]
             i += 1
         else:
             rest.append(arg)
@@ -61,11 +61,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-library_app = typer.Typer(rich_markup_mode=None, help="The embedded library file: import exports, export collections.", no_args_is_help=True)
+library_app = typer.Typer(
+    rich_markup_mode=None, help="The embedded library file: import exports, export collections.", no_args_is_help=True
+)
 config_app = typer.Typer(rich_markup_mode=None, help="Show or change the configuration.", no_args_is_help=True)
 app.add_typer(library_app, name="library")
 app.add_typer(config_app, name="config")
-auth_app = typer.Typer(rich_markup_mode=None, help="Authorize zotrec with the Zotero desktop app.", no_args_is_help=True)
+auth_app = typer.Typer(
+    rich_markup_mode=None, help="Authorize zotrec with the Zotero desktop app.", no_args_is_help=True
+)
 app.add_typer(auth_app, name="auth")
 
 
@@ -215,23 +219,35 @@ def ranked_table(ranked: list, title: str):
 # -- sync -----------------------------------------------------------------------------------
 @app.command()
 def sync(
-    more: Optional[list[str]] = typer.Argument(None, metavar="[SOURCE]...", help="More digests (as in --digest A B C)."),
-    digest: list[str] = typer.Option([], "--digest", "-d", help="Digest file or URL (repeatable; replaces the configured digests)."),
+    more: Optional[list[str]] = typer.Argument(
+        None, metavar="[SOURCE]...", help="More digests (as in --digest A B C)."
+    ),
+    digest: list[str] = typer.Option(
+        [], "--digest", "-d", help="Digest file or URL (repeatable; replaces the configured digests)."
+    ),
     demo: bool = typer.Option(False, "--demo", help="Run offline on the shipped demo digest and library."),
     library: Optional[Path] = typer.Option(None, "--library", help="Embedded library file to use."),
     collection: Optional[str] = typer.Option(None, "--collection", help="Target collection."),
     top: Optional[int] = typer.Option(None, "--top", help="Push at most N papers (default 20)."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Minimum score, 0-100."),
-    min_picks: Optional[int] = typer.Option(None, "--min-picks", help="When fewer pass the threshold, add the best above 50 up to N (default 3)."),
+    min_picks: Optional[int] = typer.Option(
+        None, "--min-picks", help="When fewer pass the threshold, add the best above 50 up to N (default 3)."
+    ),
     per_topic: Optional[int] = typer.Option(None, "--per-topic", help="At most K papers per top topic."),
-    digest_date: Optional[dt.datetime] = typer.Option(None, "--digest-date", formats=["%Y-%m-%d"], help="Reference date for dates without a year."),
+    digest_date: Optional[dt.datetime] = typer.Option(
+        None, "--digest-date", formats=["%Y-%m-%d"], help="Reference date for dates without a year."
+    ),
     skip_replacements: bool = typer.Option(False, "--skip-replacements", help="Skip arXiv replacements."),
     enrich: bool = typer.Option(False, "--enrich", help="Look up missing arXiv ids by title (network)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Everything except writes: show what would be pushed."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary."),
     report: Optional[Path] = typer.Option(None, "--report", help="Also write the HTML report to FILE."),
-    email: Optional[bool] = typer.Option(None, "--email/--no-email", help="Send (or not) this run's e-mail, whatever email.when says."),
-    feed: Optional[Path] = typer.Option(None, "--feed", help="Write the Atom feed of the last picks to FILE (default: feed.path)."),
+    email: Optional[bool] = typer.Option(
+        None, "--email/--no-email", help="Send (or not) this run's e-mail, whatever email.when says."
+    ),
+    feed: Optional[Path] = typer.Option(
+        None, "--feed", help="Write the Atom feed of the last picks to FILE (default: feed.path)."
+    ),
 ) -> None:
     """Read digests, rank them against your library, push the best into a Zotero collection."""
 
@@ -239,11 +255,22 @@ def sync(
         from zotrec.runner import SyncRequest, run_sync
 
         request = SyncRequest(
-            digests=list(digest) + list(more or []), demo=demo, library=library, collection=collection, top=top,
-            threshold=threshold, min_picks=min_picks, per_topic=per_topic,
+            digests=list(digest) + list(more or []),
+            demo=demo,
+            library=library,
+            collection=collection,
+            top=top,
+            threshold=threshold,
+            min_picks=min_picks,
+            per_topic=per_topic,
             digest_date=digest_date.date() if digest_date else None,
-            skip_replacements=skip_replacements, enrich=enrich, dry_run=dry_run, report=report,
-            email=email, feed=feed, config_path=CTX.config_path,
+            skip_replacements=skip_replacements,
+            enrich=enrich,
+            dry_run=dry_run,
+            report=report,
+            email=email,
+            feed=feed,
+            config_path=CTX.config_path,
         )
         out = console()
         with out.status("syncing", spinner="dots") if not (CTX.quiet or as_json) else _nullcontext() as status:
@@ -256,7 +283,9 @@ def sync(
         for paper, problem in result.outcome.failed:
             error_line(f"could not push {paper.title!r}: {problem} (will retry next run)")
         for paper, problem in result.outcome.rejected:
-            error_line(f"could not push {paper.title!r}: {problem} (not retried; see zotrec history --run {result.run_id})")
+            error_line(
+                f"could not push {paper.title!r}: {problem} (not retried; see zotrec history --run {result.run_id})"
+            )
         for problem in result.delivery.errors if result.delivery else []:
             error_line(problem)
         if as_json:
@@ -308,14 +337,22 @@ def print_delivery(delivery, out) -> None:
 
 @app.command()
 def recommend(
-    more: Optional[list[str]] = typer.Argument(None, metavar="[SOURCE]...", help="More digests (as in --digest A B C)."),
-    library: Optional[str] = typer.Option(None, "--library", help="Library: BibTeX/CSL-JSON/Zotero RDF file, embedded .sqlite, or 'config' (the default: the configured library)."),
+    more: Optional[list[str]] = typer.Argument(
+        None, metavar="[SOURCE]...", help="More digests (as in --digest A B C)."
+    ),
+    library: Optional[str] = typer.Option(
+        None,
+        "--library",
+        help="Library: BibTeX/CSL-JSON/Zotero RDF file, embedded .sqlite, or 'config' (the default: the configured library).",
+    ),
     digest: list[str] = typer.Option([], "--digest", "-d", help="Digest file or URL (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     show_all: bool = typer.Option(False, "--all", help="Every digest paper, not only the recommended ones."),
     top: int = typer.Option(20, "--top", help="Recommend at most N."),
     threshold: float = typer.Option(60.0, "--threshold", help="Minimum score, 0-100."),
-    min_picks: int = typer.Option(3, "--min-picks", help="When fewer pass the threshold, add the best above 50 up to N."),
+    min_picks: int = typer.Option(
+        3, "--min-picks", help="When fewer pass the threshold, add the best above 50 up to N."
+    ),
     digest_date: Optional[dt.datetime] = typer.Option(None, "--digest-date", formats=["%Y-%m-%d"]),
     report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML report to FILE."),
 ) -> None:
@@ -329,8 +366,14 @@ def recommend(
         if not digests:
             raise ConfigError("no digest to rank: pass --digest SOURCE (repeatable)")
         result = recommend_only(
-            library or "config", digests, top=top, threshold=threshold, min_picks=min_picks,
-            digest_date=digest_date.date() if digest_date else None, report=report, config_path=CTX.config_path,
+            library or "config",
+            digests,
+            top=top,
+            threshold=threshold,
+            min_picks=min_picks,
+            digest_date=digest_date.date() if digest_date else None,
+            report=report,
+            config_path=CTX.config_path,
         )
         for src in result.failed_sources:
             error_line(f"{src.source}: {src.error}")
@@ -351,9 +394,15 @@ def recommend(
 
 @app.command()
 def report(
-    run_id: Optional[int] = typer.Argument(None, metavar="RUN", help="Run number (see `zotrec history`); default the last run."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to FILE (default: the reports folder in the data dir)."),
-    open_it: bool = typer.Option(False, "--open", help="Open the report in the web browser (without RUN: the latest kept one)."),
+    run_id: Optional[int] = typer.Argument(
+        None, metavar="RUN", help="Run number (see `zotrec history`); default the last run."
+    ),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="Write to FILE (default: the reports folder in the data dir)."
+    ),
+    open_it: bool = typer.Option(
+        False, "--open", help="Open the report in the web browser (without RUN: the latest kept one)."
+    ),
     email: bool = typer.Option(False, "--email", help="Send the run's e-mail again (its report attached)."),
 ) -> None:
     """Re-render the HTML report of a recorded run from the state; prints the path written."""
@@ -434,7 +483,11 @@ def _default_embedded() -> Path:
     cfg = load_cfg()
     from zotrec import paths
 
-    return Path(cfg.zotero.library) if cfg.zotero.backend == "embedded" and cfg.zotero.library else paths.data_dir() / "library.sqlite"
+    return (
+        Path(cfg.zotero.library)
+        if cfg.zotero.backend == "embedded" and cfg.zotero.library
+        else paths.data_dir() / "library.sqlite"
+    )
 
 
 # -- state -------------------------------------------------------------------------------------
@@ -462,8 +515,16 @@ def history(
                     table.add_column(col)
                 for r in runs:
                     c = r["counts"]
-                    table.add_row(str(r["id"]), r["started_at"], r["duration"], r["outcome"], str(c.get("papers", "")),
-                                  str(c.get("recommended", "")), str(c.get("pushed", "")), str(c.get("failed", "")))
+                    table.add_row(
+                        str(r["id"]),
+                        r["started_at"],
+                        r["duration"],
+                        r["outcome"],
+                        str(c.get("papers", "")),
+                        str(c.get("recommended", "")),
+                        str(c.get("pushed", "")),
+                        str(c.get("failed", "")),
+                    )
                 console().print(table)
         else:
             details = run_details(state, run_id)
@@ -514,7 +575,9 @@ def feedback(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @app.command()
 def interests(
-    library: Optional[Path] = typer.Option(None, "--library", help="Embedded library or Zotero export (default: the configured backend)."),
+    library: Optional[Path] = typer.Option(
+        None, "--library", help="Embedded library or Zotero export (default: the configured backend)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List your interests (collections with profile.min_items papers or more): size, top words, held-out accuracy."""
@@ -529,12 +592,16 @@ def interests(
             return 0
         out = console()
         if not found:
-            out.print(f"no interests: fewer than two collections hold profile.min_items papers or more ({size} "
-                      "papers); zotrec scores against the whole library as one profile")
+            out.print(
+                f"no interests: fewer than two collections hold profile.min_items papers or more ({size} "
+                "papers); zotrec scores against the whole library as one profile"
+            )
             return 0
         from rich.table import Table
 
-        table = Table(title=f"{len(found)} interests in {size} papers (accuracy: held-out fifth filed into its interest)")
+        table = Table(
+            title=f"{len(found)} interests in {size} papers (accuracy: held-out fifth filed into its interest)"
+        )
         for col in ("interest", "papers", "held-out accuracy", "top words"):
             table.add_column(col)
         for s in found:
@@ -611,16 +678,24 @@ def init(
         from zotrec.init_config import collect_values, init_config
 
         given = {
-            "zotero.backend": backend, "zotero.library": library, "zotero.library_id": library_id,
-            "zotero.library_type": library_type, "zotero.api_key": api_key, "zotero.endpoint": endpoint,
-            "sync.collection": collection, "sync.threshold": threshold, "sync.top_n": top,
-            "sources.digests": list(digest) or None, "model.topics": topic_model,
+            "zotero.backend": backend,
+            "zotero.library": library,
+            "zotero.library_id": library_id,
+            "zotero.library_type": library_type,
+            "zotero.api_key": api_key,
+            "zotero.endpoint": endpoint,
+            "sync.collection": collection,
+            "sync.threshold": threshold,
+            "sync.top_n": top,
+            "sources.digests": list(digest) or None,
+            "model.topics": topic_model,
         }
 
         def ask(setting, default) -> str:
             hidden, shown = setting.secret, f"{default:g}" if isinstance(default, float) else str(default)
-            return typer.prompt(setting.prompt, default=shown, type=str, hide_input=hidden,
-                                show_default=not hidden and shown != "")
+            return typer.prompt(
+                setting.prompt, default=shown, type=str, hide_input=hidden, show_default=not hidden and shown != ""
+            )
 
         values = collect_values(given, ask if not no_input else None, tell=error_line)
         path, warnings = init_config(values, CTX.config_path, force=force)
@@ -675,14 +750,23 @@ def schedule(
         status = install_crontab(plan) if install else None
         written = write_systemd_units(plan, systemd_dir) if systemd_dir else []
         if as_json:
-            print_json({"crontab": plan.crontab_line(), "service": plan.service_unit(), "timer": plan.timer_unit(),
-                        "installed": status, "written": [str(p) for p in written]})
+            print_json(
+                {
+                    "crontab": plan.crontab_line(),
+                    "service": plan.service_unit(),
+                    "timer": plan.timer_unit(),
+                    "installed": status,
+                    "written": [str(p) for p in written],
+                }
+            )
             return 0
         if install:
             console().print(f"crontab: {status}: {plan.crontab_line()}")
             return 0
         out = sys.stdout
-        out.write(f"# crontab line (add with `crontab -e`, or run `zotrec schedule --install`):\n{plan.crontab_line()}\n\n")
+        out.write(
+            f"# crontab line (add with `crontab -e`, or run `zotrec schedule --install`):\n{plan.crontab_line()}\n\n"
+        )
         out.write(f"# systemd user units: ~/.config/systemd/user/{UNIT}.service\n{plan.service_unit()}\n")
         out.write(f"# ~/.config/systemd/user/{UNIT}.timer\n{plan.timer_unit()}\n")
         out.write(f"# then: systemctl --user daemon-reload && systemctl --user enable --now {UNIT}.timer\n")
@@ -698,7 +782,9 @@ def schedule(
 def parse_cmd(
     sources: list[str] = typer.Argument(..., help="Digest files or URLs (any supported format)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of papers."),
-    digest_date: Optional[dt.datetime] = typer.Option(None, "--digest-date", formats=["%Y-%m-%d"], help="Reference date for dates without a year."),
+    digest_date: Optional[dt.datetime] = typer.Option(
+        None, "--digest-date", formats=["%Y-%m-%d"], help="Reference date for dates without a year."
+    ),
     skip_replacements: bool = typer.Option(False, "--skip-replacements", help="Skip arXiv replacements."),
     enrich: bool = typer.Option(False, "--enrich", help="Look up missing arXiv ids by title (network)."),
 ) -> None:
@@ -709,8 +795,10 @@ def parse_cmd(
         from zotrec.sources import read_sources
 
         papers, reports = read_sources(
-            list(sources), digest_date=digest_date.date() if digest_date else None,
-            skip_replacements=skip_replacements, enrich=enrich,
+            list(sources),
+            digest_date=digest_date.date() if digest_date else None,
+            skip_replacements=skip_replacements,
+            enrich=enrich,
         )
         failed = sum(1 for report in reports if report.error)
         for report in reports:
@@ -746,7 +834,9 @@ def papers_table(papers: list, reports: list):
 
 
 # -- topics: train / classify / eval ------------------------------------------------------
-train_app = typer.Typer(rich_markup_mode=None, help="Train topic models: the arXiv-taxonomy one or your personal one.", no_args_is_help=True)
+train_app = typer.Typer(
+    rich_markup_mode=None, help="Train topic models: the arXiv-taxonomy one or your personal one.", no_args_is_help=True
+)
 eval_app = typer.Typer(rich_markup_mode=None, help="Measure a topic model on labelled papers.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
@@ -766,8 +856,14 @@ def _metrics_line(metrics: dict) -> str:
 
 @train_app.command("topics")
 def train_topics(
-    corpus: list[Path] = typer.Option(..., "--corpus", help="Labelled papers: JSONL with arXiv fields (plain or .gz) or CSV with title/abstract/labels; a file or a folder (repeatable)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Model file to write (default: <data dir>/models/topics.joblib)."),
+    corpus: list[Path] = typer.Option(
+        ...,
+        "--corpus",
+        help="Labelled papers: JSONL with arXiv fields (plain or .gz) or CSV with title/abstract/labels; a file or a folder (repeatable).",
+    ),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="Model file to write (default: <data dir>/models/topics.joblib)."
+    ),
     min_examples: int = typer.Option(20, "--min-examples", help="Leave out labels with fewer training papers."),
     as_json: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
 ) -> None:
@@ -780,20 +876,29 @@ def train_topics(
         target = out or paths.data_dir() / "models" / "topics.joblib"
         with _status("training topics", as_json) as status:
             model = train_from_corpora(
-                corpus, out=target, progress=(lambda m: status.update(m)) if status else None, min_examples=min_examples,
+                corpus,
+                out=target,
+                progress=(lambda m: status.update(m)) if status else None,
+                min_examples=min_examples,
             )
         if as_json:
             print_json(model.card)
             return 0
         out_console = console()
         card = model.card
-        out_console.print(f"wrote {target} ({card['size_bytes'] / 1e6:.1f} MB, sha256 {card['sha256'][:12]}…) and its card")
-        out_console.print(f"{len(model.labels)} labels from {card['training_size']} papers; left out (too few papers): "
-                          + (", ".join(f"{k} ({v})" for k, v in card["left_out"].items()) or "none"))
+        out_console.print(
+            f"wrote {target} ({card['size_bytes'] / 1e6:.1f} MB, sha256 {card['sha256'][:12]}…) and its card"
+        )
+        out_console.print(
+            f"{len(model.labels)} labels from {card['training_size']} papers; left out (too few papers): "
+            + (", ".join(f"{k} ({v})" for k, v in card["left_out"].items()) or "none")
+        )
         held = card.get("metrics", {}).get("holdout", {})
         if held:
             out_console.print(f"held-out ({held.get('papers')} papers): {_metrics_line(held)}")
-        out_console.print(f"use it with: zotrec classify ... --model {target}  (or model.topics = \"{target}\" in the config)")
+        out_console.print(
+            f'use it with: zotrec classify ... --model {target}  (or model.topics = "{target}" in the config)'
+        )
         return 0
 
     run(body)
@@ -801,9 +906,13 @@ def train_topics(
 
 @train_app.command("personal")
 def train_personal(
-    library: Optional[Path] = typer.Option(None, "--library", help="Embedded library file (default: the configured backend)."),
+    library: Optional[Path] = typer.Option(
+        None, "--library", help="Embedded library file (default: the configured backend)."
+    ),
     tags: bool = typer.Option(False, "--tags", help="Also learn tags (as #tag labels), not only collections."),
-    min_examples: int = typer.Option(5, "--min-examples", help="Leave out tags with fewer papers (collections: profile.min_items)."),
+    min_examples: int = typer.Option(
+        5, "--min-examples", help="Leave out tags with fewer papers (collections: profile.min_items)."
+    ),
     out: Optional[Path] = typer.Option(None, "--out", help="Model file (default: <data dir>/models/personal.joblib)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
@@ -818,22 +927,39 @@ def train_personal(
         with _status("reading the library", as_json) as status:
             papers = lib.snapshot().papers()
             model, report = train_personal_model(
-                papers, tags=tags, min_examples=min_examples, interests=interest_settings(cfg),
+                papers,
+                tags=tags,
+                min_examples=min_examples,
+                interests=interest_settings(cfg),
                 progress=(lambda m: status.update(m)) if status else None,
             )
             target = save_personal_model(model, out)
         if as_json:
-            print_json({"model": str(target), "papers": report.papers, "used_papers": report.used_papers,
-                        "labels": report.labels, "left_out": report.left_out, "metrics": report.metrics})
+            print_json(
+                {
+                    "model": str(target),
+                    "papers": report.papers,
+                    "used_papers": report.used_papers,
+                    "labels": report.labels,
+                    "left_out": report.left_out,
+                    "metrics": report.metrics,
+                }
+            )
             return 0
         out_console = console()
-        out_console.print(f"wrote {target}: {len(report.labels)} labels from {report.used_papers} of {report.papers} papers")
+        out_console.print(
+            f"wrote {target}: {len(report.labels)} labels from {report.used_papers} of {report.papers} papers"
+        )
         if report.left_out:
-            out_console.print(f"left out (fewer than {min_examples} papers): "
-                              + ", ".join(f"{k} ({v})" for k, v in report.left_out.items()))
+            out_console.print(
+                f"left out (fewer than {min_examples} papers): "
+                + ", ".join(f"{k} ({v})" for k, v in report.left_out.items())
+            )
         if report.metrics.get("micro_f1") is not None:
-            out_console.print(f"held-out fifth ({report.metrics['test_papers']} papers): {_metrics_line(report.metrics)}")
-        out_console.print(f"use it in sync: model.personal = \"{target}\" in the config")
+            out_console.print(
+                f"held-out fifth ({report.metrics['test_papers']} papers): {_metrics_line(report.metrics)}"
+            )
+        out_console.print(f'use it in sync: model.personal = "{target}" in the config')
         return 0
 
     run(body)
@@ -879,7 +1005,9 @@ def classify(
 
 @eval_app.command("topics")
 def eval_topics(
-    corpus: list[Path] = typer.Option(..., "--corpus", help="Labelled papers (JSONL or CSV, file or folder; repeatable)."),
+    corpus: list[Path] = typer.Option(
+        ..., "--corpus", help="Labelled papers (JSONL or CSV, file or folder; repeatable)."
+    ),
     model: Optional[Path] = typer.Option(None, "--model", help="Topic model file (default: the shipped one)."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
@@ -895,8 +1023,12 @@ def eval_topics(
             topic_model = load_topic_model(model)
             if status:
                 status.update(f"classifying {len(records)} papers")
-            ev = evaluate(topic_model, [(r.title, r.abstract) for r in records], [r.labels for r in records],
-                          archives=topic_model.kind == "arxiv")
+            ev = evaluate(
+                topic_model,
+                [(r.title, r.abstract) for r in records],
+                [r.labels for r in records],
+                archives=topic_model.kind == "arxiv",
+            )
         if as_json:
             print_json({**ev.summary(), "confusions": ev.confusions, "per_label": ev.per_label})
             return 0
@@ -909,8 +1041,14 @@ def eval_topics(
             table.add_column(col, justify="right" if col in ("support", "precision", "recall", "F1") else "left")
         for row in ev.per_label:
             if row["support"]:
-                table.add_row(row["label"], row["name"], str(row["support"]), f"{row['precision']:.2f}",
-                              f"{row['recall']:.2f}", f"{row['f1']:.2f}")
+                table.add_row(
+                    row["label"],
+                    row["name"],
+                    str(row["support"]),
+                    f"{row['precision']:.2f}",
+                    f"{row['recall']:.2f}",
+                    f"{row['f1']:.2f}",
+                )
         out_console.print(table)
         return 0
 
@@ -919,7 +1057,9 @@ def eval_topics(
 
 @auth_app.command("local")
 def auth_local_cmd(
-    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Local API URL (default http://127.0.0.1:23119/api)."),
+    endpoint: Optional[str] = typer.Option(
+        None, "--endpoint", help="Local API URL (default http://127.0.0.1:23119/api)."
+    ),
 ) -> None:
     """Ask Zotero 10+ for a local API key (approve the dialog) and store it in the config file (0600)."""
 
@@ -927,8 +1067,10 @@ def auth_local_cmd(
         from zotrec.auth import auth_local
 
         path, persistent = auth_local(CTX.config_path, endpoint)
-        console().print(f"stored the local API key in {path}" + ("" if persistent else
-                        " (single use: run again and choose 'Always Allow' for daily syncs)"))
+        console().print(
+            f"stored the local API key in {path}"
+            + ("" if persistent else " (single use: run again and choose 'Always Allow' for daily syncs)")
+        )
         return 0
 
     run(body)

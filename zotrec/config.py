@@ -62,9 +62,18 @@ def setting(
     when given); ``in_file=False``: environment only (a password); ``toml_name``: the key in the file
     when it differs from the field name; ``shown_default``: the default as the reference prints it."""
     meta = {
-        "help": help, "env": env, "choices": choices, "minimum": minimum, "maximum": maximum, "check": check,
-        "secret": secret, "in_file": in_file, "toml_name": toml_name, "shown_default": shown_default,
-        "prompt": prompt, "backends": backends,
+        "help": help,
+        "env": env,
+        "choices": choices,
+        "minimum": minimum,
+        "maximum": maximum,
+        "check": check,
+        "secret": secret,
+        "in_file": in_file,
+        "toml_name": toml_name,
+        "shown_default": shown_default,
+        "prompt": prompt,
+        "backends": backends,
     }
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
@@ -79,66 +88,113 @@ def library_id_problem(value: str, library_type: str) -> str:
     """The one-line message for a library id that is not a numeric user or group id."""
     group = re.search(r"groups/(\d+)", value)
     if group:
-        return (f"zotero.library_id must be the numeric id, not a URL: set library_id = \"{group.group(1)}\" "
-                'and library_type = "group"')
+        return (
+            f'zotero.library_id must be the numeric id, not a URL: set library_id = "{group.group(1)}" '
+            'and library_type = "group"'
+        )
     if not value:
-        return ("zotero.library_id is empty: set ZOTERO_LIBRARY_ID or zotero.library_id "
-                "(your userID from zotero.org/settings/keys)")
+        return (
+            "zotero.library_id is empty: set ZOTERO_LIBRARY_ID or zotero.library_id "
+            "(your userID from zotero.org/settings/keys)"
+        )
     shown = redact(value)
     if len(shown) > 40:
         shown = shown[:20] + "..."
-    return (f"zotero.library_id must be the numeric {library_type} id (ZOTERO_LIBRARY_ID; your userID is on "
-            f"zotero.org/settings/keys), got {shown!r}")
+    return (
+        f"zotero.library_id must be the numeric {library_type} id (ZOTERO_LIBRARY_ID; your userID is on "
+        f"zotero.org/settings/keys), got {shown!r}"
+    )
 
 
 # -- the schema: one dataclass per [section] ------------------------------------------------------
 @dataclass
 class ZoteroSettings:
     backend: str = setting(
-        "embedded", "where your library lives: `embedded` (a local file, no Zotero account), `web` (Zotero "
+        "embedded",
+        "where your library lives: `embedded` (a local file, no Zotero account), `web` (Zotero "
         "Web API), `local` (the Zotero desktop app's local API), `sqlite` (read-only `zotero.sqlite`)",
-        env="ZOTREC_BACKEND", choices=BACKENDS, prompt="Backend (embedded, web, local, sqlite)")
+        env="ZOTREC_BACKEND",
+        choices=BACKENDS,
+        prompt="Backend (embedded, web, local, sqlite)",
+    )
     library: str = setting(
-        "", "the embedded library file, or the path of `zotero.sqlite`", env="ZOTREC_LIBRARY",
-        shown_default="data dir `library.sqlite`", prompt="Library file", backends=("embedded", "sqlite"))
+        "",
+        "the embedded library file, or the path of `zotero.sqlite`",
+        env="ZOTREC_LIBRARY",
+        shown_default="data dir `library.sqlite`",
+        prompt="Library file",
+        backends=("embedded", "sqlite"),
+    )
     library_id: str = setting(
-        "", "Web API: your numeric userID (zotero.org/settings/keys) or the group id", env="ZOTERO_LIBRARY_ID",
-        check=_library_id_check, prompt="Zotero library id (numeric; zotero.org/settings/keys)", backends=("web",))
+        "",
+        "Web API: your numeric userID (zotero.org/settings/keys) or the group id",
+        env="ZOTERO_LIBRARY_ID",
+        check=_library_id_check,
+        prompt="Zotero library id (numeric; zotero.org/settings/keys)",
+        backends=("web",),
+    )
     library_type: str = setting(
-        "user", "`user` or `group`", env="ZOTERO_LIBRARY_TYPE", choices=LIBRARY_TYPES,
-        prompt="Library type (user or group)", backends=("web",))
+        "user",
+        "`user` or `group`",
+        env="ZOTERO_LIBRARY_TYPE",
+        choices=LIBRARY_TYPES,
+        prompt="Library type (user or group)",
+        backends=("web",),
+    )
     api_key: str = setting(
-        "", "Web API key with write access (zotero.org/settings/keys/new); keep the file private (chmod 600)",
-        env="ZOTERO_API_KEY", secret=True, prompt="API key (empty: use ZOTERO_API_KEY from the environment)",
-        backends=("web",))
+        "",
+        "Web API key with write access (zotero.org/settings/keys/new); keep the file private (chmod 600)",
+        env="ZOTERO_API_KEY",
+        secret=True,
+        prompt="API key (empty: use ZOTERO_API_KEY from the environment)",
+        backends=("web",),
+    )
     endpoint: str = setting(
-        "", "another Web API (or local API) base URL: self-hosted, proxied", env="ZOTREC_ZOTERO_ENDPOINT",
-        shown_default="`https://api.zotero.org`")
+        "",
+        "another Web API (or local API) base URL: self-hosted, proxied",
+        env="ZOTREC_ZOTERO_ENDPOINT",
+        shown_default="`https://api.zotero.org`",
+    )
     local_api_key: str = setting(
-        "", "desktop local API key for writes (Zotero 10+; `zotrec auth local` stores it)",
-        env="ZOTREC_LOCAL_API_KEY", secret=True)
+        "",
+        "desktop local API key for writes (Zotero 10+; `zotrec auth local` stores it)",
+        env="ZOTREC_LOCAL_API_KEY",
+        secret=True,
+    )
 
 
 @dataclass
 class SyncSettings:
     collection: str = setting(
-        "zotrec: Recommended", "target collection; `A/B` for a subcollection (created when missing)",
-        env="ZOTREC_COLLECTION", prompt="Target collection")
+        "zotrec: Recommended",
+        "target collection; `A/B` for a subcollection (created when missing)",
+        env="ZOTREC_COLLECTION",
+        prompt="Target collection",
+    )
     threshold: float = setting(
-        60.0, "minimum score (0-100) for a paper to be pushed", env="ZOTREC_THRESHOLD", minimum=0, maximum=100,
-        prompt="Minimum score (0-100)")
-    top_n: int = setting(20, "at most this many papers per run", env="ZOTREC_TOP_N", minimum=0,
-                         prompt="At most N papers per run")
+        60.0,
+        "minimum score (0-100) for a paper to be pushed",
+        env="ZOTREC_THRESHOLD",
+        minimum=0,
+        maximum=100,
+        prompt="Minimum score (0-100)",
+    )
+    top_n: int = setting(
+        20, "at most this many papers per run", env="ZOTREC_TOP_N", minimum=0, prompt="At most N papers per run"
+    )
     min_picks: int = setting(
-        3, "when fewer papers pass the threshold, add the best that score above 50 (marked "
+        3,
+        "when fewer papers pass the threshold, add the best that score above 50 (marked "
         '`"reason_picked": "daily minimum"`); papers of the digest pushed earlier the same day count; `0` turns it off',
-        minimum=0)
+        minimum=0,
+    )
     per_topic_max: int = setting(0, "at most this many papers per top topic (0 = no cap)", minimum=0)
     route_by_topic: bool = setting(False, "file each paper in a subcollection named after its top topic")
     skip_replacements: bool = setting(False, "skip arXiv replacements (new versions of old papers) in mail digests")
     enrich: bool = setting(False, "look up missing arXiv ids by title (uses the network)")
     max_papers: int = setting(
-        50_000, "a JSON-lines digest with more entries is refused before it is read (exit 7)", minimum=1)
+        50_000, "a JSON-lines digest with more entries is refused before it is read (exit 7)", minimum=1
+    )
     per_interest: int = setting(0, "at most this many papers per interest per run (0 = no cap)", minimum=0)
 
 
@@ -147,11 +203,15 @@ class ProfileSettings:
     """Which collections are interests (see zotrec.interests)."""
 
     min_items: int = setting(
-        8, "a collection with at least this many papers is an interest (a smaller subcollection counts into "
-        "its parent)", minimum=1)
+        8,
+        "a collection with at least this many papers is an interest (a smaller subcollection counts into its parent)",
+        minimum=1,
+    )
     collections: list[str] = setting(
-        [], "include globs over collection paths (`A/B`, `*` matches across `/`): only matching collections are "
-        "interests", shown_default="`[]` (all)")
+        [],
+        "include globs over collection paths (`A/B`, `*` matches across `/`): only matching collections are interests",
+        shown_default="`[]` (all)",
+    )
     exclude: list[str] = setting([], "exclude globs: matching collections are never interests")
 
 
@@ -161,27 +221,33 @@ FILE_INTO = ("interest", "flat")
 @dataclass
 class SourcesSettings:
     digests: list[str] = setting(
-        [], "digests read on every sync: files or URLs (arXiv listing/RSS/API, HF daily papers, journal feeds, "
+        [],
+        "digests read on every sync: files or URLs (arXiv listing/RSS/API, HF daily papers, journal feeds, "
         "BibTeX/RIS/CSL-JSON, JSON lines); `sync --digest X` (repeatable) replaces them for one run",
-        prompt="Digests to read (files or URLs, comma-separated; empty: none)")
+        prompt="Digests to read (files or URLs, comma-separated; empty: none)",
+    )
     timeout: float = setting(
-        60.0, "seconds a digest URL may take in all (retries and waits included) before it counts as failed",
-        minimum=1)
+        60.0, "seconds a digest URL may take in all (retries and waits included) before it counts as failed", minimum=1
+    )
 
 
 @dataclass
 class ModelSettings:
     topics: str = setting(
-        "", "topic model file; its `.card.json` must sit beside it (sha256 checked before loading)",
-        shown_default="the shipped arXiv model")
-    personal: str = setting("", "a personal topic model trained on your collections (`zotrec train personal`)",
-                            shown_default="none")
+        "",
+        "topic model file; its `.card.json` must sit beside it (sha256 checked before loading)",
+        shown_default="the shipped arXiv model",
+    )
+    personal: str = setting(
+        "", "a personal topic model trained on your collections (`zotrec train personal`)", shown_default="none"
+    )
 
 
 @dataclass
 class ReportsSettings:
     keep: int = setting(
-        30, "keep the HTML reports of the last N runs (and `latest.html`) in the data dir (0 = none)", minimum=0)
+        30, "keep the HTML reports of the last N runs (and `latest.html`) in the data dir (0 = none)", minimum=0
+    )
 
 
 def _addresses_check(value: Any) -> str | None:
@@ -195,10 +261,14 @@ def _addresses_check(value: Any) -> str | None:
 class EmailSettings:
     """The morning message: where it goes and through which SMTP server."""
 
-    to: str = setting("", "where the morning e-mail goes: one or more addresses, comma separated; empty: no e-mail",
-                      check=_addresses_check)
-    sender: str = setting("", "the sender address", toml_name="from", shown_default="`email.user`",
-                          check=_addresses_check)
+    to: str = setting(
+        "",
+        "where the morning e-mail goes: one or more addresses, comma separated; empty: no e-mail",
+        check=_addresses_check,
+    )
+    sender: str = setting(
+        "", "the sender address", toml_name="from", shown_default="`email.user`", check=_addresses_check
+    )
     host: str = setting("", "the SMTP server that sends it")
     port: int = setting(587, "its port (465 for `tls`, 587 for `starttls`, 25 for `none`)", minimum=1, maximum=65535)
     security: str = setting("starttls", "`none`, `starttls` or `tls`", choices=SECURITY)
@@ -226,12 +296,18 @@ class FeedSettings:
 @dataclass
 class PushSettings:
     tags: str = setting(
-        "main", "topic tags on each pushed item: `main` (its main topic, worded as Zotero's own arXiv import "
+        "main",
+        "topic tags on each pushed item: `main` (its main topic, worded as Zotero's own arXiv import "
         'words it, e.g. "Computer Science - Machine Learning"), `all` (every topic) or `none`; the tags '
-        "`zotrec` and `zotrec:<run date>` are always added", choices=("main", "all", "none"))
+        "`zotrec` and `zotrec:<run date>` are always added",
+        choices=("main", "all", "none"),
+    )
     file_into: str = setting(
-        "interest", "`interest`: each pick into `<sync.collection>/<its interest>` (created once); `flat`: all "
-        "into `sync.collection`", choices=FILE_INTO)
+        "interest",
+        "`interest`: each pick into `<sync.collection>/<its interest>` (created once); `flat`: all "
+        "into `sync.collection`",
+        choices=FILE_INTO,
+    )
 
 
 SECTIONS: dict[str, type] = {
@@ -315,8 +391,13 @@ class Setting:
 
 
 _INVALID = object()
-_KIND_NAMES = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
-               "list": "a list of strings"}
+_KIND_NAMES = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "list": "a list of strings",
+}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -465,8 +546,11 @@ def _apply_file(cfg: Config, path: Path) -> None:
     for section, values in read_toml(path).items():
         if section not in SECTIONS:
             kind = "key" if not isinstance(values, dict) else "section"
-            cfg.warnings.append(f"{path}: unknown {kind} {section!r} ignored" if kind == "key"
-                                else f"{path}: unknown section [{section}] ignored")
+            cfg.warnings.append(
+                f"{path}: unknown {kind} {section!r} ignored"
+                if kind == "key"
+                else f"{path}: unknown section [{section}] ignored"
+            )
             continue
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: [{section}] must be a table of settings, got {type(values).__name__}")
@@ -486,7 +570,12 @@ def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
     for var, s in ENV_VARS.items():
         if env.get(var):
             cfg.set(s, s.parse(env[var], source=var, check=False))
-    if env.get("ZOTERO_API_KEY") and cfg.zotero.backend == "embedded" and not env.get("ZOTREC_BACKEND") and not cfg.path:
+    if (
+        env.get("ZOTERO_API_KEY")
+        and cfg.zotero.backend == "embedded"
+        and not env.get("ZOTREC_BACKEND")
+        and not cfg.path
+    ):
         cfg.zotero.backend = "web"
 
 

@@ -24,8 +24,12 @@ def demo_library_papers() -> list[Paper]:
         row = json.loads(line)
         papers.append(
             Paper(
-                title=row["title"], abstract=row["summary"], authors=row.get("authors", []),
-                arxiv_id=row["id"], categories=row.get("categories", []), source="zotrec demo library",
+                title=row["title"],
+                abstract=row["summary"],
+                authors=row.get("authors", []),
+                arxiv_id=row["id"],
+                categories=row.get("categories", []),
+                source="zotrec demo library",
                 date_added=(row.get("announced") or "") + "T00:00:00Z" if row.get("announced") else None,
             )
         )

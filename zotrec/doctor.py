@@ -93,7 +93,9 @@ def _state() -> Check:
     except sqlite3.DatabaseError as err:
         return Check("state", WARN, f"{path} is unreadable ({err}); the next sync moves it aside and rebuilds it")
     if version > SCHEMA_VERSION:
-        return Check("state", FAIL, f"{path} was written by a newer zotrec (schema {version}); upgrade zotrec", EXIT_CONFIG)
+        return Check(
+            "state", FAIL, f"{path} was written by a newer zotrec (schema {version}); upgrade zotrec", EXIT_CONFIG
+        )
     if check != "ok":
         return Check("state", WARN, f"{path} is damaged ({check}); the next sync moves it aside and rebuilds it")
     upgrade = f", upgraded to {SCHEMA_VERSION} on the next sync" if version < SCHEMA_VERSION else ""
@@ -122,8 +124,14 @@ def _backend(cfg) -> list[Check]:
         if callable(probe):
             info = probe()
             if not info.get("reachable"):
-                return [Check("backend", FAIL, f"{info.get('description') or library.description}: "
-                              f"{info.get('problem') or 'does not answer'}", EXIT_BACKEND)]
+                return [
+                    Check(
+                        "backend",
+                        FAIL,
+                        f"{info.get('description') or library.description}: {info.get('problem') or 'does not answer'}",
+                        EXIT_BACKEND,
+                    )
+                ]
             size, writable = info.get("items"), info.get("writable")
         else:
             size, writable = len(library.snapshot().items), library.writable()
@@ -144,8 +152,15 @@ def _backend(cfg) -> list[Check]:
     if writable:
         checks.append(Check("write", OK, "writes allowed"))
     else:
-        checks.append(Check("write", FAIL, "this backend or API key cannot write: give the key write access "
-                            "(zotero.org/settings/keys) or use `zotrec library export`", EXIT_BACKEND))
+        checks.append(
+            Check(
+                "write",
+                FAIL,
+                "this backend or API key cannot write: give the key write access "
+                "(zotero.org/settings/keys) or use `zotrec library export`",
+                EXIT_BACKEND,
+            )
+        )
     return checks
 
 

@@ -60,7 +60,9 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root + "/")
 
 
-def collect_feedback(snapshot: LibrarySnapshot, state: StateStore, library_id: str, target_collection: str) -> list[Signal]:
+def collect_feedback(
+    snapshot: LibrarySnapshot, state: StateStore, library_id: str, target_collection: str
+) -> list[Signal]:
     """Read signals for every item zotrec pushed into this library and store them in the state."""
     records = {r.identity: r for r in state.outbox(library_id).landed()}
     signals = read_signals(snapshot, {i: r.item_key for i, r in records.items() if r.item_key}, target_collection)
@@ -92,8 +94,11 @@ class LibraryFeedback:
         if effect is None:
             lines.append("  how they move scores: shown once this library has been synced")
             return "\n".join(lines)
-        shifts = [f"papers you {word} {shift:+.0f} points" for word, shift in
-                  (("liked", effect.liked_shift), ("disliked", effect.disliked_shift)) if shift is not None]
+        shifts = [
+            f"papers you {word} {shift:+.0f} points"
+            for word, shift in (("liked", effect.liked_shift), ("disliked", effect.disliked_shift))
+            if shift is not None
+        ]
         if shifts:
             lines.append("  scores (0-100) with this feedback: " + ", ".join(shifts))
         if effect.raised:
@@ -109,8 +114,10 @@ class LibraryFeedback:
             "disliked": self.count(-1),
             "left_alone": self.count(0),
             "effect": self.effect.to_json() if self.effect is not None else None,
-            "signals": [{k: v for k, v in r.items() if k != "paper"} | {"title": r["paper"].get("title", "")}
-                        for r in self.signals],
+            "signals": [
+                {k: v for k, v in r.items() if k != "paper"} | {"title": r["paper"].get("title", "")}
+                for r in self.signals
+            ],
         }
 
 

@@ -32,8 +32,15 @@ def run_details(state: StateStore, run_id: int) -> dict[str, Any]:
     if run_id not in runs:
         raise ZotrecError(f"no run {run_id} in the state (see `zotrec history`)")
     pushed = [
-        {"identity": p.identity, "title": clean_text(p.paper.get("title", "")), "item_key": p.item_key,
-         "status": p.status, "collection": p.collection, "error": p.error, "library": p.library}
+        {
+            "identity": p.identity,
+            "title": clean_text(p.paper.get("title", "")),
+            "item_key": p.item_key,
+            "status": p.status,
+            "collection": p.collection,
+            "error": p.error,
+            "library": p.library,
+        }
         for p in state.pushes_of_run(run_id)
     ]
     return {**runs[run_id], "pushed": pushed}

@@ -117,7 +117,9 @@ def init_config(values: Mapping[str, Any], path: Path | None = None, *, force: b
     return path, _replace_checked(path, render_config(values))
 
 
-def update_config(changes: Mapping[str, Any], path: Path | None = None, *, check: bool = True) -> tuple[Path, list[str]]:
+def update_config(
+    changes: Mapping[str, Any], path: Path | None = None, *, check: bool = True
+) -> tuple[Path, list[str]]:
     """Set settings in the config file (created when missing), keeping its comments and other values.
 
     ``changes`` maps keys to values already parsed (see :meth:`Setting.parse`)."""

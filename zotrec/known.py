@@ -82,8 +82,11 @@ class KnownPapers:
                 for key in Paper.from_json(paper_json).identity_keys():
                     pushed.setdefault(key, created)
         if collection:
-            ours = {k for k in snapshot.collections
-                    if (p := snapshot.collection_path(k)) == collection or p.startswith(collection + "/")}
+            ours = {
+                k
+                for k in snapshot.collections
+                if (p := snapshot.collection_path(k)) == collection or p.startswith(collection + "/")
+            }
             for item in snapshot.items:
                 added = _timestamp(item.get("dateAdded"))
                 if added is not None and ours & set(item.get("collections") or []):

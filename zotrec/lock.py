@@ -44,12 +44,16 @@ class RunLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
-            raise ConfigError(f"cannot open the lock file {self.path} ({err.strerror}): check the data directory") from None
+            raise ConfigError(
+                f"cannot open the lock file {self.path} ({err.strerror}): check the data directory"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            raise LockHeld(f"another zotrec sync is running ({holder_text(self.path)}); try again when it has finished") from None
+            raise LockHeld(
+                f"another zotrec sync is running ({holder_text(self.path)}); try again when it has finished"
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()} {time.time():.0f}\n".encode())
         self._fd = fd
@@ -62,7 +66,9 @@ class RunLock:
         try:
             lock.acquire(timeout=0)
         except filelock.Timeout:
-            raise LockHeld(f"another zotrec sync is running ({holder_text(self.path)}); try again when it has finished") from None
+            raise LockHeld(
+                f"another zotrec sync is running ({holder_text(self.path)}); try again when it has finished"
+            ) from None
         self.path.write_text(f"{os.getpid()} {time.time():.0f}\n")
         self._fallback = lock
         return self
@@ -83,7 +89,9 @@ class RunLock:
     def __enter__(self) -> RunLock:
         return self.acquire()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.release()
 
 

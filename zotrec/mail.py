@@ -48,24 +48,28 @@ def pick_views(picks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(abstract) > MAX_ABSTRACT:
             abstract = abstract[: MAX_ABSTRACT - 1].rsplit(" ", 1)[0] + "\u2026"
         topics = paper.get("topics") or []
-        views.append({
-            "rank": rank,
-            "score": f"{float(paper.get('score') or 0):.0f}",
-            "title": display_title(paper.get("title")),
-            "href": href,
-            "links": links,
-            "authors": ", ".join(authors[:6]) + (f" and {len(authors) - 6} more" if len(authors) > 6 else ""),
-            "topic": (topics[0].get("name") or topics[0].get("label")) if topics else "",
-            "why": why_line(paper),
-            "abstract": abstract,
-        })
+        views.append(
+            {
+                "rank": rank,
+                "score": f"{float(paper.get('score') or 0):.0f}",
+                "title": display_title(paper.get("title")),
+                "href": href,
+                "links": links,
+                "authors": ", ".join(authors[:6]) + (f" and {len(authors) - 6} more" if len(authors) > 6 else ""),
+                "topic": (topics[0].get("name") or topics[0].get("label")) if topics else "",
+                "why": why_line(paper),
+                "abstract": abstract,
+            }
+        )
     return views
 
 
 def text_body(summary: dict[str, Any], picks: list[dict[str, Any]], attachment: str | None) -> str:
     lines = [subject(summary, picks), ""]
-    lines.append(f"{summary.get('papers', 0)} papers read, {len(picks)} new for your library "
-                 f"(threshold {float(summary.get('threshold') or 0):g}).")
+    lines.append(
+        f"{summary.get('papers', 0)} papers read, {len(picks)} new for your library "
+        f"(threshold {float(summary.get('threshold') or 0):g})."
+    )
     lines.append("")
     for view in pick_views(picks):
         lines.append(f"{view['rank']}. [{view['score']}] {view['title']}")
@@ -84,11 +88,19 @@ def text_body(summary: dict[str, Any], picks: list[dict[str, Any]], attachment: 
 def html_body(summary: dict[str, Any], picks: list[dict[str, Any]], attachment: str | None) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env.get_template("email.html.j2").render(
-        subject=subject(summary, picks), date=run_date(summary), picks=pick_views(picks),
-        papers=summary.get("papers", 0), threshold=f"{float(summary.get('threshold') or 0):g}",
+        subject=subject(summary, picks),
+        date=run_date(summary),
+        picks=pick_views(picks),
+        papers=summary.get("papers", 0),
+        threshold=f"{float(summary.get('threshold') or 0):g}",
         attachment=attachment,
     )
 
@@ -118,13 +130,16 @@ def _where(settings: EmailSettings) -> str:
 def connect(settings: EmailSettings, timeout: float = TIMEOUT) -> smtplib.SMTP:
     """An SMTP session, encrypted as configured and logged in when a user is set (raises MailError)."""
     if settings.user and not settings.password:
-        raise MailError(f"email.user is {settings.user!r} but {SMTP_PASSWORD_ENV} is not set: "
-                        "put the SMTP password in the environment")
+        raise MailError(
+            f"email.user is {settings.user!r} but {SMTP_PASSWORD_ENV} is not set: "
+            "put the SMTP password in the environment"
+        )
     server: smtplib.SMTP | None = None
     try:
         if settings.security == "tls":
-            server = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout,
-                                      context=ssl.create_default_context())
+            server = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=timeout, context=ssl.create_default_context()
+            )
         else:
             server = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
         server.ehlo()

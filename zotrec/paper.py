@@ -147,9 +147,7 @@ class Paper:
             data[name] = list(data[name])
         data["extras"] = copy.deepcopy(self.extras)
         data["date"] = self.date.isoformat() if self.date else None
-        data["ids"] = {
-            k: v for k, v in (("arxiv", self.arxiv_id), ("doi", self.doi)) if v
-        }
+        data["ids"] = {k: v for k, v in (("arxiv", self.arxiv_id), ("doi", self.doi)) if v}
         return data
 
     @classmethod

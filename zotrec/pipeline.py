@@ -110,8 +110,12 @@ class SyncResult:
     def exit_code(self) -> int:
         if self.sources and len(self.failed_sources) == len(self.sources):
             return EXIT_INPUT
-        if (self.failed_sources or self.outcome.failed or self.outcome.rejected
-                or (self.delivery is not None and self.delivery.errors)):
+        if (
+            self.failed_sources
+            or self.outcome.failed
+            or self.outcome.rejected
+            or (self.delivery is not None and self.delivery.errors)
+        ):
             return EXIT_PARTIAL
         return EXIT_OK
 
@@ -128,14 +132,17 @@ class SyncResult:
             "min_picks": self.min_picks,
             "recommended": [r.to_json() for r in self.recommended],
             "known": [
-                {"title": r.paper.title, "ids": r.paper.to_json()["ids"], "score": round(r.score, 1), "why_not": r.known}
+                {
+                    "title": r.paper.title,
+                    "ids": r.paper.to_json()["ids"],
+                    "score": round(r.score, 1),
+                    "why_not": r.known,
+                }
                 for r in self.known
             ],
             "empty_reason": self.empty_reason,
             "warnings": list(self.warnings),
-            "pushed": [
-                {"title": p.title, "key": key, "ids": p.to_json()["ids"]} for p, key in self.outcome.pushed
-            ],
+            "pushed": [{"title": p.title, "key": key, "ids": p.to_json()["ids"]} for p, key in self.outcome.pushed],
             "failed": [{"title": p.title, "error": err} for p, err in self.outcome.failed],
             "rejected": [{"title": p.title, "error": err} for p, err in self.outcome.rejected],
             "skipped_duplicates": len(self.outcome.skipped_duplicates),
@@ -152,12 +159,16 @@ class SyncResult:
 def library_problem(items: list[dict[str, Any]]) -> str | None:
     """One line when the profile cannot give useful scores: an empty library, or too few abstracts."""
     if not items:
-        return ("your library is empty: every paper scores 0 and nothing is recommended; import your papers "
-                "(`zotrec library import FILE`) or point zotero.backend at your Zotero library")
+        return (
+            "your library is empty: every paper scores 0 and nothing is recommended; import your papers "
+            "(`zotrec library import FILE`) or point zotero.backend at your Zotero library"
+        )
     with_abstract = sum(1 for item in items if (item.get("abstractNote") or "").strip())
     if with_abstract < MIN_ABSTRACTS:
-        return (f"only {with_abstract} of your {len(items)} library items have an abstract: scores use titles alone "
-                "and are weak; add abstracts (Zotero: right-click > Retrieve Metadata) or import an export with them")
+        return (
+            f"only {with_abstract} of your {len(items)} library items have an abstract: scores use titles alone "
+            "and are weak; add abstracts (Zotero: right-click > Retrieve Metadata) or import an export with them"
+        )
     return None
 
 
@@ -218,8 +229,9 @@ def rank(
         id(p): (Topic.listed(p.categories) or ts) + pts for p, ts, pts in zip(papers, topics, personal_topics)
     }
     say(f"scoring against {len(snapshot.items)} library items")
-    index = library_index(snapshot, library_id, FeatureCache(), options.collection,
-                          interests=options.interest_settings())
+    index = library_index(
+        snapshot, library_id, FeatureCache(), options.collection, interests=options.interest_settings()
+    )
     recs = Recommender(index, feedback=feedback_pairs(state, library_id)).rank(papers)
     known = known or KnownPapers.build(snapshot, state, library_id, options.collection)
     ranked = [
@@ -295,8 +307,11 @@ def choose(ranked: list[Ranked], options: SyncOptions) -> None:
         elif r.paper.extras.get("non_research"):
             r.why_not = "not a research paper"
         elif r.score < options.threshold:
-            r.why_not = (f"like {r.disliked!r} you marked not relevant" if r.disliked
-                         else f"below threshold {options.threshold:g}")
+            r.why_not = (
+                f"like {r.disliked!r} you marked not relevant"
+                if r.disliked
+                else f"below threshold {options.threshold:g}"
+            )
         elif chosen >= options.top_n:
             r.why_not = f"top {options.top_n} reached"
         elif capped(r):
@@ -310,8 +325,15 @@ def choose(ranked: list[Ranked], options: SyncOptions) -> None:
     for r in ranked:
         if chosen >= floor or r.score <= MIN_PICK_SCORE:
             break
-        if (r.chosen or r.known or r.disliked or r.paper.extras.get("non_research") or r.score >= options.threshold
-                or capped(r) or interest_capped(r)):
+        if (
+            r.chosen
+            or r.known
+            or r.disliked
+            or r.paper.extras.get("non_research")
+            or r.score >= options.threshold
+            or capped(r)
+            or interest_capped(r)
+        ):
             continue
         pick(r, DAILY_MINIMUM)
         chosen += 1
@@ -323,22 +345,29 @@ def why_empty(ranked: list[Ranked], threshold: float, min_picks: int) -> str:
         return "nothing recommended: the digests held no papers"
     today = sum(1 for r in ranked if pushed_today(r.known))
     if today:
-        return (f"nothing new: the {today} picks of these digests were pushed earlier today "
-                "(they fill today's slots; `zotrec history` shows them)")
+        return (
+            f"nothing new: the {today} picks of these digests were pushed earlier today "
+            "(they fill today's slots; `zotrec history` shows them)"
+        )
     open_ = [r for r in ranked if not r.known and not r.paper.extras.get("non_research")]
     if not open_:
         known = sum(1 for r in ranked if r.known)
-        return (f"nothing recommended: all {known} research papers of the digests are already in your library "
-                "or were pushed before")
+        return (
+            f"nothing recommended: all {known} research papers of the digests are already in your library "
+            "or were pushed before"
+        )
     best = max(open_, key=lambda r: r.score)
     title = best.paper.title if len(best.paper.title) <= 80 else best.paper.title[:77].rstrip() + "..."
     if best.score >= threshold:
         return f"nothing recommended: top-N is 0 although {title!r} scored {best.score:.1f}; raise --top"
-    floor = (f" and not above {MIN_PICK_SCORE:g}, the floor of the daily minimum" if min_picks
-             else "; sync.min_picks is 0")
-    return (f"nothing recommended: the best paper, {title!r}, scored {best.score:.1f}, below the threshold "
-            f"{threshold:g}{floor}; lower --threshold (sync.threshold) or see every score with "
-            "`zotrec recommend --all`")
+    floor = (
+        f" and not above {MIN_PICK_SCORE:g}, the floor of the daily minimum" if min_picks else "; sync.min_picks is 0"
+    )
+    return (
+        f"nothing recommended: the best paper, {title!r}, scored {best.score:.1f}, below the threshold "
+        f"{threshold:g}{floor}; lower --threshold (sync.threshold) or see every score with "
+        "`zotrec recommend --all`"
+    )
 
 
 def subcollection(r: Ranked, options: SyncOptions) -> str | None:
@@ -352,8 +381,15 @@ def subcollection(r: Ranked, options: SyncOptions) -> str | None:
 
 
 def push_picks(
-    library: Library, snapshot: LibrarySnapshot, state: StateStore, run_id: int, picks: list[Ranked],
-    options: SyncOptions, library_id: str, known: KnownPapers, say: Progress,
+    library: Library,
+    snapshot: LibrarySnapshot,
+    state: StateStore,
+    run_id: int,
+    picks: list[Ranked],
+    options: SyncOptions,
+    library_id: str,
+    known: KnownPapers,
+    say: Progress,
 ) -> PushOutcome:
     """Push the picks, each into its interest's subcollection (``file_into = "interest"``) or its
     topic's (``route_by_topic``), see :func:`subcollection`."""
@@ -362,8 +398,15 @@ def push_picks(
     if picks or not options.dry_run:
         say(f"pushing {len(picks)} recommendations into {options.collection!r}")
     return push(
-        library, snapshot, state, run_id, picks,
-        collection=options.collection, library_id=library_id, dry_run=options.dry_run, known=known,
+        library,
+        snapshot,
+        state,
+        run_id,
+        picks,
+        collection=options.collection,
+        library_id=library_id,
+        dry_run=options.dry_run,
+        known=known,
         tags=options.push_tags,
     )
 
@@ -373,11 +416,13 @@ def record(state: StateStore, run_id: int, result: SyncResult, options: SyncOpti
     state.mark_seen(run_id, [(r.paper.primary_key, r.paper.title, r.score) for r in result.ranked])
     result.finished = time.time()
     counts = {
-        "papers": result.papers_read, "recommended": len(result.recommended),
+        "papers": result.papers_read,
+        "recommended": len(result.recommended),
         "pushed": len(result.outcome.pushed),
         "failed": len(result.outcome.failed) + len(result.outcome.rejected),
         "rejected": len(result.outcome.rejected),
-        "skipped_duplicates": len(result.outcome.skipped_duplicates), "known": len(result.known),
+        "skipped_duplicates": len(result.outcome.skipped_duplicates),
+        "known": len(result.known),
         "sources_failed": len(result.failed_sources),
     }
     outcome = "ok" if result.exit_code == EXIT_OK else ("dry-run" if options.dry_run else "partial")
@@ -407,14 +452,22 @@ def sync(
         ranked = rank(papers, snapshot, library_id, options, state, progress, known)
         problem = library_problem(profile_items(snapshot, options.collection)) if papers else None
         result = SyncResult(
-            run_id=run_id, papers_read=len(papers), sources=reports, ranked=ranked,
-            library_size=len(snapshot.items), library_description=library.description,
-            threshold=options.threshold, dry_run=options.dry_run,
+            run_id=run_id,
+            papers_read=len(papers),
+            sources=reports,
+            ranked=ranked,
+            library_size=len(snapshot.items),
+            library_description=library.description,
+            threshold=options.threshold,
+            dry_run=options.dry_run,
             library_topics=library_topics(snapshot, library_id, options.model_path, options.collection),
             library_id=library_id,
-            warnings=[problem] if problem else [], min_picks=options.min_picks,
+            warnings=[problem] if problem else [],
+            min_picks=options.min_picks,
         )
-        result.outcome = push_picks(library, snapshot, state, run_id, result.recommended, options, library_id, known, say)
+        result.outcome = push_picks(
+            library, snapshot, state, run_id, result.recommended, options, library_id, known, say
+        )
         record(state, run_id, result, options)
         return result
     except BaseException as err:

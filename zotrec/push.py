@@ -50,9 +50,9 @@ class PushOutcome:
 def note_html(candidate: Ranked) -> str:
     """The child note that says why zotrec recommended the paper."""
     esc = html.escape
-    topics = ", ".join(
-        f"{esc(t.name)} ({esc(t.label)}, {t.probability:.0%})" for t in candidate.topics
-    ) or "none confident"
+    topics = (
+        ", ".join(f"{esc(t.name)} ({esc(t.label)}, {t.probability:.0%})" for t in candidate.topics) or "none confident"
+    )
     nearest = "".join(
         f"<li>{esc(r.title)}" + (f" [{esc(r.key)}]" if r.key else "") + f" (similarity {r.similarity:.2f})</li>"
         for r in candidate.reasons
@@ -61,13 +61,12 @@ def note_html(candidate: Ranked) -> str:
     interest = (
         f"<p><b>Interest:</b> {esc(candidate.interest)}: of your collections, the one this paper matches "
         f"best (its words, authors and venue against the papers you filed there)</p>"
-        if candidate.interest else ""
+        if candidate.interest
+        else ""
     )
     return (
         f"<h2>Recommended by zotrec</h2>"
-        f"<p><b>Score:</b> {candidate.score:.1f} / 100</p>"
-        + interest
-        + f"<p><b>Topics:</b> {topics}</p>"
+        f"<p><b>Score:</b> {candidate.score:.1f} / 100</p>" + interest + f"<p><b>Topics:</b> {topics}</p>"
         f"<p><b>Nearest papers in your library:</b></p><ul>{nearest}</ul>"
         + (f"<p><b>Terms that weighed most:</b> {terms}</p>" if terms else "")
         + f"<p><b>Source:</b> {esc(source_name(candidate.paper.source))}</p>"
@@ -152,10 +151,18 @@ def push(
                 keys[path] = library.ensure_collection(path)
             records.append(
                 PushRecord(
-                    identity=cand.paper.primary_key, run_id=run_id, library=library_id, collection=path,
-                    status="intent", item_key=None, write_token=None, note_token=None,
-                    item=candidate_item(cand, keys[path], tags), note=note_html(cand),
-                    paper=cand.paper.to_json(), error=None,
+                    identity=cand.paper.primary_key,
+                    run_id=run_id,
+                    library=library_id,
+                    collection=path,
+                    status="intent",
+                    item_key=None,
+                    write_token=None,
+                    note_token=None,
+                    item=candidate_item(cand, keys[path], tags),
+                    note=note_html(cand),
+                    paper=cand.paper.to_json(),
+                    error=None,
                 )
             )
         outbox.add(records)
@@ -193,8 +200,14 @@ def permanent(error: str) -> bool:
     return error.split(" ", 1)[0] in _REFUSED
 
 
-def _send(library: Library, outbox: Outbox, batch: list[PushRecord], column: str, objects: list[dict[str, Any]],
-          outcome: PushOutcome) -> WriteResult | None:
+def _send(
+    library: Library,
+    outbox: Outbox,
+    batch: list[PushRecord],
+    column: str,
+    objects: list[dict[str, Any]],
+    outcome: PushOutcome,
+) -> WriteResult | None:
     """Send one batch under its token. A batch refused as a whole for its content is sent again one
     push at a time (nothing of it was written), so only the push at fault is marked failed."""
     try:

@@ -27,14 +27,22 @@ class Topic:
     source: str = "model"  # "arxiv": the digest listed it (probability 1); "model": a classifier's label
 
     def to_json(self, digits: int = 4) -> dict[str, Any]:
-        return {"label": self.label, "name": self.name, "probability": round(float(self.probability), digits),
-                "source": self.source}
+        return {
+            "label": self.label,
+            "name": self.name,
+            "probability": round(float(self.probability), digits),
+            "source": self.source,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Topic:
         """A topic from a stored run summary (missing fields read as empty)."""
-        return cls(str(data.get("label") or ""), str(data.get("name") or ""), float(data.get("probability") or 0.0),
-                   str(data.get("source") or "model"))
+        return cls(
+            str(data.get("label") or ""),
+            str(data.get("name") or ""),
+            float(data.get("probability") or 0.0),
+            str(data.get("source") or "model"),
+        )
 
     @classmethod
     def listed(cls, categories: list[str]) -> list[Topic]:

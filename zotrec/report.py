@@ -180,14 +180,17 @@ def topic_chart(papers: list[dict[str, Any]], library: dict[str, int]) -> dict[s
     )
     shown, rest = labels[:MAX_TOPIC_ROWS], labels[MAX_TOPIC_ROWS:]
     rows = [
-        (l, names.get(l) or _taxonomy_name(l), share(digest, n_digest, l), share(library, n_library, l))
-        for l in shown
+        (l, names.get(l) or _taxonomy_name(l), share(digest, n_digest, l), share(library, n_library, l)) for l in shown
     ]
     if rest:
-        rows.append((
-            "other", f"other: {len(rest)} more topics",
-            sum(share(digest, n_digest, l) for l in rest), sum(share(library, n_library, l) for l in rest),
-        ))
+        rows.append(
+            (
+                "other",
+                f"other: {len(rest)} more topics",
+                sum(share(digest, n_digest, l) for l in rest),
+                sum(share(library, n_library, l) for l in rest),
+            )
+        )
     has_library = n_library > 0
     row_h = LABEL_H + BAR_H * (2 if has_library else 1) + 8
     top = 24
@@ -202,14 +205,26 @@ def topic_chart(papers: list[dict[str, Any]], library: dict[str, int]) -> dict[s
         for j, (kind, value) in enumerate(series):
             by = y + LABEL_H + j * BAR_H
             w = width * value / scale
-            row["bars"].append({
-                "kind": kind, "x": 0, "y": by, "w": round(max(w, 1.0 if value else 0.0), 1), "h": BAR_H - 2,
-                "tx": round(w + 4, 1), "ty": by + BAR_H - 2, "pct": f"{100 * value:.0f}%",
-            })
+            row["bars"].append(
+                {
+                    "kind": kind,
+                    "x": 0,
+                    "y": by,
+                    "w": round(max(w, 1.0 if value else 0.0), 1),
+                    "h": BAR_H - 2,
+                    "tx": round(w + 4, 1),
+                    "ty": by + BAR_H - 2,
+                    "pct": f"{100 * value:.0f}%",
+                }
+            )
         bars.append(row)
     return {
-        "width": CHART_W, "height": top + len(rows) * row_h + 4, "rows": bars,
-        "has_library": has_library, "n_digest": n_digest, "n_library": n_library,
+        "width": CHART_W,
+        "height": top + len(rows) * row_h + 4,
+        "rows": bars,
+        "has_library": has_library,
+        "n_digest": n_digest,
+        "n_library": n_library,
     }
 
 
@@ -244,20 +259,34 @@ def score_chart(papers: list[dict[str, Any]], threshold: float) -> dict[str, Any
         h_other = plot_h * other[i] / peak
         h_chosen = plot_h * chosen[i] / peak
         y0 = top + plot_h
-        bins.append({
-            "x": round(x, 1), "w": round(step - 2, 1),
-            "other": {"y": round(y0 - h_other, 1), "h": round(h_other, 1), "n": other[i]},
-            "chosen": {"y": round(y0 - h_other - h_chosen, 1), "h": round(h_chosen, 1), "n": chosen[i]},
-            "label": f"{i * 10}-{i * 10 + 10}", "count": chosen[i] + other[i],
-            "cx": round(x + (step - 2) / 2, 1), "cy": round(y0 - h_other - h_chosen - 3, 1),
-        })
+        bins.append(
+            {
+                "x": round(x, 1),
+                "w": round(step - 2, 1),
+                "other": {"y": round(y0 - h_other, 1), "h": round(h_other, 1), "n": other[i]},
+                "chosen": {"y": round(y0 - h_other - h_chosen, 1), "h": round(h_chosen, 1), "n": chosen[i]},
+                "label": f"{i * 10}-{i * 10 + 10}",
+                "count": chosen[i] + other[i],
+                "cx": round(x + (step - 2) / 2, 1),
+                "cy": round(y0 - h_other - h_chosen - 3, 1),
+            }
+        )
     t = max(0.0, min(100.0, float(threshold)))
     return {
-        "width": CHART_W, "height": top + plot_h + bottom, "bins": bins,
-        "left": left, "right": CHART_W - right, "top": top, "base": top + plot_h,
+        "width": CHART_W,
+        "height": top + plot_h + bottom,
+        "bins": bins,
+        "left": left,
+        "right": CHART_W - right,
+        "top": top,
+        "base": top + plot_h,
         "ticks": [{"x": round(left + plot_w * v / 100, 1), "v": v} for v in range(0, 101, 20)],
-        "threshold": {"x": round(left + plot_w * t / 100, 1), "v": f"{threshold:g}",
-                      "anchor": "end" if t > 70 else "start", "tx": round(left + plot_w * t / 100 + (-4 if t > 70 else 4), 1)},
+        "threshold": {
+            "x": round(left + plot_w * t / 100, 1),
+            "v": f"{threshold:g}",
+            "anchor": "end" if t > 70 else "start",
+            "tx": round(left + plot_w * t / 100 + (-4 if t > 70 else 4), 1),
+        },
         "peak": peak,
     }
 
@@ -276,8 +305,13 @@ def report_context(summary: dict[str, Any]) -> dict[str, Any]:
     recommended = [p for p in ranked if p["chosen"]]
     rest = [p for p in ranked if not p["chosen"]]
     sources = [
-        {"name": source_name(str(s.get("source", ""))), "full": str(s.get("source", "")),
-         "count": s.get("count", 0), "error": s.get("error"), "format": s.get("format")}
+        {
+            "name": source_name(str(s.get("source", ""))),
+            "full": str(s.get("source", "")),
+            "count": s.get("count", 0),
+            "error": s.get("error"),
+            "format": s.get("format"),
+        }
         for s in summary.get("sources") or []
     ]
     started, finished = summary.get("started"), summary.get("finished")
@@ -434,7 +468,8 @@ def new_picks(summary: dict[str, Any]) -> list[dict[str, Any]]:
     taken = {identity(p) for p in summary.get("pushed") or []}
     failing = {" ".join((f.get("title") or "").split()) for f in summary.get("failed") or []}
     return [
-        r for r in summary.get("recommended") or []
+        r
+        for r in summary.get("recommended") or []
         if identity(r) in taken or " ".join((r.get("title") or "").split()) in failing
     ]
 

@@ -137,8 +137,14 @@ def _run_locked(request: SyncRequest, progress: Progress | None) -> tuple[SyncRe
     if not options.digests:
         raise ConfigError("no digest to read: pass --digest SOURCE or set sources.digests in the config")
     check_digest_sizes(options.digests, cfg.sync.max_papers)
-    log.info("config %s; digests: %s; collection %r; threshold %g; top %d",
-             cfg.path or "(defaults)", ", ".join(options.digests), options.collection, options.threshold, options.top_n)
+    log.info(
+        "config %s; digests: %s; collection %r; threshold %g; top %d",
+        cfg.path or "(defaults)",
+        ", ".join(options.digests),
+        options.collection,
+        options.threshold,
+        options.top_n,
+    )
     library, library_id = resolve_library(cfg, request)
     log.info("library: %s", library.description)
     state = StateStore(request.state_path or paths.state_file())
@@ -195,9 +201,19 @@ def log_result(result: SyncResult, warnings: list[str], seconds: float) -> None:
     log.info(
         "run %s finished in %.1fs: exit %d; %d papers, %d already known, %d recommended, %s %d, "
         "%d duplicates skipped, %d recovered, %d failed; library %s (%d items)",
-        result.run_id, seconds, result.exit_code, result.papers_read, len(result.known), len(result.recommended), verb,
-        len(result.outcome.pushed), len(result.outcome.skipped_duplicates), result.outcome.recovered,
-        len(result.outcome.failed) + len(result.outcome.rejected), result.library_description, result.library_size,
+        result.run_id,
+        seconds,
+        result.exit_code,
+        result.papers_read,
+        len(result.known),
+        len(result.recommended),
+        verb,
+        len(result.outcome.pushed),
+        len(result.outcome.skipped_duplicates),
+        result.outcome.recovered,
+        len(result.outcome.failed) + len(result.outcome.rejected),
+        result.library_description,
+        result.library_size,
     )
 
 
@@ -249,11 +265,19 @@ def recommend_only(
     finally:
         state.close()
     result = SyncResult(
-        run_id=None, papers_read=len(papers), sources=reports, ranked=ranked,
-        library_size=len(snapshot.items), library_description=description, threshold=threshold, dry_run=True,
+        run_id=None,
+        papers_read=len(papers),
+        sources=reports,
+        ranked=ranked,
+        library_size=len(snapshot.items),
+        library_description=description,
+        threshold=threshold,
+        dry_run=True,
         library_topics=library_topics(snapshot, library_id, options.model_path, options.collection),
         library_id=library_id,
-        warnings=[problem] if papers and (problem := library_problem(profile_items(snapshot, options.collection))) else [],
+        warnings=[problem]
+        if papers and (problem := library_problem(profile_items(snapshot, options.collection)))
+        else [],
         min_picks=min_picks,
     )
     write_reports(result, report)
@@ -279,8 +303,9 @@ def list_interests(request: SyncRequest) -> tuple[list[Any], int]:
         finally:
             library.close()
     items, _ = profile_rows(snapshot, options.collection)  # in the order of the index's rows
-    index = library_index(snapshot, library_id, FeatureCache(), options.collection,
-                          interests=options.interest_settings())
+    index = library_index(
+        snapshot, library_id, FeatureCache(), options.collection, interests=options.interest_settings()
+    )
     if not index.interests:
         return [], len(items)
     venues = [venue_text(i.get("publicationTitle") or i.get("proceedingsTitle")) for i in items]

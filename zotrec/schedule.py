@@ -121,12 +121,14 @@ def _environment_warnings(cfg: Config) -> list[str]:
     if missing:
         warnings.append(
             f"{', '.join(missing)} set in your environment but not in {cfg.path}: cron and systemd will not see "
-            "them; put the values in the config file (`zotrec init --force`, it is created private)")
+            "them; put the values in the config file (`zotrec init --force`, it is created private)"
+        )
     if env_only:
         warnings.append(
             f"{', '.join(env_only)} comes from your environment only, which cron and systemd do not see: add a "
             f"line `{env_only[0]}=...` at the top of your crontab (`crontab -e`), or `Environment={env_only[0]}=...` "
-            "to the systemd service (`systemctl --user edit zotrec-sync.service`)")
+            "to the systemd service (`systemctl --user edit zotrec-sync.service`)"
+        )
     return warnings
 
 

@@ -195,7 +195,9 @@ class StateStore:
         assert cur.lastrowid is not None
         return int(cur.lastrowid)
 
-    def finish_run(self, run_id: int, outcome: str, counts: dict[str, Any], summary: dict[str, Any] | None = None) -> None:
+    def finish_run(
+        self, run_id: int, outcome: str, counts: dict[str, Any], summary: dict[str, Any] | None = None
+    ) -> None:
         self._db.execute(
             "UPDATE runs SET finished = ?, outcome = ?, counts = ?, summary = ? WHERE id = ?",
             (time.time(), outcome, json.dumps(counts), json.dumps(summary) if summary else None, run_id),
@@ -211,8 +213,7 @@ class StateStore:
             "SELECT id, started, finished, outcome, counts FROM runs ORDER BY id DESC LIMIT ?", (limit,)
         )
         return [
-            {"id": r[0], "started": r[1], "finished": r[2], "outcome": r[3], "counts": json.loads(r[4])}
-            for r in rows
+            {"id": r[0], "started": r[1], "finished": r[2], "outcome": r[3], "counts": json.loads(r[4])} for r in rows
         ]
 
     def run_summary(self, run_id: int) -> dict[str, Any] | None:
@@ -242,8 +243,19 @@ class StateStore:
                 "write_token, note_token, item, note, paper, error, created, updated) "
                 "VALUES (?, ?, ?, ?, 'intent', NULL, ?, ?, ?, ?, ?, NULL, ?, ?)",
                 [
-                    (r.identity, r.run_id, r.library, r.collection, r.write_token, r.note_token,
-                     json.dumps(r.item), r.note, json.dumps(r.paper), now, now)
+                    (
+                        r.identity,
+                        r.run_id,
+                        r.library,
+                        r.collection,
+                        r.write_token,
+                        r.note_token,
+                        json.dumps(r.item),
+                        r.note,
+                        json.dumps(r.paper),
+                        now,
+                        now,
+                    )
                     for r in records
                 ],
             )
@@ -265,7 +277,9 @@ class StateStore:
             (status, item_key, error, time.time(), library, identity),
         )
 
-    def pushes(self, library: str, statuses: tuple[str, ...] | None = None, run_id: int | None = None) -> list[PushRecord]:
+    def pushes(
+        self, library: str, statuses: tuple[str, ...] | None = None, run_id: int | None = None
+    ) -> list[PushRecord]:
         query = "SELECT identity, run_id, library, collection, status, item_key, write_token, note_token, item, note, paper, error FROM pushed WHERE library = ?"
         args: list[Any] = [library]
         if statuses:
@@ -314,8 +328,15 @@ class StateStore:
             (library,) if library is not None else (),
         )
         return [
-            {"library": r[0], "identity": r[1], "item_key": r[2], "value": r[3], "reason": r[4],
-             "paper": json.loads(r[5]), "updated": r[6]}
+            {
+                "library": r[0],
+                "identity": r[1],
+                "item_key": r[2],
+                "value": r[3],
+                "reason": r[4],
+                "paper": json.loads(r[5]),
+                "updated": r[6],
+            }
             for r in rows
         ]
 

@@ -39,16 +39,20 @@ def _web(get: Settings, cache_path: Path) -> Library:
     if not get("library_id"):
         raise ConfigError("the web backend needs a library ID: set ZOTERO_LIBRARY_ID or zotero.library_id")
     return WebLibrary(
-        api_key=get("api_key") or None, library_id=get("library_id"), library_type=get("library_type") or "user",
-        endpoint=get("endpoint") or None, cache_path=cache_path,
+        api_key=get("api_key") or None,
+        library_id=get("library_id"),
+        library_type=get("library_type") or "user",
+        endpoint=get("endpoint") or None,
+        cache_path=cache_path,
     )
 
 
 def _local(get: Settings, cache_path: Path) -> Library:
     from zotrec.library.local import LocalLibrary
 
-    return LocalLibrary(local_api_key=get("local_api_key") or None, endpoint=get("endpoint") or None,
-                        cache_path=cache_path)
+    return LocalLibrary(
+        local_api_key=get("local_api_key") or None, endpoint=get("endpoint") or None, cache_path=cache_path
+    )
 
 
 def _sqlite(get: Settings, cache_path: Path) -> Library:
@@ -60,8 +64,13 @@ def _sqlite(get: Settings, cache_path: Path) -> Library:
 
 
 REGISTRY: dict[str, Backend] = {
-    b.name: b for b in (Backend("embedded", _embedded), Backend("web", _web), Backend("local", _local),
-                        Backend("sqlite", _sqlite))
+    b.name: b
+    for b in (
+        Backend("embedded", _embedded),
+        Backend("web", _web),
+        Backend("local", _local),
+        Backend("sqlite", _sqlite),
+    )
 }
 BACKENDS = tuple(REGISTRY)
 

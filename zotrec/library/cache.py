@@ -103,8 +103,10 @@ class ItemCache:
                 )
                 db.executemany(
                     "INSERT INTO collections VALUES (?, ?, ?, ?)",
-                    [(self.partition, k, int(d.get("version", 0)), json.dumps(d))
-                     for k, d in cached.collections.items()],
+                    [
+                        (self.partition, k, int(d.get("version", 0)), json.dumps(d))
+                        for k, d in cached.collections.items()
+                    ],
                 )
                 db.execute(
                     "INSERT OR REPLACE INTO libraries VALUES (?, ?, ?, ?)",

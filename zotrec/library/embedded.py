@@ -92,9 +92,7 @@ class EmbeddedLibrary:
             with self._db:
                 version = self._bump()
                 key = new_key()
-                self._db.execute(
-                    "INSERT INTO collections VALUES (?, ?, ?, ?)", (key, version, name, parent)
-                )
+                self._db.execute("INSERT INTO collections VALUES (?, ?, ?, ?)", (key, version, name, parent))
             parent = key
         if parent is None:
             raise LibraryError(f"invalid collection path {path!r}")

@@ -31,7 +31,7 @@ ENABLE_HINT = (
 )
 READ_ONLY_HINT = (
     "this Zotero's local API is read-only (writes need Zotero 10 or later): use the Web API backend "
-    "(backend = \"web\" with ZOTERO_API_KEY), or `zotrec library export` and import the file in Zotero"
+    '(backend = "web" with ZOTERO_API_KEY), or `zotrec library export` and import the file in Zotero'
 )
 
 
@@ -50,8 +50,14 @@ class LocalLibrary(WebLibrary):
     ) -> None:
         kwargs.setdefault("max_retries", 2)
         super().__init__(
-            api_key=None, library_id="0", library_type="user", endpoint=endpoint or LOCAL_ENDPOINT,
-            cache_path=cache_path, local=True, local_api_key=local_api_key, **kwargs,
+            api_key=None,
+            library_id="0",
+            library_type="user",
+            endpoint=endpoint or LOCAL_ENDPOINT,
+            cache_path=cache_path,
+            local=True,
+            local_api_key=local_api_key,
+            **kwargs,
         )
         self.description = f"Zotero desktop local API {self.endpoint}"
         self._server_checked = False
@@ -63,9 +69,7 @@ class LocalLibrary(WebLibrary):
 
     def _forbidden(self, write: bool) -> LibraryError:
         if write:
-            return LibraryError(
-                "Zotero refused the local API key: run `zotrec auth local` and choose 'Always Allow'"
-            )
+            return LibraryError("Zotero refused the local API key: run `zotrec auth local` and choose 'Always Allow'")
         return LibraryError(f"the Zotero local API is off: {ENABLE_HINT}")
 
     def _not_found(self) -> LibraryError:
@@ -122,8 +126,10 @@ class LocalLibrary(WebLibrary):
                 self._no_deleted_endpoint = True
         items = self._read(self.zot.item_versions, includeTrashed=1)
         collections = self._read(self.zot.collection_versions)
-        return {"items": [k for k in state.items if k not in items],
-                "collections": [k for k in state.collections if k not in collections]}
+        return {
+            "items": [k for k in state.items if k not in items],
+            "collections": [k for k in state.collections if k not in collections],
+        }
 
     def _current_state(self):
         self._check_server()
@@ -162,14 +168,20 @@ def authorize_local(app_name: str = "zotrec", endpoint: str | None = None) -> di
     except ze.LocalAPIDeniedError:
         raise LibraryError("Zotero denied the request for a local API key (choose 'Always Allow')") from None
     except ze.TooManyRequestsError:
-        raise LibraryError("Zotero is rate-limiting key requests; wait a minute and run `zotrec auth local` again") from None
+        raise LibraryError(
+            "Zotero is rate-limiting key requests; wait a minute and run `zotrec auth local` again"
+        ) from None
     except ze.UnsupportedParamsError:
         raise LibraryError(READ_ONLY_HINT) from None
     except ze.UserNotAuthorisedError:
         raise LibraryError(f"the Zotero local API is off: {ENABLE_HINT}") from None
     except ze.PyZoteroError as err:
-        raise LibraryError(f"Zotero refused the key request: {_one_line(str(err).splitlines()[-1] if str(err) else '')}") from None
+        raise LibraryError(
+            f"Zotero refused the key request: {_one_line(str(err).splitlines()[-1] if str(err) else '')}"
+        ) from None
     except httpx2.TransportError as err:
-        raise LibraryError(f"Zotero is not answering at {url} ({type(err).__name__}): is the Zotero app running?") from None
+        raise LibraryError(
+            f"Zotero is not answering at {url} ({type(err).__name__}): is the Zotero app running?"
+        ) from None
     finally:
         client.close()

@@ -115,10 +115,15 @@ def export_collection(library_path: Path, collection: str, fmt: str) -> str:
         roots = [k for k in snapshot.collections if snapshot.collection_path(k) == collection]
         if not roots:
             raise LibraryError(f"{library_path}: no collection named {collection!r}")
-        keys = {k for k in snapshot.collections
-                if snapshot.collection_path(k) == collection or snapshot.collection_path(k).startswith(collection + "/")}
+        keys = {
+            k
+            for k in snapshot.collections
+            if snapshot.collection_path(k) == collection or snapshot.collection_path(k).startswith(collection + "/")
+        }
         items = [i for i in snapshot.items if keys & set(i.get("collections", []))]
-        notes = {i["key"]: [c["note"] for c in library.children(i["key"]) if c.get("itemType") == "note"] for i in items}
+        notes = {
+            i["key"]: [c["note"] for c in library.children(i["key"]) if c.get("itemType") == "note"] for i in items
+        }
     finally:
         library.close()
     return {"ris": to_ris, "bibtex": to_bibtex, "csljson": to_csljson}[fmt](items, notes)
@@ -140,7 +145,10 @@ def to_ris(items: list[dict[str, Any]], notes: dict[str, list[str]]) -> str:
         entry: dict[str, Any] = {
             "type_of_reference": "JOUR",
             "title": item.get("title", ""),
-            "authors": [c.get("name") or f"{c.get('lastName', '')}, {c.get('firstName', '')}".strip(", ") for c in _creators(item)],
+            "authors": [
+                c.get("name") or f"{c.get('lastName', '')}, {c.get('firstName', '')}".strip(", ")
+                for c in _creators(item)
+            ],
             "abstract": item.get("abstractNote", ""),
             "date": item.get("date", ""),
             "urls": [item["url"]] if item.get("url") else [],
@@ -185,7 +193,10 @@ def to_bibtex(items: list[dict[str, Any]], notes: dict[str, list[str]]) -> str:
             "ENTRYTYPE": "article" if item.get("itemType") == "journalArticle" else "misc",
             "ID": _citekey(item, used),
             "title": item.get("title", ""),
-            "author": " and ".join(c.get("name") or f"{c.get('lastName', '')}, {c.get('firstName', '')}".strip(", ") for c in _creators(item)),
+            "author": " and ".join(
+                c.get("name") or f"{c.get('lastName', '')}, {c.get('firstName', '')}".strip(", ")
+                for c in _creators(item)
+            ),
             "abstract": item.get("abstractNote", ""),
             "url": item.get("url", ""),
             "doi": item.get("DOI", ""),
@@ -213,7 +224,9 @@ def to_csljson(items: list[dict[str, Any]], notes: dict[str, list[str]]) -> str:
             "type": "article-journal" if item.get("itemType") == "journalArticle" else "article",
             "title": item.get("title", ""),
             "author": [
-                {"literal": c["name"]} if c.get("name") else {"family": c.get("lastName", ""), "given": c.get("firstName", "")}
+                {"literal": c["name"]}
+                if c.get("name")
+                else {"family": c.get("lastName", ""), "given": c.get("firstName", "")}
                 for c in _creators(item)
             ],
             "abstract": item.get("abstractNote", ""),

@@ -128,11 +128,18 @@ class WebLibrary:
         self.base_delay = base_delay
         plain_http = self.endpoint.startswith("http://")  # no TLS: skip loading the CA bundle
         client = client or httpx2.Client(
-            follow_redirects=True, timeout=timeout, trust_env=not (local or _is_loopback(self.endpoint)),
+            follow_redirects=True,
+            timeout=timeout,
+            trust_env=not (local or _is_loopback(self.endpoint)),
             verify=not plain_http,
         )
         self.zot = pyzotero_api.make_client(
-            library_id, library_type, self.api_key, client=client, endpoint=self.endpoint, local=local,
+            library_id,
+            library_type,
+            self.api_key,
+            client=client,
+            endpoint=self.endpoint,
+            local=local,
             local_api_key=self.local_api_key,
         )
         # pyzotero sleeps out any Backoff / Retry-After before its next request, however long:
@@ -199,7 +206,7 @@ class WebLibrary:
                     f"{self.max_wait:g} s zotrec waits; try again later"
                 )
             return server
-        return min(self.base_delay * (2 ** attempt) * (1 + random.random() / 4), self.max_wait)
+        return min(self.base_delay * (2**attempt) * (1 + random.random() / 4), self.max_wait)
 
     def _read(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call a pyzotero read with bounded retries; pyzotero's own errors become LibraryError."""
@@ -225,7 +232,9 @@ class WebLibrary:
                 problem = f"network error: {type(err).__name__}"
                 delay = self._delay(attempt, None)
             except ze.PyZoteroError as err:
-                raise LibraryError(self._scrub(f"Zotero read failed for {self._where()}: {_one_line(str(err))}")) from None
+                raise LibraryError(
+                    self._scrub(f"Zotero read failed for {self._where()}: {_one_line(str(err))}")
+                ) from None
             except ValueError as err:  # JSON that does not parse
                 problem = f"unreadable answer ({type(err).__name__})"
                 delay = self._delay(attempt, None)
@@ -363,8 +372,9 @@ class WebLibrary:
             collections, _, consistent = self._read_all(self.zot.collections, since=since, limit=PAGE)
             if not consistent:
                 continue
-            new = CachedLibrary(version=version, items=dict(state.items), collections=dict(state.collections),
-                                server_id=state.server_id)
+            new = CachedLibrary(
+                version=version, items=dict(state.items), collections=dict(state.collections), server_id=state.server_id
+            )
             for obj in changed:
                 data = obj["data"]
                 if data.get("parentItem"):
@@ -425,8 +435,11 @@ class WebLibrary:
         parent: str | None = None
         for depth, name in enumerate(parts):
             found = next(
-                (k for k, d in state.collections.items()
-                 if d.get("name") == name and (d.get("parentCollection") or None) == parent and not d.get("deleted")),
+                (
+                    k
+                    for k, d in state.collections.items()
+                    if d.get("name") == name and (d.get("parentCollection") or None) == parent and not d.get("deleted")
+                ),
                 None,
             )
             if found is None:
@@ -509,7 +522,7 @@ class WebLibrary:
         """Create items in batches of <= 50; ``write_token`` (if given) is used for a single batch."""
         self._require_writable()
         result = WriteResult()
-        chunks = [items[i:i + MAX_OBJECTS_PER_WRITE] for i in range(0, len(items), MAX_OBJECTS_PER_WRITE)]
+        chunks = [items[i : i + MAX_OBJECTS_PER_WRITE] for i in range(0, len(items), MAX_OBJECTS_PER_WRITE)]
         for number, chunk in enumerate(chunks):
             offset = number * MAX_OBJECTS_PER_WRITE
             batch = [self._prepare(item) for item in chunk]
@@ -521,8 +534,9 @@ class WebLibrary:
             self._write_batch(batch, list(range(offset, offset + len(batch))), token, result)
         return result
 
-    def _write_batch(self, batch: list[dict[str, Any]], positions: list[int], token: str, result: WriteResult,
-                     again: bool = True) -> None:
+    def _write_batch(
+        self, batch: list[dict[str, Any]], positions: list[int], token: str, result: WriteResult, again: bool = True
+    ) -> None:
         """POST one batch; ``positions`` are the batch's indexes in the caller's list."""
         answer, _ = self._post("items", batch, token)
         if answer is not None:
@@ -538,8 +552,9 @@ class WebLibrary:
             new_token = hashlib.sha256(seed.encode()).hexdigest()[:32]
             self._write_batch(retry, [positions[i] for i in missing], new_token, result, again=False)
 
-    def _read_answer(self, answer: dict[str, Any], batch: list[dict[str, Any]], positions: list[int],
-                     result: WriteResult) -> None:
+    def _read_answer(
+        self, answer: dict[str, Any], batch: list[dict[str, Any]], positions: list[int], result: WriteResult
+    ) -> None:
         successful = answer.get("successful") or {}
         success = answer.get("success") or {}
         unchanged = answer.get("unchanged") or {}
@@ -584,8 +599,12 @@ class WebLibrary:
     def probe(self) -> dict[str, Any]:
         """For ``zotrec doctor``: backend, reachable, library size, writes allowed (never the key)."""
         info: dict[str, Any] = {
-            "backend": self.backend, "description": self.description, "reachable": False,
-            "items": None, "writable": None, "problem": None,
+            "backend": self.backend,
+            "description": self.description,
+            "reachable": False,
+            "items": None,
+            "writable": None,
+            "problem": None,
         }
         try:
             info["items"] = self._read(self.zot.num_items)

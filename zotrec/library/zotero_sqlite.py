@@ -29,7 +29,7 @@ from zotrec.library.items import NON_PAPER_TYPES
 
 READ_ONLY = (
     "the zotero.sqlite backend is read-only: to write recommendations use the Web API backend "
-    "(backend = \"web\" with ZOTERO_API_KEY) or the desktop local API (backend = \"local\", Zotero 10+), "
+    '(backend = "web" with ZOTERO_API_KEY) or the desktop local API (backend = "local", Zotero 10+), '
     "or `zotrec library export` and import the file in Zotero"
 )
 _SIDE_FILES = ("-wal", "-journal")
@@ -77,7 +77,7 @@ class ZoteroSqliteLibrary:
         for attempt in range(self.attempts):
             before = [_stat(p) for p in sources]
             for source in sources:
-                copy = target.with_name(target.name + source.name[len(self.path.name):])
+                copy = target.with_name(target.name + source.name[len(self.path.name) :])
                 copy.unlink(missing_ok=True)
                 if before[sources.index(source)] is not None:
                     try:
@@ -89,9 +89,7 @@ class ZoteroSqliteLibrary:
             if [_stat(p) for p in sources] == before:
                 return target
             time.sleep(0.05 * (attempt + 1))  # Zotero wrote meanwhile: copy again
-        raise LibraryError(
-            f"{self.path} kept changing while zotrec copied it; try again, or use the local API backend"
-        )
+        raise LibraryError(f"{self.path} kept changing while zotrec copied it; try again, or use the local API backend")
 
     # ------------------------------------------------------------------ reading
     def snapshot(self) -> LibrarySnapshot:
@@ -135,17 +133,25 @@ class ZoteroSqliteLibrary:
         changed = 0
         for item_id, type_id, key, version, added, modified, client_modified in db.execute(
             "SELECT itemID, itemTypeID, key, version, dateAdded, dateModified, clientDateModified "
-            "FROM items WHERE libraryID = ?", (lib,)
+            "FROM items WHERE libraryID = ?",
+            (lib,),
         ):
             items[item_id] = {
-                "key": key, "version": version, "itemType": types.get(type_id, "document"),
-                "dateAdded": _iso(added), "dateModified": _iso(modified),
-                "creators": [], "tags": [], "collections": [], "relations": {},
+                "key": key,
+                "version": version,
+                "itemType": types.get(type_id, "document"),
+                "dateAdded": _iso(added),
+                "dateModified": _iso(modified),
+                "creators": [],
+                "tags": [],
+                "collections": [],
+                "relations": {},
             }
             changed = max(changed, _timestamp(client_modified), _timestamp(modified))
         for item_id, field_id, value in db.execute(
             "SELECT d.itemID, d.fieldID, v.value FROM itemData d JOIN itemDataValues v USING (valueID) "
-            "JOIN items i ON i.itemID = d.itemID WHERE i.libraryID = ?", (lib,)
+            "JOIN items i ON i.itemID = d.itemID WHERE i.libraryID = ?",
+            (lib,),
         ):
             if item_id in items and field_id in fields:
                 items[item_id][fields[field_id]] = "" if value is None else str(value)
@@ -155,8 +161,11 @@ class ZoteroSqliteLibrary:
             "ORDER BY ic.itemID, ic.orderIndex"
         ):
             if item_id in items:
-                creator = ({"creatorType": ctype, "name": last or ""} if mode == 1
-                           else {"creatorType": ctype, "firstName": first or "", "lastName": last or ""})
+                creator = (
+                    {"creatorType": ctype, "name": last or ""}
+                    if mode == 1
+                    else {"creatorType": ctype, "firstName": first or "", "lastName": last or ""}
+                )
                 items[item_id]["creators"].append(creator)
         for item_id, name, ttype in db.execute(
             "SELECT it.itemID, t.name, it.type FROM itemTags it JOIN tags t USING (tagID) ORDER BY t.name"
@@ -168,7 +177,8 @@ class ZoteroSqliteLibrary:
         trashed_colls = {r[0] for r in db.execute("SELECT collectionID FROM deletedCollections")}
         for cid, name, parent, key, _version, client_modified in db.execute(
             "SELECT collectionID, collectionName, parentCollectionID, key, version, clientDateModified "
-            "FROM collections WHERE libraryID = ?", (lib,)
+            "FROM collections WHERE libraryID = ?",
+            (lib,),
         ):
             colls[cid] = (key, name, parent)
             changed = max(changed, _timestamp(client_modified))
@@ -176,10 +186,14 @@ class ZoteroSqliteLibrary:
         for cid, item_id in db.execute("SELECT collectionID, itemID FROM collectionItems ORDER BY orderIndex"):
             if cid in colls and cid not in trashed_colls:
                 coll_items[item_id].append(colls[cid][0])
-        children = {r[0] for r in db.execute(
-            "SELECT itemID FROM itemNotes WHERE parentItemID IS NOT NULL UNION "
-            "SELECT itemID FROM itemAttachments WHERE parentItemID IS NOT NULL UNION "
-            "SELECT itemID FROM itemAnnotations")}
+        children = {
+            r[0]
+            for r in db.execute(
+                "SELECT itemID FROM itemNotes WHERE parentItemID IS NOT NULL UNION "
+                "SELECT itemID FROM itemAttachments WHERE parentItemID IS NOT NULL UNION "
+                "SELECT itemID FROM itemAnnotations"
+            )
+        }
         trashed = {r[0] for r in db.execute("SELECT itemID FROM deletedItems")}
         row = db.execute("SELECT version FROM libraries WHERE libraryID = ?", (lib,)).fetchone()
         db.execute("COMMIT")
@@ -215,8 +229,14 @@ class ZoteroSqliteLibrary:
         raise LibraryError(READ_ONLY)
 
     def probe(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"backend": self.backend, "description": self.description, "reachable": False,
-                                "items": None, "writable": False, "problem": None}
+        info: dict[str, Any] = {
+            "backend": self.backend,
+            "description": self.description,
+            "reachable": False,
+            "items": None,
+            "writable": False,
+            "problem": None,
+        }
         try:
             info["items"] = len(self.snapshot().items)
             info["reachable"] = True

@@ -35,8 +35,7 @@ def _load_rows() -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
 def load_background() -> list[Paper]:
     """The background sample as Papers (source ``background``)."""
     return [
-        Paper(title=t, abstract=a, arxiv_id=i, categories=list(c), source="background")
-        for i, t, a, c in _load_rows()
+        Paper(title=t, abstract=a, arxiv_id=i, categories=list(c), source="background") for i, t, a, c in _load_rows()
     ]
 
 

@@ -49,8 +49,11 @@ CACHE_FORMAT = 2
 def profile_items(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> list[dict[str, Any]]:
     """The items that describe the user's interests: every item with a title, except items
     that sit only in zotrec's own collection (those count once the user acts on them: feedback)."""
-    ours = {k for k in snapshot.collections
-            if (p := snapshot.collection_path(k)) == collection or p.startswith(collection + "/")}
+    ours = {
+        k
+        for k in snapshot.collections
+        if (p := snapshot.collection_path(k)) == collection or p.startswith(collection + "/")
+    }
     items = []
     for item in snapshot.items:
         cols = set(item.get("collections", []))
@@ -60,7 +63,9 @@ def profile_items(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTIO
     return items
 
 
-def profile_rows(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> tuple[list[dict[str, Any]], list[str]]:
+def profile_rows(
+    snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION
+) -> tuple[list[dict[str, Any]], list[str]]:
     """The profile items and their content ids, sorted by content id: the index's rows do not depend
     on the order a backend lists the items in."""
     items = profile_items(snapshot, collection)
@@ -73,10 +78,14 @@ def content_id(item: dict[str, Any]) -> str:
     version = item.get("version")
     if version and item.get("key"):
         return f"{item['key']}:{version}"
-    creators = "\x1e".join(f"{c.get('firstName', '')}\x1d{c.get('lastName', '')}\x1d{c.get('name', '')}"
-                            for c in item.get("creators") or () if isinstance(c, dict))
-    text = "\x1f".join((str(item.get("title") or ""), str(item.get("abstractNote") or ""), creators,
-                        str(item.get("dateAdded") or "")))
+    creators = "\x1e".join(
+        f"{c.get('firstName', '')}\x1d{c.get('lastName', '')}\x1d{c.get('name', '')}"
+        for c in item.get("creators") or ()
+        if isinstance(c, dict)
+    )
+    text = "\x1f".join(
+        (str(item.get("title") or ""), str(item.get("abstractNote") or ""), creators, str(item.get("dateAdded") or ""))
+    )
     return "h:" + hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
@@ -245,5 +254,12 @@ def update_index(
     titles = [new_titles[i] if i in new_titles else index.titles[where[cid]] for i, cid in enumerate(ids)]
     added = [new_added[i] if i in new_added else index.added[where[cid]] for i, cid in enumerate(ids)]
     keys = [item.get("key") for item in items]
-    return LibraryIndex.assemble(index.vectorizer, library.astype(np.float32, copy=False), titles, keys, added,
-                                 index.background, neighbours.astype(np.float32, copy=False))
+    return LibraryIndex.assemble(
+        index.vectorizer,
+        library.astype(np.float32, copy=False),
+        titles,
+        keys,
+        added,
+        index.background,
+        neighbours.astype(np.float32, copy=False),
+    )

@@ -47,7 +47,9 @@ def term_label(name: str) -> str:
     return name
 
 
-def top_changes(delta: np.ndarray, names: np.ndarray, n: int) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+def top_changes(
+    delta: np.ndarray, names: np.ndarray, n: int
+) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
     """The ``n`` most raised (positive ``delta``) and most lowered (negative) features, by size."""
     order = np.argsort(delta, kind="stable")
     raised = [(term_label(str(names[i])), float(delta[i])) for i in order[::-1][:n] if delta[i] > 0]

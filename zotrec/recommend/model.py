@@ -183,8 +183,9 @@ class LibraryIndex:
         vec = features.Featurizer(feature_settings)
         X = vec.fit_transform(papers + load_background())
         n = len(papers)
-        index = cls.assemble(vec, X[:n], [p.title for p in papers], [p.key for p in papers],
-                             [p.date_added or "" for p in papers], X[n:])
+        index = cls.assemble(
+            vec, X[:n], [p.title for p in papers], [p.key for p in papers], [p.date_added or "" for p in papers], X[n:]
+        )
         if interests is None:
             return index
         return index.with_interests([p.collections for p in papers], [venue_text(p) for p in papers], interests)
@@ -214,8 +215,14 @@ class LibraryIndex:
 
     @classmethod
     def assemble(
-        cls, vectorizer: Any, library: sp.csr_matrix, titles: list[str], keys: list[str | None], added: list[str],
-        background: sp.csr_matrix, neighbours: sp.csr_matrix | None = None,
+        cls,
+        vectorizer: Any,
+        library: sp.csr_matrix,
+        titles: list[str],
+        keys: list[str | None],
+        added: list[str],
+        background: sp.csr_matrix,
+        neighbours: sp.csr_matrix | None = None,
     ) -> LibraryIndex:
         """An index from library rows already vectorised by ``vectorizer`` (``neighbours``: their pruned
         rows, when known). The references and the recency order depend only on these arguments."""
@@ -397,8 +404,12 @@ class Recommender:
             labels.append(np.zeros(bg.shape[0]))
             weights.append(np.full(bg.shape[0], bg_weight))
         extra = digest[expansion] if expansion is not None else digest[:0]
-        for block, label, weight in ((fb_pos, 1.0, s.feedback_weight), (fb_neg, 0.0, s.feedback_weight),
-                                     (digest, 0.0, 1.0), (extra, 1.0, s.expand_weight)):
+        for block, label, weight in (
+            (fb_pos, 1.0, s.feedback_weight),
+            (fb_neg, 0.0, s.feedback_weight),
+            (digest, 0.0, 1.0),
+            (extra, 1.0, s.expand_weight),
+        ):
             if block.shape[0]:
                 blocks.append(block)
                 labels.append(np.full(block.shape[0], label))
@@ -510,14 +521,19 @@ class Recommender:
                 if sim > 0
             ]
             recs.append(
-                Recommendation(papers[i], float(scores[j]), reasons, terms[j], float(order_key[j]),
-                               disliked=disliked[j], interest=interest[j])
+                Recommendation(
+                    papers[i],
+                    float(scores[j]),
+                    reasons,
+                    terms[j],
+                    float(order_key[j]),
+                    disliked=disliked[j],
+                    interest=interest[j],
+                )
             )
         recs.sort(key=lambda r: (-r.score, -r.raw))
         done = set(research)
-        recs.extend(
-            Recommendation(p, 0.0, [], [], float("-inf")) for i, p in enumerate(papers) if i not in done
-        )
+        recs.extend(Recommendation(p, 0.0, [], [], float("-inf")) for i, p in enumerate(papers) if i not in done)
         return recs
 
     def _disliked(self, digest, fb_neg, raw, scores, model, fb_pos) -> list[str | None]:
@@ -531,8 +547,9 @@ class Recommender:
         without = self._scale(model, fb_pos, fb_neg)(raw + s.knn_weight * s.negative_penalty * sim[:, 0])
         titles = [p.title for p, v in self.feedback if v < 0]
         return [
-            titles[int(idx[j, 0])] if sim[j, 0] > 0 and (sim[j, 0] >= DISLIKE_SIMILARITY
-                                                         or without[j] - scores[j] >= DISLIKE_POINTS) else None
+            titles[int(idx[j, 0])]
+            if sim[j, 0] > 0 and (sim[j, 0] >= DISLIKE_SIMILARITY or without[j] - scores[j] >= DISLIKE_POINTS)
+            else None
             for j in range(digest.shape[0])
         ]
 
@@ -603,6 +620,7 @@ class _Scales:
         for j, scale in enumerate(self._interest):
             out[:, j] = scale(per_interest[:, j])
         return out
+
 
 def expansion_rows(raw: np.ndarray, library_size: int, s: Settings) -> np.ndarray | None:
     """The digest rows a small library expands itself with: the top 5 % of a first ranking by

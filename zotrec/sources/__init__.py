@@ -79,9 +79,7 @@ def is_url(spec: str) -> bool:
 
 
 def _size_problem(size: int) -> str:
-    return (
-        f"too large ({size / 1e6:.1f} MB; the limit for a digest is {MAX_BYTES // (1024 * 1024)} MB)"
-    )
+    return f"too large ({size / 1e6:.1f} MB; the limit for a digest is {MAX_BYTES // (1024 * 1024)} MB)"
 
 
 def _gunzip(data: bytes) -> bytes:
@@ -157,7 +155,13 @@ def _read_file(spec: str) -> bytes:
         if stat.S_ISDIR(info.st_mode):
             raise source_error(spec, "is a directory, not a digest file")
         if not stat.S_ISREG(info.st_mode):
-            kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a file"
+            kind = (
+                "a FIFO"
+                if stat.S_ISFIFO(info.st_mode)
+                else "a device"
+                if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                else "not a file"
+            )
             raise source_error(spec, f"is {kind}, not a regular file: zotrec reads digests from regular files only")
         if info.st_size > MAX_BYTES:
             raise source_error(spec, _size_problem(info.st_size))
@@ -197,9 +201,7 @@ def read_source(
         data = fetch(spec, cache_dir=cache_dir, deadline=timeout or DEADLINE)
     else:
         data = _read_file(spec)
-    papers = parse_bytes(
-        data, spec, digest_date=digest_date, skip_replacements=skip_replacements, format=format
-    )
+    papers = parse_bytes(data, spec, digest_date=digest_date, skip_replacements=skip_replacements, format=format)
     return dedupe(papers) if dedupe_within else papers
 
 
@@ -221,7 +223,10 @@ def read_sources(
     for spec in specs:
         try:
             got = read_source(
-                spec, digest_date=digest_date, skip_replacements=skip_replacements, cache_dir=cache_dir,
+                spec,
+                digest_date=digest_date,
+                skip_replacements=skip_replacements,
+                cache_dir=cache_dir,
                 timeout=timeout,
             )
         except SourceError as err:

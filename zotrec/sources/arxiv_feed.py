@@ -25,7 +25,7 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
         match = _PREFIX.match(summary)
         if match:
             announce = announce or match.group("type")
-            summary = summary[match.end():]
+            summary = summary[match.end() :]
             version = arxiv_version(match.group(0)) or arxiv_version(raw_id)
         else:
             version = arxiv_version(raw_id)

@@ -49,7 +49,7 @@ def _fields(lines: list[str]) -> dict[str, str]:
             if key in fields and fields[key] != match.group(2).strip():
                 pass  # keep the first (e.g. the first "Date:" of several versions)
         elif line.lower().startswith("replaced with revised version"):
-            fields["replaced"] = line[len("replaced with revised version"):].strip()
+            fields["replaced"] = line[len("replaced with revised version") :].strip()
             key = None
         elif key and line.startswith((" ", "\t")):
             fields[key] = f"{fields[key]} {line.strip()}"

@@ -15,13 +15,31 @@ NAME = "bibtex"
 
 # BibTeX/BibLaTeX entry type -> Zotero item type
 ITEM_TYPES = {
-    "article": "journalArticle", "inproceedings": "conferencePaper", "conference": "conferencePaper",
-    "proceedings": "book", "book": "book", "inbook": "bookSection", "incollection": "bookSection",
-    "phdthesis": "thesis", "mastersthesis": "thesis", "thesis": "thesis", "techreport": "report",
-    "report": "report", "online": "webpage", "electronic": "webpage", "www": "webpage",
-    "unpublished": "manuscript", "manual": "document", "software": "computerProgram",
-    "letter": "letter", "patent": "patent", "dataset": "dataset", "booklet": "book",
-    "misc": "document", "periodical": "journalArticle", "collection": "book",
+    "article": "journalArticle",
+    "inproceedings": "conferencePaper",
+    "conference": "conferencePaper",
+    "proceedings": "book",
+    "book": "book",
+    "inbook": "bookSection",
+    "incollection": "bookSection",
+    "phdthesis": "thesis",
+    "mastersthesis": "thesis",
+    "thesis": "thesis",
+    "techreport": "report",
+    "report": "report",
+    "online": "webpage",
+    "electronic": "webpage",
+    "www": "webpage",
+    "unpublished": "manuscript",
+    "manual": "document",
+    "software": "computerProgram",
+    "letter": "letter",
+    "patent": "patent",
+    "dataset": "dataset",
+    "booklet": "book",
+    "misc": "document",
+    "periodical": "journalArticle",
+    "collection": "book",
 }
 
 
@@ -50,7 +68,9 @@ def _date(entry: dict):
     if not year:
         return None
     month_text = str(entry.get("month", "")).strip().lower()
-    month = MONTHS.get(month_text[:3]) or (int(month_text) if month_text.isdigit() and 1 <= int(month_text) <= 12 else 1)
+    month = MONTHS.get(month_text[:3]) or (
+        int(month_text) if month_text.isdigit() and 1 <= int(month_text) <= 12 else 1
+    )
     return parse_date(f"{year.group(0)}-{month:02d}-01")
 
 
@@ -76,7 +96,11 @@ def entry_to_paper(entry: dict, source: str) -> Paper | None:
     kind = entry.get("ENTRYTYPE", "").lower()
     raw_arxiv = _arxiv(entry)
     item_type = ITEM_TYPES.get(kind, "document")
-    if kind in ("misc", "online", "unpublished", "article") and raw_arxiv and not entry.get("journal", "").strip(" {}").lower().startswith(("phys", "nature", "science")):
+    if (
+        kind in ("misc", "online", "unpublished", "article")
+        and raw_arxiv
+        and not entry.get("journal", "").strip(" {}").lower().startswith(("phys", "nature", "science"))
+    ):
         item_type = "preprint" if kind != "article" else item_type
     keywords = entry.get("keywords") or entry.get("keyword") or ""
     tags = [clean_text(k) for k in re.split(r"\s*[,;]\s*", keywords) if k.strip()]
@@ -112,7 +136,7 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
     first = _ENTRY_START.search(text)
     if not first:
         raise ParseProblem("no BibTeX entries (no line starts with @type{)")
-    text = text[first.start():]
+    text = text[first.start() :]
     parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
     try:
         database = bibtexparser.loads(text, parser=parser)

@@ -15,9 +15,20 @@ MAX_BYTES = 40 * 1024 * 1024
 MONTHS = {
     m: i
     for i, names in enumerate(
-        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-         ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
         start=1,
     )
     for m in names
@@ -68,8 +79,7 @@ def decode(data: bytes) -> str:
             except (LookupError, UnicodeDecodeError):
                 pass
         raise ParseProblem(
-            f"not UTF-8 text (invalid byte 0x{data[err.start]:02x} at offset {err.start}); "
-            "re-save the file as UTF-8"
+            f"not UTF-8 text (invalid byte 0x{data[err.start]:02x} at offset {err.start}); re-save the file as UTF-8"
         ) from None
 
 

@@ -44,7 +44,12 @@ def _json_kind(text: str, name: str) -> str:
         if isinstance(obj, dict) and not _parses_whole(stripped):
             if "paper" in obj and isinstance(obj["paper"], dict):
                 return "hf-api"
-            if any(k in obj for k in ("itemType", "type")) and "id" in obj and "abstract" in obj and "summary" not in obj:
+            if (
+                any(k in obj for k in ("itemType", "type"))
+                and "id" in obj
+                and "abstract" in obj
+                and "summary" not in obj
+            ):
                 return "csl-json"
             return "arxiv-jsonl"
     try:

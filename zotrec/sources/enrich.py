@@ -45,8 +45,12 @@ def endpoint() -> str:
 class RateLimiter:
     """At most one call of :meth:`wait` returns every ``interval`` seconds (process-wide)."""
 
-    def __init__(self, interval: float = MIN_INTERVAL, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        interval: float = MIN_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.interval, self.clock, self.sleep = interval, clock, sleep
         self._last: float | None = None
         self._lock = threading.Lock()
@@ -112,9 +116,14 @@ def _query_url(titles: list[str], base: str) -> str:
 
 def _record(paper: Paper) -> dict:
     return {
-        "title": paper.title, "arxiv_id": paper.arxiv_id, "arxiv_version": paper.arxiv_version,
-        "authors": paper.authors, "categories": paper.categories, "doi": paper.doi,
-        "abstract": paper.abstract, "date": paper.date.isoformat() if paper.date else None,
+        "title": paper.title,
+        "arxiv_id": paper.arxiv_id,
+        "arxiv_version": paper.arxiv_version,
+        "authors": paper.authors,
+        "categories": paper.categories,
+        "doi": paper.doi,
+        "abstract": paper.abstract,
+        "date": paper.date.isoformat() if paper.date else None,
         "journal": paper.journal,
     }
 
@@ -177,8 +186,9 @@ def enrich_papers(
         limiter.wait()
         report.requests += 1
         try:
-            _, body, _ = request(url, attempts=attempts, backoff=MIN_INTERVAL, timeout=timeout,
-                                 source="arXiv API", sleep=limiter.sleep)
+            _, body, _ = request(
+                url, attempts=attempts, backoff=MIN_INTERVAL, timeout=timeout, source="arXiv API", sleep=limiter.sleep
+            )
             found = arxiv_api.parse(decode(body), "arXiv API", Options())
         except (SourceError, ParseProblem) as err:
             message = str(err) if isinstance(err, SourceError) else f"arXiv API: {err}"

@@ -105,7 +105,12 @@ def entry_doi(entry: Any) -> str | None:
 
 _KIND_PREFIXES = [
     (re.compile(r"^(author|publisher)?\s*correction\b|^(erratum|corrigendum|correction to)\b", re.I), "correction"),
-    (re.compile(r"^retraction( note)?\b|^retracted\b|^expression of concern\b|^editorial expression of concern", re.I), "retraction"),
+    (
+        re.compile(
+            r"^retraction( note)?\b|^retracted\b|^expression of concern\b|^editorial expression of concern", re.I
+        ),
+        "retraction",
+    ),
     (re.compile(r"^addendum\b", re.I), "correction"),
     (re.compile(r"^editorial\b", re.I), "editorial"),
     (re.compile(r"^(daily briefing|news|podcast|nature briefing)\b", re.I), "news"),
@@ -113,13 +118,28 @@ _KIND_PREFIXES = [
     (re.compile(r"^(book review|books in brief)\b", re.I), "review-of-book"),
 ]
 _KIND_TERMS = {
-    "news": "news", "news & views": "news", "news and views": "news", "news feature": "news",
-    "editorial": "editorial", "correction": "correction", "erratum": "correction",
-    "corrigendum": "correction", "addendum": "correction", "retraction": "retraction",
-    "obituary": "obituary", "comment": "comment", "correspondence": "comment",
-    "book review": "review-of-book", "books & arts": "review-of-book", "career column": "news",
-    "career feature": "news", "podcast": "news", "research highlight": "news",
-    "world view": "comment", "outlook": "news", "expression of concern": "retraction",
+    "news": "news",
+    "news & views": "news",
+    "news and views": "news",
+    "news feature": "news",
+    "editorial": "editorial",
+    "correction": "correction",
+    "erratum": "correction",
+    "corrigendum": "correction",
+    "addendum": "correction",
+    "retraction": "retraction",
+    "obituary": "obituary",
+    "comment": "comment",
+    "correspondence": "comment",
+    "book review": "review-of-book",
+    "books & arts": "review-of-book",
+    "career column": "news",
+    "career feature": "news",
+    "podcast": "news",
+    "research highlight": "news",
+    "world view": "comment",
+    "outlook": "news",
+    "expression of concern": "retraction",
 }
 
 

@@ -102,8 +102,11 @@ def request(
                         problem = f"HTTP {response.status_code} {response.reason_phrase}".strip()
                         hinted = _retry_after(response.headers.get("Retry-After"))
                         if hinted is not None and hinted > MAX_WAIT:
-                            raise source_error(name, f"{problem}: the server asks zotrec to wait {hinted:.0f} s, "
-                                               f"longer than the {MAX_WAIT:g} s it waits; try again later")
+                            raise source_error(
+                                name,
+                                f"{problem}: the server asks zotrec to wait {hinted:.0f} s, "
+                                f"longer than the {MAX_WAIT:g} s it waits; try again later",
+                            )
                         wait = hinted if hinted is not None else wait
                     elif response.status_code >= 400:
                         raise source_error(name, f"HTTP {response.status_code} {response.reason_phrase}".strip())
@@ -172,8 +175,16 @@ def fetch_result(
         try:
             return FetchResult(url, body_path.read_bytes(), 304, True, used)
         except OSError:  # cache vanished between the check and now: fetch unconditionally
-            return fetch_result(url, cache_dir=cache, use_cache=False, timeout=timeout,
-                                attempts=attempts, backoff=backoff, sleep=sleep, deadline=deadline)
+            return fetch_result(
+                url,
+                cache_dir=cache,
+                use_cache=False,
+                timeout=timeout,
+                attempts=attempts,
+                backoff=backoff,
+                sleep=sleep,
+                deadline=deadline,
+            )
     if use_cache and (response.headers.get("ETag") or response.headers.get("Last-Modified")):
         try:
             cache.mkdir(parents=True, exist_ok=True)

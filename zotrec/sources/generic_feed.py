@@ -27,11 +27,7 @@ def entry_to_paper(entry, feed_meta, source: str, abstract: str | None = None) -
         content = entry.get("content") or []
         body = entry.get("summary") or (content[0].get("value") if content else "")
         abstract = html_text(body)
-    journal = (
-        entry.get("prism_publicationname")
-        or feed_meta.get("prism_publicationname")
-        or feed_meta.get("title")
-    )
+    journal = entry.get("prism_publicationname") or feed_meta.get("prism_publicationname") or feed_meta.get("title")
     extras: dict = {}
     kind = non_research_kind(title, doi, terms)
     if kind:

@@ -65,8 +65,7 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
             dmatch = _DATE.match(lines[i])
             if dmatch:
                 year = int(dmatch.group("year")) if dmatch.group("year") else None
-                date = resolve_month_day(dmatch.group("month"), int(dmatch.group("day")), year,
-                                         options.digest_date)
+                date = resolve_month_day(dmatch.group("month"), int(dmatch.group("day")), year, options.digest_date)
                 if dmatch.group("upvotes"):
                     upvotes = int(dmatch.group("upvotes"))
                 i += 1
@@ -81,9 +80,7 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
         extras: dict = {"n_authors": n_authors}
         if upvotes is not None:
             extras["upvotes"] = upvotes
-        papers.append(
-            Paper(title=title, abstract=abstract, date=date, source=source, extras=extras)
-        )
+        papers.append(Paper(title=title, abstract=abstract, date=date, source=source, extras=extras))
     if not papers:
         raise ParseProblem("no papers found in the Hugging Face page text")
     return papers

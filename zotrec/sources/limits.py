@@ -45,6 +45,7 @@ def check_digest_sizes(digests: list[str], limit: int) -> None:
         count = count_json_lines(path) if regular else None
         if count is not None and count > limit:
             raise SourceError(
-                spec, f"holds {count:,} entries; zotrec reads at most {limit:,} papers per run "
-                "(sync.max_papers): split the digest or raise the limit"
+                spec,
+                f"holds {count:,} entries; zotrec reads at most {limit:,} papers per run "
+                "(sync.max_papers): split the digest or raise the limit",
             )

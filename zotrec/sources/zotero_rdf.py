@@ -124,7 +124,11 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
             resource = part_of.get(RDF_RESOURCE)
             if resource:  # the container is a separate top-level node that follows the item
                 container = next(
-                    (c for c in children[index + 1 : index + 6] if isinstance(c.tag, str) and c.get(RDF_ABOUT) == resource),
+                    (
+                        c
+                        for c in children[index + 1 : index + 6]
+                        if isinstance(c.tag, str) and c.get(RDF_ABOUT) == resource
+                    ),
                     None,
                 )
             else:
@@ -134,11 +138,19 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
             c_doi, _ = _identifiers(container)
             doi = doi or c_doi
             for tag, name in (("prism:volume", "volume"), ("prism:number", "issue")):
-                value = container.find(tag, {"prism": container.nsmap.get("prism", "")}) if "prism" in container.nsmap else None
+                value = (
+                    container.find(tag, {"prism": container.nsmap.get("prism", "")})
+                    if "prism" in container.nsmap
+                    else None
+                )
                 if value is not None and _text(value):
                     extras[name] = _text(value)
         raw_arxiv = next(
-            (v for v in (url, about, _child_text(node, "dc:description")) if v and "arxiv" in v.lower() and normalize_arxiv_id(v)),
+            (
+                v
+                for v in (url, about, _child_text(node, "dc:description"))
+                if v and "arxiv" in v.lower() and normalize_arxiv_id(v)
+            ),
             None,
         )
         if doi and doi.startswith("10.48550/arxiv."):

@@ -106,9 +106,7 @@ def evaluate(
         primary_covered=covered,
         no_topic_rate=float((~pred.any(1)).mean()) if n else 0.0,
         per_label=per_label,
-        confusions=[
-            {"true": t, "predicted": g, "count": c} for (t, g), c in confusions.most_common(top_confusions)
-        ],
+        confusions=[{"true": t, "predicted": g, "count": c} for (t, g), c in confusions.most_common(top_confusions)],
     )
 
 
@@ -154,8 +152,9 @@ def decode_all(
     return chosen, first
 
 
-def no_topic_by_source(model: TopicModel, digests: dict[str, Sequence[Paper]],
-                       context: bool = True) -> dict[str, dict[str, Any]]:
+def no_topic_by_source(
+    model: TopicModel, digests: dict[str, Sequence[Paper]], context: bool = True
+) -> dict[str, dict[str, Any]]:
     """Share of papers with no confident topic, per source kind (``{kind: papers}``), each digest
     decoded as one batch: ``{kind: {"papers", "no_topic", "share"}}``."""
     out: dict[str, dict[str, Any]] = {}

@@ -204,7 +204,9 @@ class TopicModel:
         """
         labels = self._p["labels"]
         proba, listed, _ = self.decode(papers, context).ordered(max_topics)
-        return [[Topic(labels[j], self.name(labels[j]), float(row[j])) for j in hits] for row, hits in zip(proba, listed)]
+        return [
+            [Topic(labels[j], self.name(labels[j]), float(row[j])) for j in hits] for row, hits in zip(proba, listed)
+        ]
 
     def rank(self, papers: Sequence[TextLike], k: int = 3) -> list[list[Topic]]:
         """The ``k`` likeliest main topics of every paper, confident or not (with their probabilities)."""
@@ -246,10 +248,13 @@ class Decoded:
 
 def _may_be_arxiv(items: Sequence[TextLike]) -> np.ndarray:
     """False for a paper known not to be on arXiv: a journal item (DOI or journal, no arXiv id)."""
-    return np.array([
-        not (isinstance(i, Paper) and not i.arxiv_id and (i.doi or i.journal or i.extras.get("non_research")))
-        for i in items
-    ], dtype=bool)
+    return np.array(
+        [
+            not (isinstance(i, Paper) and not i.arxiv_id and (i.doi or i.journal or i.extras.get("non_research")))
+            for i in items
+        ],
+        dtype=bool,
+    )
 
 
 def _observed(items: Sequence[TextLike], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -258,15 +263,18 @@ def _observed(items: Sequence[TextLike], labels: Sequence[str]) -> tuple[np.ndar
     topics = np.zeros((len(items), len(labels)), dtype=np.float32)
     main = np.zeros_like(topics)
     for i, item in enumerate(items):
-        cats = [index[c] for c in (taxonomy.canonical(c) for c in getattr(item, "categories", None) or []) if c in index]
+        cats = [
+            index[c] for c in (taxonomy.canonical(c) for c in getattr(item, "categories", None) or []) if c in index
+        ]
         if cats:
             topics[i, cats] = 1.0
             main[i, cats[0]] = 1.0
     return topics, main
 
 
-def _confident(proba: np.ndarray, main: np.ndarray, thresholds: np.ndarray, kind: str,
-               forced_ok: np.ndarray | None = None) -> np.ndarray:
+def _confident(
+    proba: np.ndarray, main: np.ndarray, thresholds: np.ndarray, kind: str, forced_ok: np.ndarray | None = None
+) -> np.ndarray:
     pred = proba >= thresholds
     if kind == "arxiv" and len(proba) and proba.shape[1]:
         rows = np.arange(len(proba))
@@ -304,9 +312,7 @@ def analyze(doc: str) -> list[str]:
 
 
 def _hasher(n_features: int) -> HashingVectorizer:
-    return HashingVectorizer(
-        n_features=n_features, analyzer=analyze, alternate_sign=False, norm=None, dtype=np.float32
-    )
+    return HashingVectorizer(n_features=n_features, analyzer=analyze, alternate_sign=False, norm=None, dtype=np.float32)
 
 
 def _counts(docs: list[str], n_features: int, n_jobs: int = 1) -> sp.csr_matrix:
@@ -383,8 +389,16 @@ def _fit_one(X, Y, j, rows, C, keep):
     return _fit_label(X[rows], Y[rows, j], C, keep)
 
 
-def _fit_all(X: sp.csr_matrix, Y: np.ndarray, C: float, keep: int, n_jobs: int,
-             groups: np.ndarray | None = None, max_neg: int = 12_000, seed: int = 0):
+def _fit_all(
+    X: sp.csr_matrix,
+    Y: np.ndarray,
+    C: float,
+    keep: int,
+    n_jobs: int,
+    groups: np.ndarray | None = None,
+    max_neg: int = 12_000,
+    seed: int = 0,
+):
     rng = np.random.default_rng(seed)
     rows = [_rows_for(j, Y, groups, max_neg, rng) for j in range(Y.shape[1])]
     results = Parallel(n_jobs=n_jobs, prefer="threads")(
@@ -477,8 +491,16 @@ class _Fit:
         negatives = self.max_negatives if max_negatives is None else max_negatives
         return _fit_all(X, Y, self.C, self.keep_weights, self.n_jobs, groups, negatives, self.seed)
 
-    def calibrated(self, X: sp.csr_matrix, Y: np.ndarray, groups: np.ndarray | None, folds: int,
-                   calibration: float, refit: bool, n_labels: int):
+    def calibrated(
+        self,
+        X: sp.csr_matrix,
+        Y: np.ndarray,
+        groups: np.ndarray | None,
+        folds: int,
+        calibration: float,
+        refit: bool,
+        n_labels: int,
+    ):
         """Weights and the scores to calibrate them on: ``(coef, intercept, cal_scores, cal_Y, held)``.
 
         With ``folds`` (small data, a personal library) out-of-fold scores of every paper calibrate,
@@ -512,8 +534,9 @@ class _Fit:
         return coef, intercept, cal_scores, cal_Y, held
 
 
-def _calibration(cal_scores: np.ndarray, cal_Y: np.ndarray, L: int, kind: str, prior_weight: float,
-                 prior: float) -> tuple[np.ndarray, np.ndarray]:
+def _calibration(
+    cal_scores: np.ndarray, cal_Y: np.ndarray, L: int, kind: str, prior_weight: float, prior: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Each target column's Platt scaling, and each label's F1-optimal threshold shrunk towards
     ``prior`` as if ``prior_weight`` more positives had chosen it (few positives, noisy thresholds)."""
     calib = np.zeros((cal_Y.shape[1], 2), dtype=np.float32)
@@ -542,8 +565,10 @@ def _kept_labels(label_lists: Sequence[Sequence[str]], min_examples: int) -> tup
 def _label_mix(Y: np.ndarray, L: int, primary: bool) -> dict[str, np.ndarray]:
     """The training label mix that digest context re-estimates: the share of papers with each label
     as a topic, and as the main (first) one."""
-    return {"topic": Y[:, :L].mean(0).astype(np.float32),
-            "main": (Y[:, L:] if primary else Y[:, :L]).mean(0).astype(np.float32)}
+    return {
+        "topic": Y[:, :L].mean(0).astype(np.float32),
+        "main": (Y[:, L:] if primary else Y[:, :L]).mean(0).astype(np.float32),
+    }
 
 
 def train_topic_model(
@@ -600,9 +625,17 @@ def train_topic_model(
         metrics["holdout"] = _holdout_metrics(cal_scores, cal_Y[:, :L], calib, thresholds, prim, kept, kind)
     name_map = {label: (names or {}).get(label) or taxonomy.name(label) for label in kept}
     payload = {
-        "format": FORMAT, "kind": kind, "labels": kept, "names": name_map, "idf": idf,
-        "coef": coef.astype(np.float32), "intercept": intercept, "calib": calib, "thresholds": thresholds,
-        "primary": bool(primary), "prior": _label_mix(Y, L, primary),
+        "format": FORMAT,
+        "kind": kind,
+        "labels": kept,
+        "names": name_map,
+        "idf": idf,
+        "coef": coef.astype(np.float32),
+        "intercept": intercept,
+        "calib": calib,
+        "thresholds": thresholds,
+        "primary": bool(primary),
+        "prior": _label_mix(Y, L, primary),
     }
     card = {
         "format": FORMAT,
@@ -614,9 +647,18 @@ def train_topic_model(
         "training_size": n,
         "calibration_size": int(held.sum()),
         "features": {"hashed": n_features, "used": int(np.count_nonzero(idf)), "weights_kept": int(coef.nnz)},
-        "params": {"C": C, "keep_weights": keep_weights, "max_negatives": max_negatives, "calibration": calibration, "refit": refit, "folds": folds, "seed": seed,
-                   "primary": primary, "threshold_prior_weight": threshold_prior_weight,
-                   "threshold_prior": threshold_prior},
+        "params": {
+            "C": C,
+            "keep_weights": keep_weights,
+            "max_negatives": max_negatives,
+            "calibration": calibration,
+            "refit": refit,
+            "folds": folds,
+            "seed": seed,
+            "primary": primary,
+            "threshold_prior_weight": threshold_prior_weight,
+            "threshold_prior": threshold_prior,
+        },
         "metrics": metrics,
         "trained_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "library_versions": library_versions(),

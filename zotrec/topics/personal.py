@@ -86,8 +86,13 @@ def train_personal_model(
             f"no interest and no tag with {min_examples} or more papers with a title: too few examples to learn from"
         )
     smallest = min(min_examples, settings.min_items) if chosen is not None and len(chosen) else min_examples
-    params: dict[str, Any] = dict(min_examples=smallest, kind="personal", seed=seed, progress=progress,
-                  names={label: label.lstrip(TAG_PREFIX) for label in counts})
+    params: dict[str, Any] = dict(
+        min_examples=smallest,
+        kind="personal",
+        seed=seed,
+        progress=progress,
+        names={label: label.lstrip(TAG_PREFIX) for label in counts},
+    )
     metrics: dict[str, Any] = {}
     if holdout and len(labelled) >= 25:
         rng = np.random.default_rng(seed)
