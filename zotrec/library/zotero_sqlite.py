@@ -124,6 +124,27 @@ class ZoteroSqliteLibrary:
             names = {int(i): n for i, n in db.execute(f"SELECT {id_col}, {name_col} FROM {plain}")}
         return names
 
+    @staticmethod
+    def _add_creators_and_tags(db: sqlite3.Connection, items: dict[int, dict[str, Any]]) -> None:
+        """Fill each item's creators (in their order) and tags from the database."""
+        for item_id, first, last, mode, ctype in db.execute(
+            "SELECT ic.itemID, c.firstName, c.lastName, c.fieldMode, ct.creatorType FROM itemCreators ic "
+            "JOIN creators c USING (creatorID) JOIN creatorTypes ct USING (creatorTypeID) "
+            "ORDER BY ic.itemID, ic.orderIndex"
+        ):
+            if item_id in items:
+                creator = (
+                    {"creatorType": ctype, "name": last or ""}
+                    if mode == 1
+                    else {"creatorType": ctype, "firstName": first or "", "lastName": last or ""}
+                )
+                items[item_id]["creators"].append(creator)
+        for item_id, name, ttype in db.execute(
+            "SELECT it.itemID, t.name, it.type FROM itemTags it JOIN tags t USING (tagID) ORDER BY t.name"
+        ):
+            if item_id in items:
+                items[item_id]["tags"].append({"tag": name, "type": ttype} if ttype else {"tag": name})
+
     def _read(self, db: sqlite3.Connection) -> LibrarySnapshot:
         db.execute("BEGIN")  # one read transaction: a consistent view of the copy
         lib = self._library(db)
@@ -155,23 +176,7 @@ class ZoteroSqliteLibrary:
         ):
             if item_id in items and field_id in fields:
                 items[item_id][fields[field_id]] = "" if value is None else str(value)
-        for item_id, first, last, mode, ctype in db.execute(
-            "SELECT ic.itemID, c.firstName, c.lastName, c.fieldMode, ct.creatorType FROM itemCreators ic "
-            "JOIN creators c USING (creatorID) JOIN creatorTypes ct USING (creatorTypeID) "
-            "ORDER BY ic.itemID, ic.orderIndex"
-        ):
-            if item_id in items:
-                creator = (
-                    {"creatorType": ctype, "name": last or ""}
-                    if mode == 1
-                    else {"creatorType": ctype, "firstName": first or "", "lastName": last or ""}
-                )
-                items[item_id]["creators"].append(creator)
-        for item_id, name, ttype in db.execute(
-            "SELECT it.itemID, t.name, it.type FROM itemTags it JOIN tags t USING (tagID) ORDER BY t.name"
-        ):
-            if item_id in items:
-                items[item_id]["tags"].append({"tag": name, "type": ttype} if ttype else {"tag": name})
+        self._add_creators_and_tags(db, items)
         # collections (those in the trash are left out)
         colls: dict[int, tuple[str, str, int | None]] = {}
         trashed_colls = {r[0] for r in db.execute("SELECT collectionID FROM deletedCollections")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from lxml import etree
 
@@ -95,6 +96,17 @@ def _collections(root) -> dict[str, list[str]]:
     return membership
 
 
+def _container(node: Any, following: list[Any]) -> Any:
+    """The journal or book a node is part of: inline, or a top-level node among the few that follow it."""
+    part_of = node.find("dcterms:isPartOf", NS)
+    if part_of is None:
+        return None
+    resource = part_of.get(RDF_RESOURCE)
+    if not resource:
+        return next(iter(part_of), None)
+    return next((c for c in following if isinstance(c.tag, str) and c.get(RDF_ABOUT) == resource), None)
+
+
 def parse(text: str, source: str, options: Options) -> list[Paper]:
     data = re.sub(r"^<\?xml[^>]*\?>", "", text.lstrip()).encode("utf-8")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=False, huge_tree=True)
@@ -118,21 +130,7 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
         doi, url = _identifiers(node)
         journal = None
         extras: dict = {"zotero_rdf_about": about} if about else {}
-        part_of = node.find("dcterms:isPartOf", NS)
-        container = None
-        if part_of is not None:
-            resource = part_of.get(RDF_RESOURCE)
-            if resource:  # the container is a separate top-level node that follows the item
-                container = next(
-                    (
-                        c
-                        for c in children[index + 1 : index + 6]
-                        if isinstance(c.tag, str) and c.get(RDF_ABOUT) == resource
-                    ),
-                    None,
-                )
-            else:
-                container = next(iter(part_of), None)
+        container = _container(node, children[index + 1 : index + 6])
         if container is not None:
             journal = _child_text(container, "dc:title") or None
             c_doi, _ = _identifiers(container)

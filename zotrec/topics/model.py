@@ -624,20 +624,71 @@ def train_topic_model(
         prim = np.array([index.get(ls[0], -1) if ls else -1 for ls in label_lists])[held]
         metrics["holdout"] = _holdout_metrics(cal_scores, cal_Y[:, :L], calib, thresholds, prim, kept, kind)
     name_map = {label: (names or {}).get(label) or taxonomy.name(label) for label in kept}
-    payload = {
+    payload = _payload(
+        kind, kept, name_map, idf, coef, intercept, calib, thresholds, primary, _label_mix(Y, L, primary)
+    )
+    params = {
+        "C": C,
+        "keep_weights": keep_weights,
+        "max_negatives": max_negatives,
+        "calibration": calibration,
+        "refit": refit,
+        "folds": folds,
+        "seed": seed,
+        "primary": primary,
+        "threshold_prior_weight": threshold_prior_weight,
+        "threshold_prior": threshold_prior,
+    }
+    card = _card(kind, kept, counts, left_out, min_examples, n, int(held.sum()), n_features, idf, coef, params, metrics)
+    model = TopicModel(payload, card)
+    model.calibration_data = (cal_scores, cal_Y)  # not saved: for analysis and benchmarks
+    return model
+
+
+def _payload(
+    kind: str,
+    kept: list[str],
+    names: dict[str, str],
+    idf: Any,
+    coef: Any,
+    intercept: Any,
+    calib: Any,
+    thresholds: Any,
+    primary: bool,
+    prior: Any,
+) -> dict[str, Any]:
+    """What the model file stores: labels, idf, sparse weights, calibration, thresholds, label mix."""
+    return {
         "format": FORMAT,
         "kind": kind,
         "labels": kept,
-        "names": name_map,
+        "names": names,
         "idf": idf,
         "coef": coef.astype(np.float32),
         "intercept": intercept,
         "calib": calib,
         "thresholds": thresholds,
         "primary": bool(primary),
-        "prior": _label_mix(Y, L, primary),
+        "prior": prior,
     }
-    card = {
+
+
+def _card(
+    kind: str,
+    kept: list[str],
+    counts: dict[str, int],
+    left_out: Any,
+    min_examples: int,
+    n: int,
+    calibration_size: int,
+    n_features: int,
+    idf: Any,
+    coef: Any,
+    params: dict[str, Any],
+    metrics: dict[str, Any],
+) -> dict[str, Any]:
+    """The model card: training data, features, parameters, hold-out metrics, versions."""
+    return {
         "format": FORMAT,
         "kind": kind,
         "labels": kept,
@@ -645,27 +696,13 @@ def train_topic_model(
         "left_out": left_out,
         "min_examples": min_examples,
         "training_size": n,
-        "calibration_size": int(held.sum()),
+        "calibration_size": calibration_size,
         "features": {"hashed": n_features, "used": int(np.count_nonzero(idf)), "weights_kept": int(coef.nnz)},
-        "params": {
-            "C": C,
-            "keep_weights": keep_weights,
-            "max_negatives": max_negatives,
-            "calibration": calibration,
-            "refit": refit,
-            "folds": folds,
-            "seed": seed,
-            "primary": primary,
-            "threshold_prior_weight": threshold_prior_weight,
-            "threshold_prior": threshold_prior,
-        },
+        "params": params,
         "metrics": metrics,
         "trained_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "library_versions": library_versions(),
     }
-    model = TopicModel(payload, card)
-    model.calibration_data = (cal_scores, cal_Y)  # not saved: for analysis and benchmarks
-    return model
 
 
 def _holdout_metrics(scores, Y, calib, thresholds, primary, labels, kind) -> dict[str, Any]:
