@@ -34,6 +34,7 @@ from sklearn.svm import LinearSVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.speed import ASL_VECTORIZER  # the arxiv-sanity-lite settings, one place
 from zotrec.paper import Paper, normalize_title
 from zotrec.recommend import LibraryIndex, Recommender, Settings
 from zotrec.recommend.model import top_k_similar
@@ -185,20 +186,7 @@ def anchor_zotwatch(index: LibraryIndex, library: list[Paper], pool: list[Paper]
 
 
 def anchor_asl(index: LibraryIndex, library: list[Paper], pool: list[Paper]) -> np.ndarray:
-    vec = TfidfVectorizer(
-        strip_accents="unicode",
-        lowercase=True,
-        stop_words="english",
-        token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
-        ngram_range=(1, 2),
-        max_features=20000,
-        norm="l2",
-        use_idf=True,
-        smooth_idf=True,
-        sublinear_tf=True,
-        max_df=0.1,
-        min_df=5,
-    )
+    vec = TfidfVectorizer(**ASL_VECTORIZER)
     X = vec.fit_transform([p.text for p in library + pool])
     y = np.r_[np.ones(len(library)), np.zeros(len(pool))]
     svm = LinearSVC(class_weight="balanced", max_iter=10000, tol=1e-6, C=0.01)

@@ -162,7 +162,7 @@ def worker_recommend(size: int, state_path: str) -> None:
     )
 
 
-ASL_VECTORIZER = dict(
+ASL_VECTORIZER: dict[str, Any] = dict(
     input="content",
     encoding="utf-8",
     decode_error="replace",
