@@ -44,6 +44,38 @@ def test_same_title_is_fuzzy_but_not_loose():
     assert not same_title("Introduction", "Introductions")  # short titles match only exactly
 
 
+def test_same_title_agrees_with_difflib_on_edited_titles():
+    """The quick bound never turns away a pair that difflib's ratio alone would call the same title."""
+    import difflib
+    import random
+
+    from zotrec.known import FUZZY_TITLE
+    from zotrec.paper import normalize_title
+
+    rng = random.Random(7)
+    base = [
+        "Attention is all you need for neural machine translation",
+        "Noise-robust de-duplication of web-scale text corpora",
+        "A survey of large language models for code generation",
+        "Graph neural networks for molecular property prediction",
+    ]
+    verdicts = set()
+    for _ in range(400):
+        a = rng.choice(base)
+        chars = list(a)
+        for _ in range(rng.randint(0, 12)):
+            i = rng.randrange(len(chars))
+            chars[i : i + rng.randint(0, 2)] = rng.choice(["", "x", "ab", " "])
+        b = "".join(chars) if rng.random() < 0.8 else rng.choice(base)
+        x, y = normalize_title(a), normalize_title(b)
+        expected = x == y or (
+            min(len(x), len(y)) >= 20 and difflib.SequenceMatcher(None, x, y, autojunk=False).ratio() >= FUZZY_TITLE
+        )
+        assert same_title(a, b) == expected, (a, b)
+        verdicts.add(expected)
+    assert verdicts == {True, False}
+
+
 def test_pushed_before_says_when(tmp_path):
     state = StateStore(tmp_path / "state.sqlite")
     from zotrec.state import PushRecord

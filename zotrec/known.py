@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from zotrec.library.items import item_to_paper
 from zotrec.paper import Paper, normalize_title
 
@@ -56,6 +58,9 @@ def same_title(a: str, b: str) -> bool:
     if x == y:
         return True
     if min(len(x), len(y)) < 20:  # short titles ("Introduction") match only exactly
+        return False
+    # rapidfuzz's ratio (longest common subsequence) bounds difflib's from above: most pairs stop here
+    if fuzz.ratio(x, y) < 100 * FUZZY_TITLE - 1e-6:
         return False
     return difflib.SequenceMatcher(None, x, y, autojunk=False).ratio() >= FUZZY_TITLE
 
