@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from zotrec.paper import Paper
+from zotrec.recommend import ngrams
 
 _TEX = re.compile(r"\$[^$]*\$|\\[a-zA-Z]+|[{}]")
 _TAGS = re.compile(r"<[^>]+>")
@@ -151,8 +152,12 @@ FIT_SAMPLE = 15_000  # papers the vocabulary and idf are fitted on
 PARALLEL_FROM = 6_000  # transform this many texts or more in two worker processes
 
 
-def _transform_chunk(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
-    return vec.transform(texts).astype(np.float32).tocsr()
+def _transform_chunk(vec: TfidfVectorizer, texts: list[str], table: ngrams.Lookup | None = None) -> sp.csr_matrix:
+    """``vec.transform(texts)`` as float32 CSR, counted by :mod:`zotrec.recommend.ngrams` when it can."""
+    if not ngrams.supported(vec):
+        return vec.transform(texts).astype(np.float32).tocsr()
+    counts = ngrams.count(vec, texts, table)
+    return vec._tfidf.transform(counts, copy=False).astype(np.float32, copy=False).tocsr()
 
 
 def _transform_texts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
@@ -162,29 +167,43 @@ def _transform_texts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
     from joblib import Parallel, delayed
 
     half = (len(texts) + 1) // 2
-    parts = Parallel(n_jobs=2)(delayed(_transform_chunk)(vec, chunk) for chunk in (texts[:half], texts[half:]))
+    table = ngrams.lookup(vec) if ngrams.supported(vec) else None
+    parts = Parallel(n_jobs=2)(delayed(_transform_chunk)(vec, chunk, table) for chunk in (texts[:half], texts[half:]))
     return sp.vstack(parts, format="csr")
 
 
-def fit_tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
-    """``vec.fit_transform(texts)``, the same result bit for bit, faster and in less memory.
+def _fit_counts(counter: CountVectorizer, texts: list[str]) -> tuple[dict[str, int], sp.csr_matrix]:
+    """The vocabulary and counts of ``counter.fit_transform(texts)``."""
+    if ngrams.supported(counter):
+        try:
+            return ngrams.fit_count(counter, texts)
+        except OverflowError:  # more distinct words than pairs of int64 ids can tell apart
+            pass
+    counts = counter.fit_transform(texts)
+    return counter.vocabulary_, counts
 
-    With ``max_features`` set, scikit-learn sorts the *whole* vocabulary (millions of mostly one-off
-    bigrams at 50k papers) before pruning by ``min_df``/``max_df``; here the counts are pruned
-    first (the survivors come out sorted: the same column order), then cut to ``max_features`` as
-    scikit-learn does it (argsort of minus the term frequency over the sorted survivors).
+
+def fit_tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """``vec.fit_transform(texts)``: the same vocabulary, idf and matrix, faster and in less memory.
+
+    The counts come from :mod:`zotrec.recommend.ngrams` (scikit-learn's for vectorizers it does not
+    cover), pruned by ``min_df``/``max_df`` before any term string is made and sorted as
+    scikit-learn sorts them, then cut to ``max_features`` as scikit-learn does it (argsort of minus
+    the term frequency over the sorted survivors).
     """
     params = vec.get_params()
     limit = params["max_features"]
     counter = CountVectorizer(
         **{k: v for k, v in params.items() if k in CountVectorizer().get_params() and k != "max_features"}
     )
-    counts = counter.fit_transform(texts)
-    vocabulary = counter.vocabulary_
+    vocabulary, counts = _fit_counts(counter, texts)
     if limit is not None and len(vocabulary) > limit:
         tfs = np.asarray(counts.sum(axis=0)).ravel()
         keep = np.sort((-tfs).argsort()[:limit])
-        vocabulary = {str(term): i for i, term in enumerate(counter.get_feature_names_out()[keep])}
+        names = np.empty(len(vocabulary), dtype=object)
+        for term, j in vocabulary.items():
+            names[j] = term
+        vocabulary = {str(term): i for i, term in enumerate(names[keep])}
         counts = counts[:, keep]
     vec.vocabulary_ = vocabulary
     vec.fixed_vocabulary_ = False

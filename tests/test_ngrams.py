@@ -1,0 +1,108 @@
+"""The fast word n-gram counts are scikit-learn's: the same vocabulary and the same count in every cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer, strip_accents_unicode
+
+from zotrec.recommend import features, ngrams
+from zotrec.recommend.background import load_background
+
+ODD = [
+    "",
+    "the and of",  # stop words only
+    "Ünïcödé café naïve résumé; Ångström ﬁber ½ ℌilbert",
+    "日本語の研究と한국어 문장 mixed with English words",
+    "a\u0301\u0327 combining marks alone x\u0308y",
+    "hyphen-ated words_with_underscores 3d 2x ab-cd-ef",
+    "repeat repeat repeat repeat the repeat",
+    "Repeat, REPEAT; repeat. Other words between the repeats and the end",
+]
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    return [features.paper_text(p) for p in load_background()[:500]] + ODD
+
+
+def _same(a: sp.spmatrix, b: sp.spmatrix) -> bool:
+    a, b = sp.csr_matrix(a), sp.csr_matrix(b)
+    a.sort_indices()
+    b.sort_indices()
+    return (
+        a.shape == b.shape
+        and a.dtype == b.dtype
+        and np.array_equal(a.indptr, b.indptr)
+        and np.array_equal(a.indices, b.indices)
+        and np.array_equal(a.data, b.data)
+    )
+
+
+SETTINGS = [
+    {"stop_words": "english", "ngram_range": (1, 2), "min_df": 2, "max_df": 0.5, "strip_accents": "unicode"},
+    {
+        "stop_words": "english",
+        "ngram_range": (1, 2),
+        "min_df": 3,
+        "max_df": 40,
+        "token_pattern": features.TOKEN_PATTERN,
+    },
+    {"stop_words": None, "ngram_range": (1, 1), "min_df": 1, "max_df": 1.0, "lowercase": False},
+    {"stop_words": ["model", "data"], "ngram_range": (1, 2), "min_df": 0.01, "max_df": 0.9, "strip_accents": None},
+]
+
+
+@pytest.mark.parametrize("params", SETTINGS)
+def test_fit_and_transform_counts_are_scikit_learns(texts, params):
+    reference = CountVectorizer(dtype=np.float32, **params)
+    want = reference.fit_transform(texts[:300])
+    fast = CountVectorizer(dtype=np.float32, **params)
+    assert ngrams.supported(fast)
+    vocabulary, got = ngrams.fit_count(fast, texts[:300])
+    assert vocabulary == reference.vocabulary_
+    assert _same(got, want)
+    assert _same(ngrams.count(reference, texts[300:]), reference.transform(texts[300:]))
+
+
+def test_strip_accents_is_scikit_learns():
+    rng = np.random.default_rng(0)
+    samples = ODD + ["".join(map(chr, rng.integers(0x80, 0x2FFFF, size=300))) for _ in range(200)]
+    assert [ngrams.strip_accents(s) for s in samples] == [strip_accents_unicode(s) for s in samples]
+
+
+def test_tfidf_fit_and_transform_match_scikit_learn(texts):
+    """The shipped vectorizer: ``fit_tfidf`` and ``_transform_chunk`` give scikit-learn's matrices."""
+    vec = features.Featurizer()._text_vectorizer(300)
+    X = features.fit_tfidf(vec, texts[:300])
+    reference = TfidfVectorizer(**vec.get_params())
+    want = reference.fit_transform(texts[:300])
+    assert vec.vocabulary_ == reference.vocabulary_
+    assert abs(X - want).max() < 1e-6
+    assert _same(features._transform_chunk(vec, texts[300:]), reference.transform(texts[300:]).astype(np.float32))
+
+
+def test_other_vectorizers_are_left_to_scikit_learn(texts):
+    assert not ngrams.supported(CountVectorizer(analyzer="char"))
+    assert not ngrams.supported(CountVectorizer(ngram_range=(1, 3)))
+    assert not ngrams.supported(CountVectorizer(token_pattern=r"(\w+)"))
+    assert not ngrams.supported(TfidfVectorizer(analyzer=str.split))
+    vec = TfidfVectorizer(analyzer=str.split, dtype=np.float32).fit(texts[:50])
+    assert _same(features._transform_chunk(vec, texts[50:80]), vec.transform(texts[50:80]))
+
+
+def test_a_refitted_vectorizer_gets_a_new_lookup(texts):
+    vec = CountVectorizer(dtype=np.float32).fit(texts[:20])
+    first = ngrams.lookup(vec)
+    assert ngrams.lookup(vec) is first
+    vec.fit(texts[20:40])
+    assert ngrams.lookup(vec) is not first
+    assert _same(ngrams.count(vec, texts[40:60]), vec.transform(texts[40:60]))
+
+
+def test_no_vocabulary_left_raises_as_scikit_learn_does():
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        ngrams.fit_count(CountVectorizer(stop_words="english"), ["the and of", "a an"])
+    with pytest.raises(ValueError, match="no terms remain"):
+        ngrams.fit_count(CountVectorizer(min_df=2), ["alpha beta", "gamma delta", "epsilon zeta"])
