@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,7 @@ DIGEST = 200
 TOP = 10
 LAST_DAYS = 5  # the target compares the mean P@10 of the last 5 days
 TARGET = 1.25
+START = 10  # papers zotrec starts from (see the module docstring)
 
 
 def split(case: Case, fifth: str = "topic", seed: int = 0) -> tuple[list[Paper], list[Paper]]:
@@ -66,11 +68,15 @@ def split(case: Case, fifth: str = "topic", seed: int = 0) -> tuple[list[Paper],
 
 
 def schedule(case: Case, hidden: list[Paper], days: int, per_day: int, seed: int = 0) -> list[list[Paper]]:
-    """Per day, the hidden papers of that day's digest (each hidden paper shown on one day only)."""
+    """Per day, the hidden papers of that day's digest (each hidden paper shown on one day only):
+    ``per_day`` a day, or as many as the fifth allows when it holds fewer than ``per_day x days``."""
     rng = np.random.default_rng([seed + 1, sum(map(ord, case.name))])
     order = [hidden[i] for i in rng.permutation(len(hidden))]
-    per_day = max(1, min(per_day, len(order) // days))
-    return [order[d * per_day : (d + 1) * per_day] for d in range(days)]
+    if len(order) >= per_day * days:
+        return [order[d * per_day : (d + 1) * per_day] for d in range(days)]
+    # a small fifth is spread evenly: day sizes differ by one at most (39 papers: 2 a day, 1 on the last)
+    cuts = np.cumsum([0] + [len(order) // days + (d < len(order) % days) for d in range(days)])
+    return [order[cuts[d] : cuts[d + 1]] for d in range(days)]
 
 
 def _record(paper: Paper) -> dict:
@@ -141,12 +147,33 @@ class Reader:
             lib.close()
         return hits / TOP
 
+    def feedback_summary(self) -> str:
+        """What ``zotrec feedback`` says in this arm's home: signals learned, terms raised and lowered."""
+        from zotrec import paths
+        from zotrec.feedback import feedback_report
+        from zotrec.state import StateStore
+
+        with self._env():
+            state = StateStore(paths.state_file())
+            try:
+                return "\n".join(entry.describe() for entry in feedback_report(state, n_terms=6))
+            finally:
+                state.close()
+
 
 def simulate(
-    case: Case, days: int, per_day: int, root: Path, fifth: str = "random", start: int | None = None, log=print
+    case: Case,
+    days: int,
+    per_day: int,
+    root: Path,
+    fifth: str = "random",
+    start: int | None = None,
+    log=print,
+    arms: tuple[str, ...] = ("feedback", "none"),
 ) -> dict[str, list[float]]:
-    """P@10 per day for the arms ``feedback`` and ``none``; ``start``: the library zotrec sees is
-    that many papers of the four fifths (a new user), else all of them."""
+    """P@10 per day for the ``arms`` (``feedback``, ``none``), and ``ceiling``: the best P@10 possible
+    each day (the day's hidden papers, at most 10, over 10). ``start``: the library zotrec sees is that
+    many papers of the four fifths (a new user), else all of them."""
     library, hidden = split(case, fifth)
     if start is not None and start < len(library):
         pick = np.random.default_rng([4, sum(map(ord, case.name))]).choice(len(library), size=start, replace=False)
@@ -155,8 +182,9 @@ def simulate(
     wanted = {p.norm_title for p in hidden}
     rng = np.random.default_rng([2, sum(map(ord, case.name))])
     arxiv = [case.pool[i] for i in rng.permutation(len(case.pool))]
-    out: dict[str, list[float]] = {}
-    for arm, acts in (("feedback", True), ("none", False)):
+    out: dict[str, list[float]] = {"ceiling": [min(len(h), TOP) / TOP for h in todays_hidden]}
+    for arm in arms:
+        acts = arm == "feedback"
         reader = Reader(root / f"{case.name}-{arm}", library, acts)
         cursor = 0
         out[arm] = []
@@ -179,39 +207,67 @@ def simulate(
             log(
                 f"  {case.name:<12} {arm:<8} day {d + 1:>2}: P@10 {out[arm][-1]:.1f}  ({time.perf_counter() - t0:.1f} s)"
             )
+        if acts:
+            log("  " + reader.feedback_summary().replace("\n", "\n  "))
     return out
 
 
-def print_table(results: dict[str, dict[str, list[float]]], days: int, per_day: dict[str, int]) -> bool:
-    last = slice(days - LAST_DAYS, days)
+def print_table(results: dict[str, dict[str, list[float]]], days: int) -> bool:
+    """The P@10 table (a cell: with feedback / without), the mean of the last days per library and the target."""
+    last = slice(max(0, days - LAST_DAYS), days)
     print(f"\nSimulated weeks: P@10 per day, with feedback / without (digest {DIGEST} papers, top {TOP} pushed)")
-    header = f"{'day':>4} " + "".join(f"{n[:12]:>14}" for n in results) + f"{'mean':>14}"
+    header = f"{'day':>4} " + "".join(f"{n[:12]:>13}" for n in results) + f"{'mean':>13}"
     print(header)
     print("-" * len(header))
     for d in range(days):
         cells = [f"{r['feedback'][d]:.2f}/{r['none'][d]:.2f}" for r in results.values()]
         mf = np.mean([r["feedback"][d] for r in results.values()])
         mn = np.mean([r["none"][d] for r in results.values()])
-        print(f"{d + 1:>4} " + "".join(f"{c:>14}" for c in cells) + f"{mf:.2f}/{mn:.2f}".rjust(14))
-    print("hidden papers per digest: " + ", ".join(f"{n} {k}" for n, k in per_day.items()))
-    ratios = {}
+        print(f"{d + 1:>4} " + "".join(f"{c:>13}" for c in cells) + f"{mf:.2f}/{mn:.2f}".rjust(13))
+    print(f"\ndays {max(1, days - LAST_DAYS + 1)}-{days}, mean P@10 (ceiling: the day's hidden papers / 10)")
+    print(f"{'library':<13}{'hidden/day':>11}{'feedback':>10}{'none':>8}{'ratio':>8}{'ceiling':>9}")
+    sums = []
     for name, r in results.items():
-        f, n = float(np.mean(r["feedback"][last])), float(np.mean(r["none"][last]))
-        ratios[name] = (f, n)
-    mf = float(np.mean([f for f, _ in ratios.values()]))
-    mn = float(np.mean([n for _, n in ratios.values()]))
-    print(
-        f"days {days - LAST_DAYS + 1}-{days} mean P@10 with / without feedback: "
-        + ", ".join(f"{k} {f:.2f}/{n:.2f}" for k, (f, n) in ratios.items())
-    )
+        f, n, c = (float(np.mean(r[k][last])) for k in ("feedback", "none", "ceiling"))
+        sums.append((f, n))
+        per_day = sorted({round(x * TOP) for x in r["ceiling"]})
+        shown = f"{per_day[0]}" if len(per_day) == 1 else f"{per_day[0]}-{per_day[-1]}"
+        ratio = f"{f / n:.2f}x" if n else "-"
+        print(f"{name:<13}{shown:>11}{f:>10.3f}{n:>8.3f}{ratio:>8}{c:>9.2f}")
+    mf, mn = float(np.mean([f for f, _ in sums])), float(np.mean([n for _, n in sums]))
     ratio = mf / mn if mn else float("inf")
-    never_worse = all(f >= n for f, n in ratios.values())
+    never_worse = all(f >= n for f, n in sums)
     ok = ratio >= TARGET and never_worse
     print(
         f"target: mean {mf:.3f} / {mn:.3f} = {ratio:.2f}x (>= {TARGET}x), never worse on a library: "
         f"{'yes' if never_worse else 'NO'} -> {'MET' if ok else 'NOT MET'}"
     )
     return ok
+
+
+def _settings(pairs: list[str]) -> dict[str, Any]:
+    """``--set name=value`` pairs: fields of zotrec.recommend.Settings to change (what-if runs)."""
+    from zotrec.recommend import Settings
+
+    defaults = Settings()
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in Settings.__dataclass_fields__:
+            raise SystemExit(f"--set {pair}: no such setting (one of {', '.join(Settings.__dataclass_fields__)})")
+        kind = type(getattr(defaults, name))
+        out[name] = kind(float(value)) if kind in (int, float) else float(value)
+    return out
+
+
+def _use_settings(overrides: dict[str, Any]) -> None:
+    """Every Recommender the sync builds uses these settings (what-if runs; the default measures what ships)."""
+    import functools
+
+    import zotrec.recommend as recommend
+
+    settings = recommend.Settings(**overrides)  # type: ignore[arg-type]
+    recommend.Recommender = functools.partial(recommend.Recommender, settings=settings)  # type: ignore[misc]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -228,23 +284,43 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--start",
         type=int,
-        default=None,
-        help="zotrec starts from this many papers of the other four fifths (default: all of them)",
+        default=START,
+        help=f"zotrec starts from this many papers of the other four fifths (default {START}; 0: all of them)",
     )
     ap.add_argument("--quick", action="store_true", help="libraries nlp and sysbio")
+    ap.add_argument("--arms", default="feedback,none", help="feedback, none or both (default)")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="what-if: a recommender setting")
+    ap.add_argument("--json", type=Path, help="also write the P@10 per day here")
+    ap.add_argument("--table", help="print the table from these --json files (comma-separated), run nothing")
     args = ap.parse_args(argv)
+    if args.table:
+        results: dict[str, dict[str, list[float]]] = {}
+        for part in args.table.split(","):
+            for name, arms in json.loads(Path(part).read_text())["results"].items():
+                results.setdefault(name, {}).update(arms)
+        print_table(results, len(next(iter(results.values()))["ceiling"]))
+        return
+    overrides = _settings(args.set)
+    if overrides:
+        _use_settings(overrides)
     names = ["nlp", "sysbio"] if args.quick else args.libraries.split(",")
     cases = load(names, pool_size=None)
+    arms = tuple(args.arms.split(","))
+    start = args.start or None
     t0 = time.perf_counter()
-    results, per_day = {}, {}
+    results = {}
     with tempfile.TemporaryDirectory(prefix="zotrec-bench-weeks-") as tmp:
         for case in cases:
-            _, hidden = split(case, args.fifth)
-            per_day[case.name] = len(schedule(case, hidden, args.days, args.per_day)[0])
-            results[case.name] = simulate(case, args.days, args.per_day, Path(tmp), args.fifth, args.start)
-    start = f"from {args.start} papers of the other four fifths" if args.start else "from the other four fifths"
-    print(f"\nreader's interests: a {args.fifth} fifth of each library; zotrec starts {start}")
-    print_table(results, args.days, per_day)
+            results[case.name] = simulate(case, args.days, args.per_day, Path(tmp), args.fifth, start, arms=arms)
+    told = f"from {start} papers of the other four fifths" if start else "from the other four fifths"
+    print(f"\nreader's interests: a {args.fifth} fifth of each library; zotrec starts {told}")
+    if overrides:
+        print("what-if settings: " + ", ".join(f"{k}={v:g}" for k, v in overrides.items()))
+    if args.json:
+        payload = {"fifth": args.fifth, "start": start, "settings": overrides, "results": results}
+        args.json.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    if set(arms) == {"feedback", "none"}:
+        print_table(results, args.days)
     print(f"\nbenchmark time {time.perf_counter() - t0:.0f} s (2-core machine shared with other jobs)")
 
 

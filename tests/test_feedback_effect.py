@@ -61,3 +61,30 @@ def test_no_feedback_changes_nothing():
     effect = feedback_effect(index, [])
     assert (effect.liked, effect.disliked, effect.raised, effect.lowered) == (0, 0, [], [])
     assert effect.liked_shift is None and effect.disliked_shift is None
+
+
+def test_terms_shown_are_words_of_the_marked_papers(demo_index):
+    """Raised terms occur in a paper marked +1 and lowered terms in one marked -1: library words the
+    feedback shifts only through the re-balanced classes are not shown as what it raised or lowered."""
+    library, index = demo_index
+    liked = [
+        _paper(f"Exoplanet survey {i}", f"{topic} of exoplanets around nearby stars")
+        for i, topic in enumerate(
+            ("transit photometry", "radial velocity", "direct imaging", "atmospheric spectra", "orbital dynamics")
+        )
+    ]
+    disliked = [
+        _paper(f"Protein study {i}", f"{topic} of protein folding in cells")
+        for i, topic in enumerate(("cryo-electron microscopy", "molecular chaperones", "mass spectrometry"))
+    ]
+    effect = feedback_effect(index, [(p, 1) for p in liked] + [(p, -1) for p in disliked], n_terms=10)
+    labels = [term_label(str(n)) for n in index.terms]
+    liked_cols = set(index.transform(liked).nonzero()[1])
+    disliked_cols = set(index.transform(disliked).nonzero()[1])
+    assert effect.raised and effect.lowered
+    assert all(labels.index(t) in liked_cols for t, _ in effect.raised)
+    assert all(labels.index(t) in disliked_cols for t, _ in effect.lowered)
+    # dislikes alone raise no word of what was marked: the library's words they shift are not shown
+    only_disliked = feedback_effect(index, [(p, -1) for p in disliked], n_terms=10)
+    assert only_disliked.raised == [] and only_disliked.lowered
+    assert all(labels.index(t) in disliked_cols for t, _ in only_disliked.lowered)

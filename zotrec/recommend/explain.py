@@ -1,9 +1,13 @@
 """How feedback moves scores: the terms it raised and lowered most, and the scores of the marked papers.
 
 Two models are fitted on the same library without a digest (the background sample as the
-negatives), one with the feedback and one without; the difference of their term weights says which
-words (and authors) the feedback made count more or less, and the difference of their 0-100
-scores on the papers the user marked says how far those papers moved.
+negatives), one with the feedback and one without. A term's weight change times its mean tf-idf in
+the papers marked +1 is how much it moved those papers' margins: the terms raised most are the
+largest positive such products (words and authors of what you liked that now count more); the
+terms lowered most, the most negative products over the papers marked -1. Generic words whose
+weight shifts only because the classes were re-balanced, and which the marked papers barely use,
+stay out of both lists. The difference of the two models' 0-100 scores on the marked papers says
+how far those papers moved.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ class FeedbackEffect:
 
     liked: int
     disliked: int
-    raised: list[tuple[str, float]] = field(default_factory=list)  # (term, weight change), largest first
-    lowered: list[tuple[str, float]] = field(default_factory=list)  # (term, weight change), most negative first
+    # (term, weight change x mean tf-idf in the papers marked +1), largest first
+    raised: list[tuple[str, float]] = field(default_factory=list)
+    # (term, weight change x mean tf-idf in the papers marked -1), most negative first
+    lowered: list[tuple[str, float]] = field(default_factory=list)
     liked_shift: float | None = None  # mean score change of the papers marked +1
     disliked_shift: float | None = None  # mean score change of the papers marked -1
 
@@ -57,6 +63,14 @@ def top_changes(
     return raised, lowered
 
 
+def _mean_row(index: LibraryIndex, papers: list[Paper], mask: np.ndarray) -> np.ndarray:
+    """The mean feature row of the ``papers`` selected by ``mask`` (zeros when none is)."""
+    chosen = [p for p, m in zip(papers, mask) if m]
+    if not chosen:
+        return np.zeros(len(index.terms))
+    return np.asarray(index.transform(chosen).mean(axis=0), dtype=np.float64).ravel()
+
+
 def feedback_effect(index: LibraryIndex, feedback: list[tuple[Paper, int]], n_terms: int = 8) -> FeedbackEffect:
     """Compare the model with and without ``feedback`` (pairs of paper and +1/-1) on ``index``."""
     pairs = [(p, int(v)) for p, v in feedback if int(v) != 0]
@@ -67,7 +81,9 @@ def feedback_effect(index: LibraryIndex, feedback: list[tuple[Paper, int]], n_te
         return effect
     after, coef_after = Recommender(index, feedback=pairs).without_digest(papers)
     before, coef_before = Recommender(index).without_digest(papers)
-    effect.raised, effect.lowered = top_changes(coef_after - coef_before, index.terms, n_terms)
+    delta = coef_after - coef_before
+    effect.raised, _ = top_changes(delta * _mean_row(index, papers, values > 0), index.terms, n_terms)
+    _, effect.lowered = top_changes(delta * _mean_row(index, papers, values < 0), index.terms, n_terms)
     shift = after - before
     if effect.liked:
         effect.liked_shift = float(shift[values > 0].mean())
