@@ -229,3 +229,26 @@ def test_identity_keys_are_kept_per_item_version():
     assert identity_keys(edited)[0] == item_to_paper(edited[0], abstract=False).identity_keys() != first[0]
     unversioned = [dict(items[0], version=0, DOI="10.1000/xyz")]
     assert "doi:10.1000/xyz" in identity_keys(unversioned)[0]
+
+
+def test_papers_built_in_two_workers_are_the_serial_papers(monkeypatch):
+    """A large library's items become Papers in two worker processes: the same Papers, in order."""
+    from zotrec.library import items as items_module
+
+    items = [
+        {
+            "key": f"P{n:07d}",
+            "version": 3,
+            "itemType": "preprint",
+            "title": f"Fr\\'ed\\'eric's $\\alpha$-stable process number {n}",
+            "abstractNote": f"We bound $O(n^{n % 3})$ terms with \\emph{{care}}; see {n}.",
+            "creators": [{"firstName": "Ada", "lastName": f"Lovelace{n}"}],
+            "collections": ["C1"],
+            "dateAdded": f"2024-01-{n % 28 + 1:02d}T00:00:00Z",
+        }
+        for n in range(40)
+    ]
+    serial = items_module.items_to_papers(items, {"C1": "Reading/Now"})
+    monkeypatch.setattr(items_module, "PARALLEL_FROM", 10)
+    assert items_module.items_to_papers(items, {"C1": "Reading/Now"}) == serial
+    assert serial[1].title == "Frédéric's α-stable process number 1" and serial[1].collections == ["Reading/Now"]

@@ -46,3 +46,14 @@ def test_counts_match_a_full_labelling_and_reuse_kept_labels(tmp_path):
     expected["kept.label"] += 1
     assert counts == dict(expected)
     assert set(json.loads(path.read_text())["labels"]) == {f"{i['key']}:{i['version']}" for i in edited}
+
+
+def test_labels_from_two_workers_are_the_serial_labels(monkeypatch):
+    """Many items are labelled in two worker processes; each is labelled alone, so the split changes nothing."""
+    from zotrec.topics import library
+
+    items = _items() * 3
+    serial = library._label_chunk(items, {}, None)
+    monkeypatch.setattr(library, "PARALLEL_FROM", 4)
+    assert library.top_labels(items, {}) == serial
+    assert Counter(serial) == Counter({k: 3 * v for k, v in _full_counts(_items()).items()})

@@ -273,7 +273,8 @@ def recommend_only(
         library_description=description,
         threshold=threshold,
         dry_run=True,
-        library_topics=library_topics(snapshot, library_id, options.model_path, options.collection),
+        # only the report shows the library's topics: labelling a large library is not done for nothing
+        library_topics=library_topics(snapshot, library_id, options.model_path, options.collection) if report else {},
         library_id=library_id,
         warnings=[problem]
         if papers and (problem := library_problem(profile_items(snapshot, options.collection)))

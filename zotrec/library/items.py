@@ -71,6 +71,26 @@ def item_to_paper(
     )
 
 
+PARALLEL_FROM = 6_000  # convert this many items or more in two worker processes
+
+
+def items_to_papers(items: list[dict[str, Any]], collection_paths: dict[str, str] | None = None) -> list[Paper]:
+    """:func:`item_to_paper` of each item. Many items are split over two joblib worker processes:
+    decoding the LaTeX of tens of thousands of titles and abstracts is most of the cost, and the
+    Papers come back pickled, as built (a tenth of the cost of building them)."""
+    if len(items) < PARALLEL_FROM:
+        return [item_to_paper(item, collection_paths) for item in items]
+    from joblib import Parallel, delayed
+
+    half = (len(items) + 1) // 2
+    parts = Parallel(n_jobs=2)(delayed(_to_papers)(part, collection_paths) for part in (items[:half], items[half:]))
+    return [paper for part in parts for paper in part]
+
+
+def _to_papers(items: list[dict[str, Any]], collection_paths: dict[str, str] | None) -> list[Paper]:
+    return [item_to_paper(item, collection_paths) for item in items]
+
+
 def split_name(name: str) -> dict[str, str]:
     """A Zotero creator dict from a display name (``Ada Lovelace`` or ``Lovelace, Ada``)."""
     name = " ".join(name.split())

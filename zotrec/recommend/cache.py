@@ -162,10 +162,9 @@ class FeatureCache:
 
 
 def _papers(items: list[dict[str, Any]], snapshot: LibrarySnapshot) -> list[Any]:
-    from zotrec.library.items import item_to_paper
+    from zotrec.library.items import items_to_papers
 
-    paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
-    return [item_to_paper(item, paths) for item in items]
+    return items_to_papers(items, {key: snapshot.collection_path(key) for key in snapshot.collections})
 
 
 def library_index(

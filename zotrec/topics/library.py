@@ -48,9 +48,6 @@ def library_topic_counts(
     folder: Path | None = None,
 ) -> dict[str, int]:
     """How many profile items carry each top topic ("none": no topic), labelling only new items."""
-    from zotrec.library.items import item_to_paper
-    from zotrec.topics import load_topic_model
-
     model_key = _model_key(model_path)
     items = profile_items(snapshot, collection)
     ids = [content_id(item) for item in items]
@@ -64,12 +61,37 @@ def library_topic_counts(
     if missing or len(labels) != len(set(ids)):
         if missing:
             paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
-            papers = [item_to_paper(items[n], paths) for n in missing]
-            for n, found in zip(missing, load_topic_model(model_path).predict(papers, context=False)):
-                labels[ids[n]] = found[0].label if found else "none"
+            for n, label in zip(missing, top_labels([items[n] for n in missing], paths, model_path)):
+                labels[ids[n]] = label
         labels = {cid: labels[cid] for cid in ids}
         _store(path, {"model": model_key, "labels": labels})
     return dict(Counter(labels[cid] for cid in ids))
+
+
+PARALLEL_FROM = 4_000  # label this many items or more in two worker processes
+
+
+def _label_chunk(items: list[dict], paths: dict[str, str], model_path: Path | None) -> list[str]:
+    """The top topic label of each item, each labelled alone ("none": no confident topic)."""
+    from zotrec.library.items import item_to_paper
+    from zotrec.topics import load_topic_model
+
+    papers = [item_to_paper(item, paths) for item in items]
+    return [
+        found[0].label if found else "none" for found in load_topic_model(model_path).predict(papers, context=False)
+    ]
+
+
+def top_labels(items: list[dict], paths: dict[str, str], model_path: Path | None = None) -> list[str]:
+    """:func:`_label_chunk` of ``items``; many items are split over two joblib worker processes
+    (each item is labelled alone, so the labels do not depend on the split)."""
+    if len(items) < PARALLEL_FROM:
+        return _label_chunk(items, paths, model_path)
+    from joblib import Parallel, delayed
+
+    half = (len(items) + 1) // 2
+    parts = Parallel(n_jobs=2)(delayed(_label_chunk)(part, paths, model_path) for part in (items[:half], items[half:]))
+    return [label for part in parts for label in part]
 
 
 def _store(path: Path, data: dict) -> None:
