@@ -168,6 +168,31 @@ def test_prune_rows_keeps_the_heaviest_terms():
     assert (idx[:, 0] == np.arange(30)).all() and np.allclose(sims[:, 0], 1.0, atol=1e-5)
 
 
+def test_top_k_similar_matches_a_full_sort():
+    """The k best library rows of every query (cosine descending, equal cosines by library row), as a
+    dense sort of every product gives them; an excluded row never appears."""
+    import scipy.sparse as sp
+
+    from zotrec.recommend.model import top_k_similar
+
+    rng = np.random.default_rng(3)
+    library = sp.random(300, 40, density=0.15, format="csr", dtype=np.float32, random_state=4)
+    library.data = np.round(library.data * 3) / 3 + 1 / 3  # coarse weights: many equal cosines
+    library = sp.vstack([library, library[:20]], format="csr")  # duplicate rows tie exactly
+    queries = library[rng.choice(library.shape[0], 70, replace=False)]
+    exclude = rng.integers(0, library.shape[0], 70)
+    for ex in (None, exclude):
+        idx, sims = top_k_similar(queries, library, 7, chunk=16, exclude=ex)
+        dense = (queries @ library.T).toarray()
+        for i in range(queries.shape[0]):
+            row = dense[i].astype(np.float32)
+            if ex is not None:
+                row[ex[i]] = 0
+            want = [j for j in np.lexsort((np.arange(len(row)), -row)) if row[j] > 0][:7]
+            assert list(idx[i, : len(want)]) == want
+            assert np.allclose(sims[i, : len(want)], row[want]) and (sims[i, len(want) :] == 0).all()
+
+
 def test_prune_rows_is_row_by_row():
     """A row's pruned form does not depend on the other rows nor on how its columns are stored."""
     import scipy.sparse as sp

@@ -169,6 +169,7 @@ class LibraryIndex:
     filing: InterestClassifier | None = None  # which interest a paper belongs to
     interest_key: str = ""  # identifies the collections and settings the interests were found with
     _terms: np.ndarray | None = field(default=None, repr=False)
+    _neighbours_t: sp.csr_matrix | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -252,11 +253,21 @@ class LibraryIndex:
             self._terms = self.vectorizer.feature_names()
         return self._terms
 
+    @property
+    def neighbours_t(self) -> sp.csr_matrix:
+        """``neighbours`` transposed (CSR), made once per run for the nearest-neighbour searches."""
+        if self._neighbours_t is None:
+            self._neighbours_t = self.neighbours.T.tocsr()
+        return self._neighbours_t
+
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self.__dict__, _terms=None, _neighbours_t=None)  # derived: made again when needed
+
     def transform(self, papers: list[Paper]) -> sp.csr_matrix:
         return self.vectorizer.transform(papers)
 
     def to_bytes(self) -> bytes:
-        state = dict(self.__dict__, _terms=None)
+        state = dict(self.__dict__, _terms=None, _neighbours_t=None)
         return zlib.compress(pickle.dumps((FORMAT_VERSION, state), protocol=5), 1)
 
     @classmethod
@@ -333,13 +344,21 @@ def prune_rows(X: sp.csr_matrix, k: int) -> sp.csr_matrix:
 
 
 def top_k_similar(
-    queries: sp.csr_matrix, library: sp.csr_matrix, k: int, chunk: int = 256, exclude: np.ndarray | None = None
+    queries: sp.csr_matrix,
+    library: sp.csr_matrix,
+    k: int,
+    chunk: int = 256,
+    exclude: np.ndarray | None = None,
+    library_t: sp.csr_matrix | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and cosines of the ``k`` most similar library rows for each query row, best first.
+    """Indices and cosines of the ``k`` most similar library rows for each query row, best first
+    (equal cosines: lower library row first).
 
-    Works on the sparse product (a few % dense with pruned rows): no dense query x library matrix.
+    Works on the sparse product (a few % dense with pruned rows): no dense query x library matrix;
+    only the candidates for each row's ``k`` best are sorted.
     Rows with fewer than ``k`` positive cosines are padded with similarity 0 (index 0).
     ``exclude[i]`` (optional) is a library row to ignore for query ``i`` (itself, for references).
+    ``library_t``: ``library.T`` as CSR, when the caller keeps it.
     """
     n, m = queries.shape[0], library.shape[0]
     k = max(0, min(k, m))
@@ -347,7 +366,7 @@ def top_k_similar(
     sims = np.zeros((n, k), dtype=np.float32)
     if k == 0 or n == 0:
         return idx, sims
-    lib_t = library.T.tocsr()
+    lib_t = library.T.tocsr() if library_t is None else library_t
     for start in range(0, n, chunk):
         block = (queries[start : start + chunk] @ lib_t).tocsr()
         rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
@@ -356,7 +375,15 @@ def top_k_similar(
         if exclude is not None:
             keep &= cols != exclude[start : start + chunk][rows]
         rows, cols, vals = rows[keep], cols[keep], vals[keep]
-        order = np.argsort(rows + (1.0 - vals.astype(np.float64)) * 0.5)  # by row, best first
+        # each row's k-th best cosine: entries below it cannot be among its k best
+        ends = np.cumsum(np.bincount(rows, minlength=block.shape[0]))
+        cut = np.full(block.shape[0], -np.inf, dtype=np.float32)
+        for r in np.flatnonzero(np.diff(ends, prepend=0) > k):
+            row_vals = vals[ends[r - 1] if r else 0 : ends[r]]
+            cut[r] = np.partition(row_vals, len(row_vals) - k)[len(row_vals) - k]
+        candidate = vals >= cut[rows]
+        rows, cols, vals = rows[candidate], cols[candidate], vals[candidate]
+        order = np.lexsort((cols, -vals, rows))  # by row, best first, then by library row
         rows, cols, vals = rows[order], cols[order], vals[order]
         first = np.searchsorted(rows, np.arange(block.shape[0]))
         rank_in_row = np.arange(len(rows)) - first[rows]
@@ -444,7 +471,7 @@ class Recommender:
         s, ix = self.settings, self.index
         k = max(s.knn_k, k_keep, INTEREST_NEIGHBOURS if ix.interests else 0)
         Xq = prune_rows(X, KNN_TERMS)
-        nn_idx, nn_sim = top_k_similar(Xq, ix.neighbours, k, exclude=exclude)
+        nn_idx, nn_sim = top_k_similar(Xq, ix.neighbours, k, exclude=exclude, library_t=ix.neighbours_t)
         if fb_pos.shape[0]:  # +1 papers count as library items for the neighbour part
             _, fb_sim = top_k_similar(Xq, prune_rows(fb_pos, KNN_TERMS), 1)
             nn_sim_all = np.sort(np.concatenate([nn_sim, fb_sim], axis=1), axis=1)[:, ::-1]
