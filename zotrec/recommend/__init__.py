@@ -7,6 +7,10 @@ what the user did in Zotero becomes +1 / -1 / 0.
 
 from typing import Any
 
+from zotrec.deferred import defer_scipy_stats
+
+defer_scipy_stats()  # before any scikit-learn import (see zotrec.deferred)
+
 
 def __getattr__(name: str) -> Any:
     """The model's names, imported on first use (scikit-learn takes a second to import)."""

@@ -1,6 +1,10 @@
 """Topic labels for papers: the shipped arXiv-taxonomy model and personal collection/tag models."""
 
-from .model import (
+from zotrec.deferred import defer_scipy_stats
+
+defer_scipy_stats()  # before any scikit-learn import (see zotrec.deferred)
+
+from .model import (  # noqa: E402
     Topic,
     TopicModel,
     load_topic_model,
