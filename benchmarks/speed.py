@@ -202,7 +202,21 @@ def worker_anchor(size: int, digest_size: int = 2000) -> None:
     from benchmarks import scale_data
 
     snapshot = scale_data.snapshot(size)
-    digest = anchor_digest_texts(digest_size)
+    refit(snapshot, anchor_digest_texts(digest_size))
+
+
+def worker_anchor_files(library: str, digest: str) -> None:
+    """The same refit on a library export file and a digest file (both read before the clock starts)."""
+    from zotrec.library.transfer import parse_export
+    from zotrec.sources import read_sources
+
+    snapshot = parse_export(Path(library))
+    papers, _ = read_sources([Path(digest)])
+    refit(snapshot, [f"{p.title} {p.abstract}" for p in papers])
+
+
+def refit(snapshot: Any, digest: list[str]) -> None:
+    """Time arxiv-sanity-lite's tf-idf + LinearSVC refit on ``snapshot``'s items + ``digest`` texts."""
     start, cpu_start = time.perf_counter(), cpu_now()
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -450,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
             worker_recommend(int(argv[2]), argv[3])
         elif kind == "anchor":
             worker_anchor(int(argv[2]), int(argv[3]) if len(argv) > 3 else 2000)
+        elif kind == "anchor-files":
+            worker_anchor_files(argv[2], argv[3])
         elif kind == "minilm":
             worker_minilm(int(argv[2]))
         return 0

@@ -53,6 +53,24 @@ def test_older_state_file_is_upgraded_with_its_data(tmp_path):
     assert _user_version(path) == SCHEMA_VERSION
 
 
+def test_old_library_feature_table_is_dropped(tmp_path):
+    path = tmp_path / "state.sqlite"
+    db = sqlite3.connect(path)
+    for migration in MIGRATIONS[:3]:
+        db.executescript(migration)
+    db.execute("INSERT INTO library_cache VALUES ('lib', '7', 3, ?, 0)", (b"\0" * 100_000,))
+    db.execute("INSERT INTO runs (started, outcome, counts) VALUES (1700000000, 'ok', '{}')")
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    state = StateStore(path)
+    tables = {r[0] for r in state._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "library_cache" not in tables and {"runs", "pushed", "feedback"} <= tables
+    assert len(state.runs()) == 1
+    state.close()
+    assert _user_version(path) == SCHEMA_VERSION
+
+
 def test_newer_state_file_is_refused_and_left_alone(isolated_dirs):
     path = paths.state_file()
     path.parent.mkdir(parents=True)

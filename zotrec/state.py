@@ -85,6 +85,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX pushed_library_status ON pushed(library, status);
     CREATE INDEX pushed_run ON pushed(run_id);
     """,
+    # 4: library features live in the cache folder (zotrec.recommend.cache): the old table of
+    # pickled features, tens of MB for a large library, goes
+    """
+    DROP TABLE IF EXISTS library_cache;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
