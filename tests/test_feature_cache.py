@@ -231,6 +231,33 @@ def test_identity_keys_are_kept_per_item_version():
     assert "doi:10.1000/xyz" in identity_keys(unversioned)[0]
 
 
+def test_identity_keys_of_papers_built_by_a_full_build_are_read_once():
+    """Keys remembered from the Papers of a full build are what converting the items gives, are read
+    instead of converting them again, and only by the next call."""
+    from zotrec.library import identity
+
+    items = [
+        {"key": "B", "version": 4, "title": "Fr\\'ed\\'eric's $\\alpha$ galaxies", "abstractNote": "$x$ and {y}"},
+        {"key": "C", "version": 2, "title": "Dark matter in dwarf galaxies", "DOI": "10.1000/abc"},
+    ]
+    papers = [item_to_paper(item) for item in items]
+    assert [p.identity_keys() for p in papers] == [item_to_paper(i, abstract=False).identity_keys() for i in items]
+
+    class Stub:
+        def identity_keys(self) -> list[str]:
+            return ["title:remembered"]
+
+    identity.remember(items, [papers[0], Stub()])
+    equal = [dict(item) for item in items]  # equal items, other objects: converted
+    assert identity.identity_keys(equal) == [papers[0].identity_keys(), papers[1].identity_keys()]
+    fresh = [{"key": "D", "version": 1, "title": "Stellar streams"}]
+    identity.remember(fresh, [Stub()])
+    assert identity.identity_keys(items + fresh) == [papers[0].identity_keys(), papers[1].identity_keys()] + [
+        ["title:remembered"]
+    ]
+    assert not identity._BUILT
+
+
 def test_papers_built_in_two_workers_are_the_serial_papers(monkeypatch):
     """A large library's items become Papers in two worker processes: the same Papers, in order."""
     from zotrec.library import items as items_module

@@ -211,6 +211,31 @@ def test_prune_rows_is_row_by_row():
     assert (whole != parts).nnz == 0
 
 
+def test_prune_rows_keeps_each_rows_heaviest_then_lowest_columns(monkeypatch):
+    """Against a row-by-row sort: k largest weights, equal weights by column; in chunks or not, and
+    with negative weights (the general sort)."""
+    import scipy.sparse as sp
+
+    from zotrec.recommend import model
+
+    rng = np.random.default_rng(3)
+    X = sp.random(60, 80, density=0.5, format="csr", dtype=np.float32, random_state=2)
+    X.data = rng.integers(1, 5, size=X.nnz).astype(np.float32) / 4  # many ties
+    for sign in (1, -1):
+        Y = X.copy()
+        Y.data[::7] *= sign
+        want = []
+        for i in range(60):
+            row = Y[i]
+            best = sorted(zip(-row.data, row.indices))[:6]
+            want.append(sorted(int(c) for _, c in best))
+        for chunk in (1000, 7):
+            monkeypatch.setattr(model, "PRUNE_CHUNK", chunk)
+            P = model.prune_rows(Y, 6)
+            assert [sorted(P[i].indices.tolist()) for i in range(60)] == want
+            assert np.allclose(np.asarray(P.multiply(P).sum(1)).ravel(), 1.0, atol=1e-5)
+
+
 def test_parallel_transform_matches_the_serial_one(corpus, monkeypatch):
     """Texts transformed in two joblib workers give the serial matrix bit for bit."""
     from zotrec.recommend import features

@@ -42,6 +42,18 @@ def _cache_path() -> Path:
     return paths.cache_dir() / "identity-keys.pickle"
 
 
+# Keys of item objects whose Papers this process built anyway (a full library-feature build), by
+# id() next to the item itself (the same object, not an equal one), read by the next identity_keys call.
+_BUILT: dict[int, tuple[dict[str, Any], list[str]]] = {}
+
+
+def remember(items: Iterable[dict[str, Any]], papers: Iterable[Any]) -> None:
+    """Keep the identity keys of ``papers`` (``item_to_paper`` of ``items``, abstracts or not: the keys
+    do not depend on them) for the next :func:`identity_keys` call of this process."""
+    for item, paper in zip(items, papers):
+        _BUILT[id(item)] = (item, paper.identity_keys())
+
+
 def identity_keys(items: Iterable[dict[str, Any]]) -> list[list[str]]:
     """``item_to_paper(item, abstract=False).identity_keys()`` of each item, from the cache where kept."""
     from zotrec.library.items import item_to_paper
@@ -63,9 +75,12 @@ def identity_keys(items: Iterable[dict[str, Any]]) -> list[list[str]]:
     for item, iid in zip(items, ids):
         keys = kept.get(iid)
         if keys is None:
-            keys = kept[iid] = item_to_paper(item, abstract=False).identity_keys()
+            built = _BUILT.get(id(item))
+            keys = built[1] if built is not None and built[0] is item else None
+            keys = kept[iid] = keys if keys is not None else item_to_paper(item, abstract=False).identity_keys()
             fresh += 1
         out.append(keys)
+    _BUILT.clear()
     if fresh:
         if len(kept) > MAX_ENTRIES:
             kept = dict(zip(ids, out))

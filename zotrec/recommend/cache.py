@@ -161,10 +161,11 @@ class FeatureCache:
             tmp.unlink(missing_ok=True)
 
 
-def _papers(items: list[dict[str, Any]], snapshot: LibrarySnapshot) -> list[Any]:
+def _papers(items: list[dict[str, Any]], snapshot: LibrarySnapshot, while_waiting: Any = None) -> list[Any]:
     from zotrec.library.items import items_to_papers
 
-    return items_to_papers(items, {key: snapshot.collection_path(key) for key in snapshot.collections})
+    paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
+    return items_to_papers(items, paths, while_waiting)
 
 
 def library_index(
@@ -200,7 +201,11 @@ def library_index(
         index = update_index(cached.index, cached.ids, items, ids, snapshot)
         record = CachedIndex(index, ids, keys, cached.base_ids)
     else:
-        papers = _papers(items, snapshot)
+        from zotrec.library.identity import remember
+        from zotrec.recommend.background import load_background
+
+        papers = _papers(items, snapshot, while_waiting=load_background)  # the build reads the background next
+        remember(items, papers)  # the known-papers check reads their identity keys next
         kept = [i for i, p in enumerate(papers) if p.title or p.abstract]
         index = LibraryIndex.build([papers[i] for i in kept], interests=None)
         kept_ids = [ids[i] for i in kept]

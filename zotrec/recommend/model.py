@@ -324,23 +324,60 @@ INTEREST_MIN_SCORE = 50.0  # an interest "stands out" when the paper scores at l
 INTEREST_GATE = 50.0
 
 
+PRUNE_CHUNK = 8192  # rows pruned per pass: bounds the temporary arrays of a large library
+
+
 def prune_rows(X: sp.csr_matrix, k: int) -> sp.csr_matrix:
     """Each row cut to its ``k`` largest entries and l2-normalised again (sparser, faster products).
 
-    Row by row (ties broken by column): a row comes out the same whatever other rows the matrix holds."""
-    X = X.tocsr().astype(np.float32)
+    Row by row (ties broken by column): a row comes out the same whatever other rows the matrix holds,
+    so a large matrix is pruned ``PRUNE_CHUNK`` rows at a time."""
+    X = X.tocsr()
+    if X.shape[0] <= PRUNE_CHUNK:
+        return _prune(X, k)
+    parts = [_prune(X[i : i + PRUNE_CHUNK], k) for i in range(0, X.shape[0], PRUNE_CHUNK)]
+    return sp.vstack(parts, format="csr")
+
+
+def _prune(X: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    X = X.astype(np.float32)
     X.sort_indices()
     counts = np.diff(X.indptr)
     rows = np.repeat(np.arange(X.shape[0]), counts)
-    order = np.lexsort((-X.data, rows))  # by row, then by weight descending
-    rank_in_row = np.arange(len(order)) - X.indptr[rows[order]]
-    keep = np.sort(order[rank_in_row < k])
+    keep = _top_k(X.data, rows, X.indptr, counts, k)
     data, cols, kept_rows = X.data[keep], X.indices[keep], rows[keep]
     norms = np.sqrt(np.bincount(kept_rows, weights=data.astype(np.float64) ** 2, minlength=X.shape[0]))
     norms[norms == 0] = 1.0
     data = (data / norms[kept_rows]).astype(np.float32)
     indptr = np.concatenate([[0], np.cumsum(np.minimum(counts, k))])
     return sp.csr_matrix((data, cols, indptr), shape=X.shape)
+
+
+def _top_k(data: np.ndarray, rows: np.ndarray, indptr: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """Mask of each row's ``k`` largest entries (equal weights: the lower columns, stored first).
+
+    Non-negative float32 weights sort as their bit patterns: one sort of (row, weight) keys gives each
+    row's k-th weight; entries above it are kept, and entries equal to it in column order up to k."""
+    big = counts > k
+    if not big.any():
+        return np.ones(len(data), dtype=bool)
+    if np.signbit(data).any() or not np.isfinite(data).all():  # the general way: a lexicographic sort
+        order = np.lexsort((-data, rows))
+        keep = np.zeros(len(data), dtype=bool)
+        keep[order[np.arange(len(order)) - indptr[rows[order]] < k]] = True
+        return keep
+    low = np.uint64(0xFFFFFFFF)
+    bits = data.view(np.uint32).astype(np.uint64)
+    ordered = np.sort((rows.astype(np.uint64) << np.uint64(32)) | (low - bits))  # row, then weight descending
+    kth = np.zeros(len(counts), dtype=np.uint64)
+    kth[big] = low - (ordered[indptr[:-1][big] + k - 1] & low)
+    limit = kth[rows]
+    above = bits > limit
+    tie = (bits == limit) & big[rows]
+    need = k - np.bincount(rows[above], minlength=len(counts))
+    seen = np.cumsum(tie)
+    before = np.concatenate([[0], seen])[indptr[:-1]]
+    return ~big[rows] | above | (tie & (seen - before[rows] <= need[rows]))
 
 
 def top_k_similar(
