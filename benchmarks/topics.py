@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         return personal_main(argv[1:])
     if argv and argv[0] == "train":
         return train_main(argv[1:])
+    if argv and argv[0] == "validate":
+        return validate_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks.topics")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
@@ -349,6 +351,109 @@ def print_quality(results: dict) -> None:
             f"  {kind:38s} {row['papers']:4d} papers in {row['files']} file(s): "
             f"{100 * row['no_topic_context']:.1f}% with context, {100 * row['no_topic_alone']:.1f}% alone"
         )
+
+
+# -- context settings, chosen on validation days ---------------------------------------------------
+def objective(res: dict) -> float:
+    """What the settings are chosen for: the mean of the five target figures."""
+    n, b = res["narrow"], res["broad"]
+    return (n["micro_f1"] + n["top1_primary"] + b["micro_f1"] + b["top1_primary"] + b["top1_archive"]) / 5
+
+
+def settings_grid():
+    """Stage 1: the main-topic estimate; stage 2 (given the best of stage 1): topic shift and floor."""
+    import itertools
+
+    from zotrec.topics.context import Settings
+
+    first = [
+        Settings(main_strength=s, main_discount=d, min_main_share=m, topic_power=1.0, floor=0.7)
+        for s, d, m in itertools.product((5.0, 10.0, 20.0), (0.0, 0.5, 1.0), (0.0, 0.0025, 0.005))
+    ]
+    return first, lambda best: [
+        Settings(best.main_strength, best.main_discount, best.min_main_share, topic_power=p, floor=f)
+        for p, f in itertools.product((0.5, 1.0), (0.0, 0.5, 0.6, 0.7, 0.8))
+    ]
+
+
+def validate_main(argv: list[str]) -> int:
+    """Choose the digest-context settings on validation days: the training side of the date split
+    is split again by date (its latest ~20% of days per corpus = validation days); a model trained
+    on the days before them (evaluation only, never shipped) decodes the validation days under each
+    setting of a small grid. The test days stay untouched."""
+    from dataclasses import asdict
+
+    from zotrec.topics import load_topic_model
+    from zotrec.topics.build import train_from_records
+    from zotrec.topics.context import SHIPPED
+    from zotrec.topics.corpus import read_corpus
+    from zotrec.topics.evaluate import evaluate
+    from zotrec.topics.model import save_topic_model
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.topics validate")
+    parser.add_argument("--corpora", default=str(CORPORA))
+    parser.add_argument("--model", help="a validation model saved by an earlier run (--save-model)")
+    parser.add_argument("--save-model", help="save the validation model here (e.g. /tmp/topics-val.joblib)")
+    parser.add_argument("--out", help="write the results (JSON) here")
+    parser.add_argument("--write-card", action="store_true", help="store the choice in the shipped model card")
+    args = parser.parse_args(argv)
+    log = lambda m: print(m, file=sys.stderr, flush=True)
+    train, _test, _cuts = date_split(read_corpus([args.corpora]))
+    fit, val, val_cuts = date_split(train)
+    log(f"{len(fit)} papers train the validation model; {len(val)} validation papers (days from {val_cuts})")
+    if args.model:
+        model = load_topic_model(args.model)
+    else:
+        model = train_from_records(fit, progress=lambda m: log(f"  {m}"), n_jobs=1)
+        if args.save_model:
+            save_topic_model(model, args.save_model)
+    papers, labels, digests = as_papers(val), [r.labels for r in val], digest_of(val, Path(args.corpora))
+    P_all, known = model._calibrated(papers)
+    parts = {"narrow": [i for i, r in enumerate(val) if r.corpus in NARROW], "broad": list(range(len(val)))}
+
+    def run(settings) -> dict:
+        res: dict = {"settings": asdict(settings)}
+        for name, rows in parts.items():
+            ev = evaluate(
+                model,
+                [papers[i] for i in rows],
+                [labels[i] for i in rows],
+                digests=[digests[i] for i in rows],
+                settings=settings,
+                scores=(P_all[rows], known[rows]),
+            )
+            res[name] = {k: ev.summary()[k] for k in ("micro_f1", "top1_primary", "top1_archive", "no_topic_rate")}
+        res["objective"] = round(objective(res), 4)
+        log(f"  {res['settings']}: {res['objective']}")
+        return res
+
+    first, second = settings_grid()
+    tried = [run(s) for s in first]
+    best = max(tried, key=lambda r: r["objective"])
+    from zotrec.topics.context import Settings
+
+    tried += [run(s) for s in second(Settings(**best["settings"])) if asdict(s) not in [r["settings"] for r in tried]]
+    best = max(tried, key=lambda r: r["objective"])
+    shipped = next((r for r in tried if r["settings"] == asdict(SHIPPED)), None) or run(SHIPPED)
+    results = {"validation_days_from": val_cuts, "fit_papers": len(fit), "validation_papers": len(val)}
+    results |= {"tried": tried, "best": best, "shipped": shipped}
+    for title, res in (("best on the validation days", best), ("shipped settings", shipped)):
+        n, b = res["narrow"], res["broad"]
+        print(
+            f"{title}: {res['settings']}\n  narrow micro_f1 {n['micro_f1']:.3f}, top1_primary {n['top1_primary']:.3f}; "
+            f"broad micro_f1 {b['micro_f1']:.3f}, top1_primary {b['top1_primary']:.3f}, "
+            f"top1_archive {b['top1_archive']:.3f}; objective {res['objective']:.4f}"
+        )
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    if args.write_card:
+        from benchmarks.topics_card import write_validation
+
+        command = "python -m benchmarks.topics validate --write-card"
+        if args.model:
+            command += " --model FILE (the validation model an earlier run saved with --save-model)"
+        write_validation(results, command=command)
+    return 0
 
 
 # -- the shipped model ---------------------------------------------------------------------------------

@@ -64,6 +64,44 @@ def test_em_strength_and_known_papers_pull_the_estimate():
     assert digest.reestimate(post, prior, strength=1.0, observed=known)[0] < 0.5
 
 
+def test_rare_labels_keep_their_training_share_and_unsupported_shares_fall():
+    prior = np.array([0.6, 0.399, 0.001])
+    post = np.tile([0.30, 0.10, 0.60], (50, 1))  # a rare label whose probabilities look high everywhere
+    free = digest.reestimate(post, prior, strength=1.0)
+    held = digest.reestimate(post, prior, strength=1.0, min_share=0.01)
+    assert free[2] > 0.5  # plain EM lets the rare label soak up the batch
+    assert held[2] == prior[2] and abs(held.sum() - 1) < 1e-9 and held[0] > held[1]
+    post = np.tile([0.9, 0.1, 0.0], (20, 1))
+    plain, discounted = (
+        digest.reestimate(post, prior, strength=1.0),
+        digest.reestimate(post, prior, strength=1.0, discount=1.0),
+    )
+    assert discounted[2] < plain[2] and discounted[0] > plain[0]
+
+
+def test_topic_shares_follow_the_main_topics_through_co_occurrence():
+    given_main = np.array([[1.0, 0.1], [0.5, 1.0]])  # main 0 rarely carries label 1; main 1 often carries 0
+    prior = np.array([0.5, 0.5])
+    mains_0 = np.tile([1.0, 0.0], (40, 1))
+    share = digest.topic_shares(mains_0, prior, given_main, strength=0.0)
+    assert np.allclose(share, [1.0 - 1e-6, 0.1])
+    known = np.array([[0.0, 1.0]] * 40)  # forty papers known to carry label 1 only
+    assert digest.topic_shares(mains_0, prior, given_main, strength=0.0, observed=known)[1] > 0.5
+    P = np.array([[0.6, 0.6]])
+    shifted = digest.shift_topics(P, prior, share)
+    assert shifted[0, 0] > 0.6 > shifted[0, 1]
+
+
+def test_in_context_a_second_label_needs_the_floor(tiny):
+    model, records = tiny
+    papers = [Paper(title=r.title, abstract=r.abstract, arxiv_id=r.id) for r in records[:30]]
+    decoded = model.decode(papers)
+    first = decoded.first()
+    for row, picked, main in zip(decoded.proba, decoded.chosen, first):
+        others = np.flatnonzero(picked)
+        assert (row[others[others != main]] >= digest.SHIPPED.floor).all()
+
+
 def test_topic_shift_follows_the_batch_and_power_zero_leaves_it():
     P = np.array([[0.8, 0.01], [0.7, 0.02], [0.9, 0.01]])
     prior = np.array([0.1, 0.1])

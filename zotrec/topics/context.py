@@ -7,26 +7,80 @@ Three steps adapt them to the batch (none of them needs a label):
 - main topic: EM prior re-estimation (Saerens, Latinne & Decaestecker 2002, "Adjusting the outputs
   of a classifier to new a priori probabilities") on the main-topic probabilities, normalised over
   the labels; papers whose category is known (a digest that gives arXiv categories) enter the
-  estimate with it instead of the model's guess;
-- topics: each label's share in the batch is the mean of its probabilities (EM on the independent
-  one-vs-rest probabilities diverges for rare labels), and the probability's odds are scaled by the
-  square root of (batch share / training share);
-- decision: a label is kept above the larger of its own threshold and the batch's F1 plug-in
-  threshold (the threshold that maximises the F1 the calibrated probabilities expect); the main
-  topic is the label with the best adjusted main-topic probability times adjusted topic probability.
+  estimate with it instead of the model's guess. Labels that were rarely a main topic in training
+  keep their training share: their calibrated probabilities rest on a handful of papers and EM
+  would let them soak up the batch (one with 4 training papers took 37% of a cs day). A small
+  discount per label drops the shares no paper really supports (a listing holds few categories);
+- topics: each label's share in the batch is what the estimated main-topic mix implies through
+  the training co-occurrence of labels (``given_main[k, j]`` = share of papers with main topic k
+  that also carry j; a cs.CV listing implies few ``cs.LG`` cross-lists), and each probability's odds
+  are scaled by (batch share / training share);
+- decision: a label is kept above the largest of its own threshold, the batch's F1 plug-in
+  threshold (the cut that maximises the F1 the probabilities expect) and a floor; the main topic is
+  the label with the best adjusted main-topic probability times adjusted topic probability.
 
 Estimates are MAP ones: the training mix counts as ``strength`` pseudo-papers, so a digest of a few
 papers moves little. A digest of one paper is decoded without context (the caller's plain rule).
+The shipped :class:`Settings` were chosen on validation days (a model trained on earlier days,
+scored on the days before the benchmark's test days: ``python -m benchmarks.topics validate``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 EPS = 1e-6
-MAIN_STRENGTH = 20.0  # pseudo-papers of the training mix in the main-topic estimate
+MAIN_STRENGTH = 10.0  # pseudo-papers of the training mix in the main-topic estimate
 TOPIC_STRENGTH = 5.0  # pseudo-papers of the training mix in each label's share
-TOPIC_POWER = 0.5  # how far a label's odds follow its estimated share (1 = fully)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How far a digest moves the decoding (the defaults are the shipped settings)."""
+
+    main_strength: float = MAIN_STRENGTH  # pseudo-papers of the training mix in the main-topic estimate
+    main_discount: float = 0.5  # papers' worth of share each label must earn in the main-topic estimate
+    min_main_share: float = 0.0025  # labels rarer than this as a training main topic keep their share
+    topic_power: float = 1.0  # how far a label's odds follow its estimated share (1 = fully)
+    floor: float = 0.7  # a label other than the forced main topic needs this probability
+
+
+SHIPPED = Settings()
+
+
+def in_context(
+    P: np.ndarray,
+    M: np.ndarray,
+    prior: dict[str, Any],
+    thresholds: np.ndarray,
+    topics_known: np.ndarray,
+    main_known: np.ndarray,
+    settings: Settings = SHIPPED,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A batch decoded under its own label mix: (topic probabilities, main scores, thresholds).
+
+    ``P``/``M``: (n, L) topic and main-topic probabilities under the training mix ``prior``
+    (``topic``, ``main``, ``given_main``); ``topics_known``/``main_known``: (n, L) 0/1 rows of the
+    papers whose categories the digest gives (all zero for the others).
+    """
+    known, seen = main_known.any(1), topics_known.any(1)
+    mix = reestimate(
+        M[~known],
+        prior["main"],
+        strength=settings.main_strength,
+        discount=settings.main_discount,
+        min_share=settings.min_main_share,
+        observed=main_known[known],
+    )
+    adjusted = adjust(M, prior["main"], mix)
+    share = topic_shares(adjusted[~seen], prior["topic"], prior["given_main"], observed=topics_known[seen])
+    P = shift_topics(P, prior["topic"], share, power=settings.topic_power)
+    main = adjusted * P  # in context the topic probability counts fully
+    cut = max(f1_threshold(P), settings.floor)
+    return P, main.astype(np.float32), np.maximum(thresholds, cut)
 
 
 def reestimate(
@@ -34,6 +88,8 @@ def reestimate(
     prior: np.ndarray,
     *,
     strength: float = MAIN_STRENGTH,
+    discount: float = 0.0,
+    min_share: float = 0.0,
     observed: np.ndarray | None = None,
     iters: int = 100,
     tol: float = 1e-4,
@@ -42,16 +98,23 @@ def reestimate(
 
     ``posteriors``: (n, L) probabilities of L exclusive classes under the training mix ``prior``
     (rows are normalised here). ``observed``: (m, L) rows of papers whose class is known (one-hot);
-    they count in the mix as they are. ``strength``: pseudo-papers of the training mix. Stops when
+    they count in the mix as they are. ``strength``: pseudo-papers of the training mix.
+    ``discount``: papers' worth subtracted from every class's count (shares that no paper clearly
+    supports fall to zero). ``min_share``: classes below this training share keep it. Stops when
     no class share moves by ``tol`` (on 20,000 papers: 25 iterations, main topics as at 1e-9).
     """
     prior = _normalised(prior)
     Q = _rows(posteriors)
     known = np.zeros_like(prior) if observed is None else np.asarray(observed, float).sum(0)
-    total = len(Q) + (0 if observed is None else len(observed)) + strength
+    frozen = prior < min_share
+    fixed = prior[frozen].sum()
     mix = prior.copy()
     for _ in range(iters):
-        new = (adjust(Q, prior, mix).sum(0) + known + strength * prior) / total
+        counts = adjust(Q, prior, mix).sum(0) + known + strength * prior
+        new = np.maximum(counts - discount, 0.0) + EPS
+        new[frozen] = 0.0
+        new *= (1.0 - fixed) / new.sum()
+        new[frozen] = prior[frozen]
         done = np.abs(new - mix).max() < tol
         mix = new
         if done:
@@ -65,24 +128,49 @@ def adjust(posteriors: np.ndarray, prior: np.ndarray, mix: np.ndarray) -> np.nda
     return R / R.sum(1, keepdims=True)
 
 
+def topic_shares(
+    main: np.ndarray,
+    prior: np.ndarray,
+    given_main: np.ndarray,
+    *,
+    strength: float = TOPIC_STRENGTH,
+    observed: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each label's share among the batch's papers, as the main-topic posteriors imply it.
+
+    ``main``: (n, L) main-topic posteriors under the batch's mix; ``given_main``: (L, L) training
+    share of papers with main topic k that carry label j; ``prior``: each label's training share
+    (``strength`` pseudo-papers of it); ``observed``: (m, L) 0/1 rows of papers whose labels are known.
+    """
+    prior = np.clip(np.asarray(prior, float), EPS, 1 - EPS)
+    known = np.zeros_like(prior) if observed is None else np.asarray(observed, float).sum(0)
+    total = len(main) + (0 if observed is None else len(observed)) + strength
+    expected = np.asarray(main, float).sum(0) @ np.asarray(given_main, float)
+    return np.clip((expected + known + strength * prior) / total, EPS, 1 - EPS)
+
+
 def shift_topics(
     proba: np.ndarray,
     prior: np.ndarray,
+    share: np.ndarray | None = None,
     *,
     strength: float = TOPIC_STRENGTH,
-    power: float = TOPIC_POWER,
+    power: float = 1.0,
     observed: np.ndarray | None = None,
 ) -> np.ndarray:
     """One-vs-rest topic probabilities moved towards the batch's share of each label.
 
-    ``prior``: each label's share among the training papers. ``observed``: (m, L) 0/1 rows of
-    papers whose labels are known. Returns probabilities of the same shape as ``proba``.
+    ``prior``: each label's share among the training papers. ``share``: the batch's share of each
+    label (None: the mean of ``proba``, with ``strength`` pseudo-papers of the prior and the known
+    rows ``observed``). Returns probabilities of the same shape as ``proba``.
     """
     prior = np.clip(np.asarray(prior, float), EPS, 1 - EPS)
     P = np.asarray(proba, float)
-    known = np.zeros_like(prior) if observed is None else np.asarray(observed, float).sum(0)
-    total = len(P) + (0 if observed is None else len(observed)) + strength
-    share = np.clip((P.sum(0) + known + strength * prior) / total, EPS, 1 - EPS)
+    if share is None:
+        known = np.zeros_like(prior) if observed is None else np.asarray(observed, float).sum(0)
+        total = len(P) + (0 if observed is None else len(observed)) + strength
+        share = (P.sum(0) + known + strength * prior) / total
+    share = np.clip(share, EPS, 1 - EPS)
     ratio = ((share / (1 - share)) / (prior / (1 - prior))) ** power
     odds = ratio * P
     return (odds / (odds + 1 - P)).astype(np.float32)

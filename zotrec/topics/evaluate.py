@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..paper import Paper
+from .context import SHIPPED, Settings
 from .model import TextLike, TopicModel
 from .taxonomy import archive_set
 
@@ -43,6 +44,8 @@ def evaluate(
     top_confusions: int = 15,
     only: Sequence[str] | None = None,
     digests: Sequence[Hashable] | None = None,
+    settings: Settings = SHIPPED,
+    scores: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Evaluation:
     """Score ``model`` on labelled papers; true labels outside the model's labels are ignored.
 
@@ -50,7 +53,8 @@ def evaluate(
     paper's digest (papers of one digest are one batch, decoded in context); None = each paper
     alone, without context. The main topic is the first listed (none listed = a miss).
     ``primary`` defaults to the first label of each list. ``only``: score on these labels alone
-    (the others are neither predicted nor expected).
+    (the others are neither predicted nor expected). ``settings``/``scores``: as in
+    :meth:`TopicModel.decode` (the context settings; the papers' calibrated columns if computed).
     """
     labels = model.labels
     keep = np.array([only is None or label in set(only) for label in labels])
@@ -61,7 +65,7 @@ def evaluate(
         for label in ls:
             if label in index:
                 Y[i, index[label]] = True
-    chosen, first = decode_all(model, items, digests)
+    chosen, first = decode_all(model, items, digests, settings, scores)
     chosen = chosen[:, keep]
     first = np.where(keep[np.maximum(first, 0)] & (first >= 0), first, -1)
     first = np.where(first >= 0, np.cumsum(keep)[np.maximum(first, 0)] - 1, -1)
@@ -132,7 +136,11 @@ def _main_topic_hits(
 
 
 def decode_all(
-    model: TopicModel, items: Sequence[TextLike], digests: Sequence[Hashable] | None = None
+    model: TopicModel,
+    items: Sequence[TextLike],
+    digests: Sequence[Hashable] | None = None,
+    settings: Settings = SHIPPED,
+    scores: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Chosen topics (n, labels) and main topic (n,) of every paper, digest by digest.
 
@@ -146,7 +154,8 @@ def decode_all(
     for i in range(n):  # no digests: one call without context (the same as paper by paper)
         by_digest[None if digests is None else digests[i]].append(i)
     for rows in by_digest.values():
-        decoded = model.decode([items[i] for i in rows], context=digests is not None)
+        part = None if scores is None else (scores[0][rows], scores[1][rows])
+        decoded = model.decode([items[i] for i in rows], context=digests is not None, settings=settings, scores=part)
         chosen[rows] = decoded.chosen
         first[rows] = decoded.first()
     return chosen, first

@@ -162,34 +162,37 @@ class TopicModel:
 
     @property
     def has_context(self) -> bool:
-        """Whether the model can decode a digest in context (it stores its training label mix)."""
-        return self.kind == "arxiv" and bool(self._p.get("primary")) and "prior" in self._p
+        """Whether the model can decode a digest in context (it stores its training label mix and
+        label co-occurrence)."""
+        prior = self._p.get("prior") or {}
+        return self.kind == "arxiv" and bool(self._p.get("primary")) and "given_main" in prior
 
-    def decode(self, items: Sequence[TextLike], context: bool = True) -> Decoded:
-        """Probabilities, main scores and chosen topics of a batch of papers (see :meth:`predict`)."""
-        P_all, known = self._calibrated(items)
-        labels = self._p["labels"]
-        L = len(labels)
+    def decode(
+        self,
+        items: Sequence[TextLike],
+        context: bool = True,
+        settings: digest.Settings = digest.SHIPPED,
+        scores: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Decoded:
+        """Probabilities, main scores and chosen topics of a batch of papers (see :meth:`predict`).
+
+        ``settings``: how far the batch moves the decoding; ``scores``: the papers' calibrated
+        columns and known-word mask when already computed (``_calibrated``; benchmarks reuse them).
+        """
+        P_all, known = scores if scores is not None else self._calibrated(items)
+        L = len(self._p["labels"])
         P = P_all[:, :L]
         thresholds = self._p["thresholds"]
         if context and self.has_context and len(items) > 1:
-            P, main, thresholds = self._in_context(items, P, P_all[:, L:])
+            topics_known, main_known = _observed(items, self._p["labels"])
+            P, main, thresholds = digest.in_context(
+                P, P_all[:, L:], self._p["prior"], thresholds, topics_known, main_known, settings
+            )
         else:
             main = _main(P_all, L)
         chosen = _confident(P, main, thresholds, self.kind, _may_be_arxiv(items))
         chosen[~known] = False
         return Decoded(P, main, chosen)
-
-    def _in_context(
-        self, items: Sequence[TextLike], P: np.ndarray, M: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Topic probabilities, main scores and thresholds under the batch's estimated label mix."""
-        prior = self._p["prior"]
-        topics_known, main_known = _observed(items, self._p["labels"])
-        mix = digest.reestimate(M[~main_known.any(1)], prior["main"], observed=main_known[main_known.any(1)])
-        P = digest.shift_topics(P, prior["topic"], observed=topics_known[topics_known.any(1)])
-        main = digest.adjust(M, prior["main"], mix) * P  # in context the topic probability counts fully
-        return P, main.astype(np.float32), np.maximum(self._p["thresholds"], digest.f1_threshold(P))
 
     def predict(self, papers: Sequence[TextLike], max_topics: int = 5, context: bool = True) -> list[list[Topic]]:
         """For every paper, its confident topics ([] = no confident topic).
@@ -564,11 +567,15 @@ def _kept_labels(label_lists: Sequence[Sequence[str]], min_examples: int) -> tup
 
 def _label_mix(Y: np.ndarray, L: int, primary: bool) -> dict[str, np.ndarray]:
     """The training label mix that digest context re-estimates: the share of papers with each label
-    as a topic, and as the main (first) one."""
-    return {
-        "topic": Y[:, :L].mean(0).astype(np.float32),
-        "main": (Y[:, L:] if primary else Y[:, :L]).mean(0).astype(np.float32),
-    }
+    as a topic, and as the main (first) one; with ``primary``, ``given_main[k, j]`` = the share of
+    papers with main topic k that carry label j (one pseudo-paper of the overall share)."""
+    topic = Y[:, :L].mean(0)
+    mix = {"topic": topic.astype(np.float32), "main": (Y[:, L:] if primary else Y[:, :L]).mean(0).astype(np.float32)}
+    if primary:
+        main = Y[:, L:].astype(np.float64)
+        counts = main.T @ Y[:, :L].astype(np.float64)
+        mix["given_main"] = ((counts + topic) / (main.sum(0)[:, None] + 1.0)).astype(np.float32)
+    return mix
 
 
 def train_topic_model(
