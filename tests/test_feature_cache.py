@@ -243,39 +243,54 @@ def test_identity_keys_of_papers_built_by_a_full_build_are_read_once():
     papers = [item_to_paper(item) for item in items]
     assert [p.identity_keys() for p in papers] == [item_to_paper(i, abstract=False).identity_keys() for i in items]
 
-    class Stub:
-        def identity_keys(self) -> list[str]:
-            return ["title:remembered"]
-
-    identity.remember(items, [papers[0], Stub()])
+    identity.remember(items, [papers[0].identity_keys(), ["title:remembered"]])
     equal = [dict(item) for item in items]  # equal items, other objects: converted
     assert identity.identity_keys(equal) == [papers[0].identity_keys(), papers[1].identity_keys()]
     fresh = [{"key": "D", "version": 1, "title": "Stellar streams"}]
-    identity.remember(fresh, [Stub()])
+    identity.remember(fresh, [["title:remembered"]])
     assert identity.identity_keys(items + fresh) == [papers[0].identity_keys(), papers[1].identity_keys()] + [
         ["title:remembered"]
     ]
     assert not identity._BUILT
 
 
-def test_papers_built_in_two_workers_are_the_serial_papers(monkeypatch):
-    """A large library's items become Papers in two worker processes: the same Papers, in order."""
-    from zotrec.library import items as items_module
-
-    items = [
+def _latex_items(n: int) -> list[dict]:
+    return [
         {
-            "key": f"P{n:07d}",
+            "key": f"P{i:07d}",
             "version": 3,
             "itemType": "preprint",
-            "title": f"Fr\\'ed\\'eric's $\\alpha$-stable process number {n}",
-            "abstractNote": f"We bound $O(n^{n % 3})$ terms with \\emph{{care}}; see {n}.",
-            "creators": [{"firstName": "Ada", "lastName": f"Lovelace{n}"}],
+            "title": f"Fr\\'ed\\'eric's $\\alpha$-stable process number {i} of galaxies",
+            "abstractNote": f"We bound $O(n^{i % 3})$ terms with \\emph{{care}} in dark matter halos; see {i % 7}.",
+            "creators": [{"firstName": "Ada", "lastName": f"Lovelace{i % 5}"}, {"name": "The Survey Team"}],
             "collections": ["C1"],
-            "dateAdded": f"2024-01-{n % 28 + 1:02d}T00:00:00Z",
+            "dateAdded": f"2024-01-{i % 28 + 1:02d}T00:00:00Z",
+            "DOI": f"10.1000/x{i}",
         }
-        for n in range(40)
+        for i in range(n)
     ]
-    serial = items_module.items_to_papers(items, {"C1": "Reading/Now"})
-    monkeypatch.setattr(items_module, "PARALLEL_FROM", 10)
-    assert items_module.items_to_papers(items, {"C1": "Reading/Now"}) == serial
-    assert serial[1].title == "Frédéric's α-stable process number 1" and serial[1].collections == ["Reading/Now"]
+
+
+def test_a_full_build_from_item_rows_is_library_index_build(monkeypatch):
+    """Items converted to rows (in two worker processes when many) and built: the index
+    LibraryIndex.build gives for their Papers, bit for bit; the rows carry the Papers' identity keys."""
+    from zotrec.library.base import Collection
+    from zotrec.recommend import cache as cache_module
+    from zotrec.recommend.model import LibraryIndex
+
+    items = _latex_items(40)
+    snapshot = LibrarySnapshot(1, items, {"C1": Collection("C1", "Now", "C0"), "C0": Collection("C0", "Reading")})
+    papers = [item_to_paper(item, {"C1": "Reading/Now"}) for item in items]
+    serial = cache_module.item_rows(items, snapshot)
+    monkeypatch.setattr(cache_module, "PARALLEL_FROM", 10)
+    waited = []
+    assert cache_module.item_rows(items, snapshot, while_waiting=lambda: waited.append(1)) == serial and waited
+    assert [r.identity for r in serial] == [p.identity_keys() for p in papers]
+    assert serial[1].title == "Frédéric's α-stable process number 1 of galaxies"
+    got = cache_module.build_index(serial, [item["key"] for item in items])
+    want = LibraryIndex.build(papers, interests=None)
+    for name in ("library", "background", "neighbours"):
+        a, b = getattr(got, name), getattr(want, name)
+        assert (a != b).nnz == 0 and a.dtype == b.dtype and a.shape == b.shape, name
+    assert (got.titles, got.keys, got.added) == (want.titles, want.keys, want.added)
+    assert list(got.terms) == list(want.terms)

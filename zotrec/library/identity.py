@@ -47,11 +47,11 @@ def _cache_path() -> Path:
 _BUILT: dict[int, tuple[dict[str, Any], list[str]]] = {}
 
 
-def remember(items: Iterable[dict[str, Any]], papers: Iterable[Any]) -> None:
-    """Keep the identity keys of ``papers`` (``item_to_paper`` of ``items``, abstracts or not: the keys
-    do not depend on them) for the next :func:`identity_keys` call of this process."""
-    for item, paper in zip(items, papers):
-        _BUILT[id(item)] = (item, paper.identity_keys())
+def remember(items: Iterable[dict[str, Any]], keys: Iterable[list[str]]) -> None:
+    """Keep ``keys`` (``item_to_paper(item).identity_keys()`` of each of ``items``, abstract or not: the
+    keys do not depend on it) for the next :func:`identity_keys` call of this process."""
+    for item, found in zip(items, keys):
+        _BUILT[id(item)] = (item, found)
 
 
 def identity_keys(items: Iterable[dict[str, Any]]) -> list[list[str]]:

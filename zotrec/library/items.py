@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -70,37 +69,6 @@ def item_to_paper(
         tags=[t["tag"] for t in item.get("tags", []) if t.get("tag")],
         date_added=item.get("dateAdded"),
     )
-
-
-PARALLEL_FROM = 6_000  # convert this many items or more in two worker processes
-
-
-def items_to_papers(
-    items: list[dict[str, Any]],
-    collection_paths: dict[str, str] | None = None,
-    while_waiting: Callable[[], object] | None = None,
-) -> list[Paper]:
-    """:func:`item_to_paper` of each item. Many items are split over two joblib worker processes:
-    decoding the LaTeX of tens of thousands of titles and abstracts is most of the cost, and the
-    Papers come back pickled, as built (a tenth of the cost of building them). ``while_waiting`` is
-    called in this process meanwhile (or before converting, for few items)."""
-    if len(items) < PARALLEL_FROM:
-        if while_waiting is not None:
-            while_waiting()
-        return [item_to_paper(item, collection_paths) for item in items]
-    from joblib import Parallel, delayed
-
-    half = (len(items) + 1) // 2
-    parts = Parallel(n_jobs=2, return_as="generator")(
-        delayed(_to_papers)(part, collection_paths) for part in (items[:half], items[half:])
-    )
-    if while_waiting is not None:
-        while_waiting()
-    return [paper for part in parts for paper in part]
-
-
-def _to_papers(items: list[dict[str, Any]], collection_paths: dict[str, str] | None) -> list[Paper]:
-    return [item_to_paper(item, collection_paths) for item in items]
 
 
 def split_name(name: str) -> dict[str, str]:

@@ -32,7 +32,7 @@ import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from zotrec.library.base import LibrarySnapshot
 
@@ -161,11 +161,81 @@ class FeatureCache:
             tmp.unlink(missing_ok=True)
 
 
-def _papers(items: list[dict[str, Any]], snapshot: LibrarySnapshot, while_waiting: Any = None) -> list[Any]:
-    from zotrec.library.items import items_to_papers
+def _papers(items: list[dict[str, Any]], snapshot: LibrarySnapshot) -> list[Any]:
+    from zotrec.library.items import item_to_paper
 
     paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
-    return items_to_papers(items, paths, while_waiting)
+    return [item_to_paper(item, paths) for item in items]
+
+
+class Row(NamedTuple):
+    """What a full build needs of one item (its Paper is not kept: a tenth of the memory)."""
+
+    text: str  # features.paper_text
+    authors: str  # features.author_tokens
+    title: str
+    added: str  # dateAdded, "" when unknown
+    identity: list[str]  # Paper.identity_keys
+    has_text: bool  # a title or an abstract
+
+
+PARALLEL_FROM = 6_000  # a full build converts this many items or more in two worker processes
+
+
+def _rows_of(items: list[dict[str, Any]], paths: dict[str, str]) -> list[Row]:
+    from zotrec.library.items import item_to_paper
+    from zotrec.recommend.features import author_tokens, paper_text
+
+    rows = []
+    for item in items:
+        p = item_to_paper(item, paths)
+        rows.append(
+            Row(
+                paper_text(p),
+                author_tokens(p),
+                p.title,
+                p.date_added or "",
+                p.identity_keys(),
+                bool(p.title or p.abstract),
+            )
+        )
+    return rows
+
+
+def item_rows(items: list[dict[str, Any]], snapshot: LibrarySnapshot, while_waiting: Any = None) -> list[Row]:
+    """The :class:`Row` of each item. Many items are split over two joblib worker processes (decoding
+    the LaTeX of tens of thousands of titles and abstracts is most of the cost); ``while_waiting`` is
+    called in this process meanwhile."""
+    paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
+    if len(items) < PARALLEL_FROM:
+        if while_waiting is not None:
+            while_waiting()
+        return _rows_of(items, paths)
+    from joblib import Parallel, delayed
+
+    half = (len(items) + 1) // 2
+    parts = Parallel(n_jobs=2, return_as="generator")(
+        delayed(_rows_of)(part, paths) for part in (items[:half], items[half:])
+    )
+    if while_waiting is not None:
+        while_waiting()
+    return [row for part in parts for row in part]
+
+
+def build_index(rows: list[Row], keys: list[str | None]) -> Any:
+    """``LibraryIndex.build(papers, interests=None)`` of the papers these rows (and item keys) come from."""
+    from zotrec.recommend import features
+    from zotrec.recommend.background import load_background
+    from zotrec.recommend.model import LibraryIndex
+
+    background = load_background()
+    vec = features.Featurizer()
+    X = vec.fit_transform_texts(
+        [r.text for r in rows] + [features.paper_text(p) for p in background],
+        [r.authors for r in rows] + [features.author_tokens(p) for p in background],
+    )
+    n = len(rows)
+    return LibraryIndex.assemble(vec, X[:n], [r.title for r in rows], keys, [r.added for r in rows], X[n:])
 
 
 def library_index(
@@ -186,7 +256,6 @@ def library_index(
     the settings changed.
     """
     from zotrec.interests import InterestSettings
-    from zotrec.recommend.model import LibraryIndex
 
     settings = interests or InterestSettings(own=(collection,))
     items, ids = profile_rows(snapshot, collection)
@@ -204,10 +273,11 @@ def library_index(
         from zotrec.library.identity import remember
         from zotrec.recommend.background import load_background
 
-        papers = _papers(items, snapshot, while_waiting=load_background)  # the build reads the background next
-        remember(items, papers)  # the known-papers check reads their identity keys next
-        kept = [i for i, p in enumerate(papers) if p.title or p.abstract]
-        index = LibraryIndex.build([papers[i] for i in kept], interests=None)
+        rows = item_rows(items, snapshot, while_waiting=load_background)  # the build reads the background next
+        remember(items, [r.identity for r in rows])  # the known-papers check reads them next
+        kept = [i for i, r in enumerate(rows) if r.has_text]
+        index = build_index([rows[i] for i in kept], [keys[i] for i in kept])
+        del rows
         kept_ids = [ids[i] for i in kept]
         record = CachedIndex(index, ids, keys, frozenset(kept_ids))
         if len(kept) != len(items):  # rows are aligned with items: rebuild those without text incrementally

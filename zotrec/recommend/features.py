@@ -90,7 +90,10 @@ class Featurizer:
 
     def fit_transform(self, papers: list[Paper]) -> sp.csr_matrix:
         """Fit on ``papers`` (on a random ``FIT_SAMPLE`` of them when there are more) and transform all."""
-        texts = [paper_text(p) for p in papers]
+        return self.fit_transform_texts([paper_text(p) for p in papers], [author_tokens(p) for p in papers])
+
+    def fit_transform_texts(self, texts: list[str], authors: list[str]) -> sp.csr_matrix:
+        """:meth:`fit_transform` of papers given by their :func:`paper_text` and :func:`author_tokens`."""
         n = len(texts)
         self.text = self._text_vectorizer(min(n, FIT_SAMPLE))
         if n <= FIT_SAMPLE:
@@ -104,23 +107,24 @@ class Featurizer:
             X_rest = _transform_texts(self.text, [texts[i] for i in rest])
             order = np.argsort(np.concatenate([sample, rest]), kind="stable")
             X = sp.vstack([X_sample, X_rest], format="csr")[order]
-        A = self._fit_authors(papers)
+        A = self._fit_authors(authors)
         if A is not None:
             X = sp.hstack([X, A], format="csr")
         return X.tocsr()
 
-    def _fit_authors(self, papers: list[Paper]) -> sp.csr_matrix | None:
-        """Fit the author space on ``papers``: their rows, scaled by ``author_weight`` (None: no author block)."""
+    def _fit_authors(self, authors: list[str]) -> sp.csr_matrix | None:
+        """Fit the author space on papers' :func:`author_tokens`: their rows, scaled by ``author_weight``
+        (None: no author block)."""
         self.authors = None
         if self.settings.author_weight <= 0:
             return None
-        authors = TfidfVectorizer(analyzer=str.split, min_df=2, sublinear_tf=True, dtype=np.float32)
+        vectorizer = TfidfVectorizer(analyzer=str.split, min_df=2, sublinear_tf=True, dtype=np.float32)
         try:
-            A = authors.fit_transform([author_tokens(p) for p in papers]).astype(np.float32)
+            A = vectorizer.fit_transform(authors).astype(np.float32)
         except ValueError:  # no author appears twice
             return None
-        authors.stop_words_ = None
-        self.authors = authors
+        vectorizer.stop_words_ = None
+        self.authors = vectorizer
         return A * self.settings.author_weight
 
     @property
