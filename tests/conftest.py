@@ -52,3 +52,14 @@ def demo_library(isolated_dirs, shared_root) -> Path:
     from opshelp import prepared_embedded
 
     return prepared_embedded(isolated_dirs, shared_root)
+
+
+@pytest.fixture(scope="session")
+def kill_server():
+    """A fork server for the kill tests' zotrec processes (see tests/kill_hook.py): each run is a
+    real process of its own, without paying for zotrec's imports again."""
+    from kill_hook import KillServer
+
+    server = KillServer()
+    yield server
+    server.close()

@@ -7,13 +7,11 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from kill_hook import kill_cmd
-from opshelp import tiny_topic_model, warm_state_file, write_config
+from opshelp import install_warm_state, tiny_topic_model, warm_state_file, write_config
 from typer.testing import CliRunner
 
 from zotrec.cli import app
@@ -149,9 +147,8 @@ def world(tmp_path_factory):
 
 def _home(world, name: str, extra: str = "") -> Path:
     home = world["root"] / name
-    (home / "data").mkdir(parents=True)
     shutil.copyfile(world["template"], world["library"])
-    shutil.copyfile(world["root"] / "state.sqlite", home / "data" / "state.sqlite")
+    install_warm_state(world["root"] / "state.sqlite", home)  # the state file and the library's features
     write_config(
         home / "config" / "config.toml",
         f'[zotero]\nbackend = "embedded"\nlibrary = {json.dumps(str(world["library"]))}\n\n'
@@ -234,13 +231,12 @@ def test_flat_filing_and_per_interest_cap_from_the_config(world):
 
 
 @pytest.mark.parametrize("point", ["after:2", "before:3", "after:3", "after:4", "after:5"])
-def test_filing_into_subcollections_exactly_once_across_a_kill_and_a_rerun(world, reference, point):
-    """Killed by tests/kill_hook.py. Library calls: 1 snapshot, one ensure_collection per subcollection, create_items
+def test_filing_into_subcollections_exactly_once_across_a_kill_and_a_rerun(world, reference, kill_server, point):
+    """Killed by tests/kill_hook.py (a forked zotrec process). Library calls: 1 snapshot, one ensure_collection per subcollection, create_items
     (papers, notes); killed after/before the Nth, the re-run leaves each pick of an uninterrupted run
     once, in its interest, with one note."""
     home = _home(world, f"kill-{point.replace(':', '-')}")
-    env = dict(os.environ, ZOTREC_HOME=str(home))
-    proc = subprocess.run(kill_cmd(point, "sync"), env=env, capture_output=True, text=True, timeout=300, check=False)
+    proc = kill_server.run(["sync"], dict(os.environ, ZOTREC_HOME=str(home)), home, point=point)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     result = runner.invoke(app, ["sync", "--json"], env={"ZOTREC_HOME": str(home)})
     assert result.exit_code == 0, result.output

@@ -1,4 +1,4 @@
-"""Exactly once under SIGKILL: a real `zotrec sync` subprocess against the loopback Zotero Web API
+"""Exactly once under SIGKILL: a real `zotrec sync` process (forked by tests/kill_hook.py) against the loopback Zotero Web API
 server is killed when the Nth request reaches the server (the server still handles that request, so
 the client dies with its answer lost), for every N of a run; a re-run must then leave every
 recommended paper in the collection exactly once (0 duplicates, 0 missing), each with one note.
@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
+import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from kill_hook import kill_cmd
-from opshelp import FAKE_KEY, install_warm_state, tiny_topic_model, warm_state_file, write_config, zotrec_cmd
+from kill_hook import KillServer
+from opshelp import FAKE_KEY, install_warm_state, tiny_topic_model, warm_state_file, write_config
 from typer.testing import CliRunner
 from zotero_server import ZoteroServer
 
@@ -30,7 +29,6 @@ runner = CliRunner()
 
 LIBRARY_ID = "123456"
 COLLECTION = "zotrec: Recommended"
-WORKERS = 2  # kill points run two at a time (each with its own server and home)
 
 
 @pytest.fixture(scope="module")
@@ -112,28 +110,27 @@ def _check_collection(server: ZoteroServer, expected: list[str]) -> dict[str, in
     return {"items": len(items)}
 
 
-def _kill_at(w, n: int, server: ZoteroServer) -> dict:
-    """Run a real `zotrec sync` subprocess and SIGKILL it when the nth request reaches the server."""
+def _kill_at(w, n: int, server: ZoteroServer, forks: KillServer) -> dict:
+    """Run a real `zotrec sync` process and SIGKILL it when the nth request reaches the server."""
     home = _home(w, f"kill-{n}")
-    holder: dict[str, subprocess.Popen] = {}
+    pid: dict[str, int] = {}
+    known = threading.Event()
     seen = {"count": 0}
 
     def hook(request) -> None:
         seen["count"] += 1
         if seen["count"] == n:
-            os.kill(holder["proc"].pid, signal.SIGKILL)  # the server still handles this request
+            assert known.wait(60), "the killed process's pid never came"
+            os.kill(pid["pid"], signal.SIGKILL)  # the server still handles this request
+
+    def started(child: int) -> None:
+        pid["pid"] = child
+        known.set()
 
     server.on_request = hook
-    holder["proc"] = subprocess.Popen(
-        zotrec_cmd("sync"),
-        env=dict(os.environ, **_env(home, server)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    out, err = holder["proc"].communicate(timeout=300)
+    proc = forks.run(["sync"], dict(os.environ, **_env(home, server)), home, started=started)
     server.on_request = None
-    return {"n": n, "rc": holder["proc"].returncode, "home": home, "server": server, "outputs": [out, err]}
+    return {"n": n, "rc": proc.returncode, "home": home, "server": server, "outputs": [proc.stdout, proc.stderr]}
 
 
 def _rerun(w, killed: dict) -> None:
@@ -154,13 +151,12 @@ def _rerun(w, killed: dict) -> None:
     state.close()
 
 
-def test_kill_at_every_request_then_rerun_exactly_once(world):
+def test_kill_at_every_request_then_rerun_exactly_once(world, kill_server):
     points = list(range(1, world["requests"] + 1))
     servers = [_server(world["items"]) for _ in points]
     try:
-        with ThreadPoolExecutor(WORKERS) as pool:  # the killed runs: real processes, two at a time
-            results = list(pool.map(lambda n: _kill_at(world, n, servers[n - 1].__enter__()), points))
-        for r in results:  # the re-runs, one after the other in this process (the environment is global)
+        results = [_kill_at(world, n, servers[n - 1].__enter__(), kill_server) for n in points]
+        for r in results:  # the re-runs, in this process
             _rerun(world, r)
     finally:
         for s in servers:
@@ -185,7 +181,7 @@ def test_kill_at_every_request_then_rerun_exactly_once(world):
 
 # -- the embedded backend: killed around its library calls (tests/kill_hook.py before:N / after:N) --------
 @pytest.mark.parametrize("point", ["after:3", "after:4"])
-def test_kill_embedded_around_writes_then_rerun_exactly_once(tmp_path_factory, point):
+def test_kill_embedded_around_writes_then_rerun_exactly_once(tmp_path_factory, kill_server, point):
     """Calls: 1 snapshot, 2 ensure_collection, 3 create_items (papers), 4 create_items (notes).
     after:N = the write landed but the process died before it saw the answer."""
     from opshelp import embedded_config, prepared_embedded, session_root
@@ -196,8 +192,7 @@ def test_kill_embedded_around_writes_then_rerun_exactly_once(tmp_path_factory, p
     library = prepared_embedded(home, session_root(tmp_path_factory))
     model = tiny_topic_model(tmp_path_factory.mktemp("model"))
     embedded_config(home, model, library)
-    env = dict(os.environ, ZOTREC_HOME=str(home))
-    proc = subprocess.run(kill_cmd(point, "sync"), env=env, capture_output=True, text=True, timeout=300)
+    proc = kill_server.run(["sync"], dict(os.environ, ZOTREC_HOME=str(home)), home, point=point)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     result = runner.invoke(app, ["sync", "--json"], env={"ZOTREC_HOME": str(home)})
     assert result.exit_code == 0, result.output
