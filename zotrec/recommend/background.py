@@ -46,6 +46,16 @@ def _papers() -> tuple[Paper, ...]:
     )
 
 
+def shipped_text(text: str) -> str:
+    """``text`` as the sample stores it: cleaned as a Paper cleans it (LaTeX decoded, whitespace
+    collapsed) when cleaning that again changes nothing, so building the Papers of every cold run
+    decodes no LaTeX; else whitespace-collapsed only (the Paper is the same either way)."""
+    from zotrec.text import clean_text
+
+    cleaned = clean_text(text)
+    return cleaned if clean_text(cleaned) == cleaned else " ".join(text.split())
+
+
 def build_sample(corpus_dir: Path, out: Path = BACKGROUND_PATH, per_archive: int = PER_ARCHIVE) -> int:
     """Write a stratified sample of the broad arXiv corpus to ``out``; return the row count."""
     by_archive: dict[str, list[dict]] = {}
@@ -68,8 +78,8 @@ def build_sample(corpus_dir: Path, out: Path = BACKGROUND_PATH, per_archive: int
             row = {
                 "id": d["id"],
                 "categories": d["categories"],
-                "title": " ".join(d["title"].split()),
-                "abstract": " ".join(d["summary"].split()),
+                "title": shipped_text(d["title"]),
+                "abstract": shipped_text(d["summary"]),
             }
             raw.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
     return len(chosen)
