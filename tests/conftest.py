@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,41 @@ def kill_server():
     server = KillServer()
     yield server
     server.close()
+
+
+def run_once_dir(tmp_path_factory, name: str) -> Path:
+    """A folder for something built once per test run: shared by pytest-xdist's workers (the parent
+    of their temp folders), the session's own temp folder otherwise. Build into it under
+    ``filelock.FileLock(str(folder) + ".lock")``."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+
+
+@pytest.fixture
+def warm_file_library(isolated_dirs, tmp_path_factory):
+    """``warm(path)`` gives this test's cache folder what a first `zotrec recommend --library FILE`
+    leaves for that export file (its parsed items, features and topic labels); that run happens
+    once per test run, for the first test that asks."""
+    import hashlib
+    import shutil
+
+    from filelock import FileLock
+    from typer.testing import CliRunner
+
+    from zotrec.cli import app
+    from zotrec.demo import demo_digest_path
+
+    def warm(path: Path) -> Path:
+        key = str(path.resolve())
+        home = run_once_dir(tmp_path_factory, "file-library-" + hashlib.sha256(key.encode()).hexdigest()[:12])
+        with FileLock(str(home) + ".lock"):
+            if not (home / "done").exists():
+                shutil.rmtree(home, ignore_errors=True)
+                args = ["recommend", "--library", key, "--digest", str(demo_digest_path()), "--json"]
+                result = CliRunner().invoke(app, args, env={"ZOTREC_HOME": str(home)})
+                assert result.exit_code == 0, result.output
+                (home / "done").touch()
+        shutil.copytree(home / "cache", isolated_dirs / "cache", dirs_exist_ok=True)
+        return path
+
+    return warm

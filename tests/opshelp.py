@@ -72,13 +72,17 @@ _TEMPLATES: dict[str, Path] = {}
 
 
 def warm_state_file(target: Path, snapshot, library_id: str) -> Path:
-    """A state file (no runs) and, beside it, a feature cache folder that holds ``snapshot``'s
-    features (``install_warm_state`` copies both into a home)."""
+    """A state file (no runs) and, beside it, the cache folders a first run against ``snapshot``
+    fills: its features and its items' topic labels (with the tests' topic model);
+    ``install_warm_state`` copies them into a home."""
     from zotrec.recommend.cache import FeatureCache, library_index
     from zotrec.state import StateStore
+    from zotrec.topics.library import library_topic_counts
 
     StateStore(target).close()
     library_index(snapshot, library_id, FeatureCache(warm_features_dir(target)))
+    model = tiny_topic_model(target.parent)
+    library_topic_counts(snapshot, library_id, model, folder=target.with_name(target.name + ".topics"))
     return target
 
 
@@ -87,12 +91,14 @@ def warm_features_dir(state_template: Path) -> Path:
 
 
 def install_warm_state(state_template: Path, home: Path) -> None:
-    """Copy a warm state file and its feature cache (see ``warm_state_file``) into ``home``."""
+    """Copy a warm state file and its cache folders (see ``warm_state_file``) into ``home``."""
     import shutil
 
     (home / "data").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(state_template, home / "data" / "state.sqlite")
     shutil.copytree(warm_features_dir(state_template), home / "cache" / "library-features", dirs_exist_ok=True)
+    topics = state_template.with_name(state_template.name + ".topics")
+    shutil.copytree(topics, home / "cache" / "library-topics", dirs_exist_ok=True)
 
 
 def prepared_embedded(home: Path, root: Path) -> Path:

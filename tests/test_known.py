@@ -215,14 +215,14 @@ def test_papers_pushed_on_an_earlier_day_take_no_slot():
     assert [r.paper.title for r in again if r.chosen] == ["new one"]
 
 
-def test_recommend_all_marks_library_papers(setup, shared_data):
+def test_recommend_all_marks_library_papers(setup, shared_data, warm_file_library):
     _, digest, known_titles, _ = setup
     out = runner.invoke(
         app,
         [
             "recommend",
             "--library",
-            str(shared_data / NLP_LIBRARY),
+            str(warm_file_library(shared_data / NLP_LIBRARY)),
             "--digest",
             str(digest),
             "--all",

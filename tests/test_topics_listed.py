@@ -54,13 +54,13 @@ def test_tags_main_all_none_and_the_note_says_how_to_teach():
     assert "Teach zotrec" in note and POSITIVE_TAG in note and NEGATIVE_TAG in note and "trash" in note
 
 
-def test_listed_categories_are_the_topics_and_the_classifier_labels_the_rest(shared_data):
+def test_listed_categories_are_the_topics_and_the_classifier_labels_the_rest(shared_data, warm_file_library):
     out = runner.invoke(
         app,
         [
             "recommend",
             "--library",
-            str(shared_data / LIBRARY),
+            str(warm_file_library(shared_data / LIBRARY)),
             "--digest",
             str(shared_data / RSS),
             "--digest",
