@@ -123,7 +123,35 @@ def prepared_embedded(home: Path, root: Path) -> Path:
         _TEMPLATES["embedded-root"] = root
     shutil.copyfile(_TEMPLATES["embedded"], library)
     install_warm_state(root / "template-state.sqlite", home)
+    warm_demo_copy(library, home, root)  # `recommend --library FILE` knows the file by another id
     return library
+
+
+def warm_demo_copy(path: Path, home: Path, root: Path) -> Path:
+    """A copy of the session's demo library at ``path``, with its features and topic labels in
+    ``home``'s cache under both ids zotrec gives that file (as the configured embedded library, and
+    as ``--library FILE``): a run against it skips the cold feature build."""
+    import shutil
+
+    from zotrec.recommend.cache import FeatureCache
+    from zotrec.topics.library import _cache_file
+
+    library = root / "library.sqlite"
+    if _TEMPLATES.get("embedded-root") != root:
+        prepared_embedded(root / "template-home", root)
+    if path.resolve() != library.resolve():
+        shutil.copyfile(_TEMPLATES["embedded"], path)
+    template = root / "template-state.sqlite"
+    source_id = f"embedded:{library.resolve()}"
+    cached = FeatureCache(warm_features_dir(template)).load(source_id)
+    assert cached is not None, "the session's demo features are missing"
+    topics = _cache_file(source_id, template.with_name(template.name + ".topics"))
+    for library_id in (f"embedded:{path.resolve()}", f"file:{path.resolve()}"):
+        FeatureCache(home / "cache" / "library-features").store(library_id, cached)
+        target = _cache_file(library_id, home / "cache" / "library-topics")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(topics, target)
+    return path
 
 
 def session_root(tmp_path_factory) -> Path:

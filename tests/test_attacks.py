@@ -204,13 +204,16 @@ def test_poisoned_digest_then_two_clean_runs_both_push(zotero_web, tmp_path):
 
 
 # -- state kept per library -------------------------------------------------------------------------
-def test_demo_then_a_real_library_pushes_everything_due_in_both(tmp_path):
+def test_demo_then_a_real_library_pushes_everything_due_in_both(isolated_dirs, tmp_path_factory, tmp_path):
+    from opshelp import warm_demo_copy
+
     from zotrec.demo import ensure_demo_library
     from zotrec.library.embedded import EmbeddedLibrary
     from zotrec.runner import SyncRequest, run_sync
 
     demo, real = tmp_path / "demo.sqlite", tmp_path / "real.sqlite"
-    ensure_demo_library(real).close()  # a second library holding the same papers
+    warm_demo_copy(demo, isolated_dirs, session_root(tmp_path_factory))  # the session's demo library, warm
+    ensure_demo_library(real).close()  # a second library holding the same papers (made anew: its own keys)
     first, _ = run_sync(SyncRequest(demo=True, library=demo, threshold=0, top=15))
     second, _ = run_sync(SyncRequest(demo=True, library=real, threshold=0, top=15))
     assert len(first.outcome.pushed) == 15

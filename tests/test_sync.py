@@ -143,10 +143,10 @@ def test_threshold_and_top_n(demo_library):
     assert strict.recommended == [] and all(r.score < 100 for r in strict.ranked)
 
 
-def test_daily_minimum_on_a_day_where_nothing_passes(tmp_path):
+def test_daily_minimum_on_a_day_where_nothing_passes(demo_library):
     """Threshold 100 (nothing passes): the 3 best papers above 50 are picked and marked; without
     the minimum, the last line says why in one sentence with the best score and title."""
-    lib_path = tmp_path / "demo.sqlite"
+    lib_path = demo_library
     result, _ = run_sync(SyncRequest(demo=True, library=lib_path, threshold=100, dry_run=True))
     assert [r.reason_picked for r in result.recommended] == ["daily minimum"] * 3
     assert result.recommended == [r for r in result.ranked if r.score > 50][:3]

@@ -186,10 +186,10 @@ def test_context_lifts_main_topic_accuracy_on_a_real_cs_day(shipped, shared_data
     assert in_context > alone + 0.05, (alone, in_context)
 
 
-def test_sync_labels_the_digest_as_one_batch(tmp_path, shipped):
+def test_sync_labels_the_digest_as_one_batch(demo_library, shipped):
     from zotrec.runner import SyncRequest, run_sync
 
-    result, _ = run_sync(SyncRequest(demo=True, library=tmp_path / "demo.sqlite"))
+    result, _ = run_sync(SyncRequest(demo=True, library=demo_library))
     papers = [r.paper for r in result.ranked]
     listed = [[t.label for t in r.topics] for r in result.ranked]
     assert listed == [[t.label for t in ts] for ts in shipped.predict(papers)]  # the run's papers: one batch
