@@ -1,23 +1,36 @@
 """Simulated weeks: how much better zotrec's picks get as a reader corrects them every day.
 
-    python -m benchmarks.weeks [--quick] [--days 20] [--libraries astro,nlp,...] [--per-day 5]
+    python -m benchmarks.weeks [--quick] [--days 20] [--libraries astro,nlp,...] [--fifth topic|random]
+                               [--start 10] [--set NAME=VALUE] [--json FILE] [--table FILE,...]
 
 For each real library (``benchmarks/learning_cases.py``) a simulated reader's true interests are a
-random fifth of its papers, hidden from zotrec; the other four fifths are imported into an
-embedded library file. Every day, a digest of 200 papers (a few hidden ones, the rest arXiv papers
-of the same field, never shown twice) is written as an arXiv JSON-lines file and ``zotrec sync``
-runs on it exactly as from cron (``zotrec.runner.run_sync``: threshold 0, top 10, its own state
-file and home folder). The reader then acts in the library as in Zotero: a pushed paper that is
-one of the hidden ones is filed into the collection "Reading" (+1 for zotrec, and it becomes a
-library item), every other pushed paper is moved to the trash (-1). zotrec reads these signals
-on the next run through ``zotrec.feedback``. The same days are run a second time with a reader who
-never acts (no feedback). Both arms see the same digests; a paper zotrec pushed is not offered to
-that arm again.
+fifth of its papers, hidden from zotrec; zotrec's library is taken from the other four fifths and
+imported into an embedded library file. Every day, a digest of 200 papers (a few hidden ones, the
+rest arXiv papers of the same field, never shown twice) is written as an arXiv JSON-lines file and
+``zotrec sync`` runs on it exactly as from cron (``zotrec.runner.run_sync``: threshold 0, top 10,
+its own state file and home folder). The reader then acts in the library as in Zotero: a pushed
+paper that is one of the hidden ones is filed into the collection "Reading" (+1 for zotrec, and it
+becomes a library item), every other pushed paper is moved to the trash (-1). zotrec reads these
+signals on the next run through ``zotrec.feedback``. The same days are run a second time with a
+reader who never acts (no feedback). Both arms see the same hidden papers on the same days; a paper
+zotrec pushed is not offered to that arm again. At the end, the feedback arm's ``zotrec feedback``
+summary is printed per library (signals learned, terms raised and lowered).
 
-Prints P@10 per day (hidden papers among the 10 pushed / 10) with and without feedback, and the
-target: mean P@10 of days 16-20 with feedback >= 1.25x without, and never worse on any library.
-``--start N``: zotrec starts from N papers of the four fifths (a new user) instead of all of them.
-``--quick``: libraries nlp and systems biology.
+The setting (defaults): ``--fifth topic``, the fifth of the library nearest one random paper of it
+(a current project), and ``--start 10``: zotrec knows 10 random papers of the other four fifths (a
+new user, or a project the library says little about). Why: with all four fifths as the library
+the picks sit at the ceiling from day one (HEP-ML 5 of a possible 5 on days 2-4), and a random
+fifth (``--fifth random``) is described by any sample of the rest as well as by the hidden papers
+filed later, so feedback has little to add; ``--start 0`` and ``--fifth random`` give those
+settings.
+
+Prints P@10 per day (hidden papers among the 10 pushed / 10) with and without feedback, the mean of
+days 16-20 per library next to its ceiling (the day's hidden papers / 10: a library whose fifth
+holds fewer than 100 papers has 3-4 or 1-2 a day), and the target: mean P@10 of days 16-20 with
+feedback >= 1.25x without, and never worse on any library. ``--quick``: libraries nlp and systems
+biology. ``--set NAME=VALUE`` (repeatable) runs with a recommender setting changed (what-if studies;
+without it the benchmark measures what ships); ``--arms feedback`` runs one arm; ``--json`` keeps the
+figures and ``--table a.json,b.json`` prints the table of saved runs.
 """
 
 from __future__ import annotations
@@ -166,7 +179,7 @@ def simulate(
     days: int,
     per_day: int,
     root: Path,
-    fifth: str = "random",
+    fifth: str = "topic",
     start: int | None = None,
     log=print,
     arms: tuple[str, ...] = ("feedback", "none"),
@@ -239,7 +252,7 @@ def print_table(results: dict[str, dict[str, list[float]]], days: int) -> bool:
     never_worse = all(f >= n for f, n in sums)
     ok = ratio >= TARGET and never_worse
     print(
-        f"target: mean {mf:.3f} / {mn:.3f} = {ratio:.2f}x (>= {TARGET}x), never worse on a library: "
+        f"target: mean {mf:.3f} / {mn:.3f} = {ratio:.3f}x (>= {TARGET}x), never worse on a library: "
         f"{'yes' if never_worse else 'NO'} -> {'MET' if ok else 'NOT MET'}"
     )
     return ok
@@ -278,8 +291,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--fifth",
         choices=("random", "topic"),
-        default="random",
-        help="the reader's interests: a random fifth (default) or the fifth nearest one paper",
+        default="topic",
+        help="the reader's interests: the fifth nearest one paper (default) or a random fifth",
     )
     ap.add_argument(
         "--start",

@@ -88,3 +88,22 @@ def test_terms_shown_are_words_of_the_marked_papers(demo_index):
     only_disliked = feedback_effect(index, [(p, -1) for p in disliked], n_terms=10)
     assert only_disliked.raised == [] and only_disliked.lowered
     assert all(labels.index(t) in disliked_cols for t, _ in only_disliked.lowered)
+
+
+def test_negative_weight_sets_what_a_paper_marked_minus_one_weighs(demo_index):
+    """``negative_weight`` is the -1 papers' weight in the linear model apart from +1 papers' ``feedback_weight``:
+    at 0 (and no neighbour penalty) a dislike changes nothing, by default it lowers the disliked paper."""
+    from zotrec.recommend import Recommender, Settings
+
+    library, index = demo_index
+    disliked = Paper(title=library[3].title + " revisited", abstract=library[3].abstract)
+    digest = [disliked] + library[100:120]
+    off = Settings(negative_weight=0.0, negative_penalty=0.0)
+
+    def scores(settings: Settings, feedback: list[tuple[Paper, int]]) -> dict[str, float]:
+        return {r.paper.title: r.raw for r in Recommender(index, feedback=feedback, settings=settings).rank(digest)}
+
+    # a weight-0 row still counts in the class balance: the margins move by a few thousandths at most
+    assert scores(off, [(disliked, -1)]) == pytest.approx(scores(off, []), abs=0.01)
+    plain = Settings(negative_penalty=0.0)
+    assert scores(plain, [(disliked, -1)])[disliked.title] < scores(plain, [])[disliked.title] - 0.1

@@ -87,6 +87,8 @@ class Settings:
     # so the background stands in for a small digest and steps aside for a full day of arXiv
     background_weight: float | None = None
     feedback_weight: float = 5.0
+    # per-paper weight of papers marked -1 in the linear model; None: ``feedback_weight``
+    negative_weight: float | None = None
     negative_penalty: float = 1.0
     max_train_positives: int = 20000
     # a Complement Naive Bayes log-ratio on the same rows, scaled to unit spread over the training rows,
@@ -470,7 +472,7 @@ class Recommender:
         extra = digest[expansion] if expansion is not None else digest[:0]
         for block, label, weight in (
             (fb_pos, 1.0, s.feedback_weight),
-            (fb_neg, 0.0, s.feedback_weight),
+            (fb_neg, 0.0, s.feedback_weight if s.negative_weight is None else s.negative_weight),
             (digest, 0.0, 1.0),
             (extra, 1.0, s.expand_weight),
         ):
