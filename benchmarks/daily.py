@@ -338,7 +338,9 @@ def curve_rows(raw: dict[str, Any]) -> list[Row]:
                 f"{fmt_s(c)} / {fmt_s(u)} / {fmt_s(ch)}",
                 "",
                 "",
-                f"{_ratio(raw, key, ch)} (daily); RSS {max(r['rss_mb'] for r in seq['cold']):.0f} MB; "
+                f"{_ratio(raw, key, ch)} (daily); CPU {_med(seq['cold'], 'cpu_s'):.1f} / "
+                f"{_med(seq['unchanged'], 'cpu_s'):.1f} / {_med(seq['changed'], 'cpu_s'):.1f} s; "
+                f"RSS {max(r['rss_mb'] for r in seq['cold']):.0f} MB; "
                 f"load {median([r['load'] for r in seq['cold'] + seq['changed']]):.1f}",
             )
         )
