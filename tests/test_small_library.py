@@ -14,8 +14,9 @@ from zotrec.recommend.model import expansion_rows
 def test_expansion_rows_take_the_top_twentieth_of_a_small_librarys_digest():
     raw = np.asarray([0.1, 0.9, 0.3, 0.8] + [0.0] * 36)  # 40 papers: the top 2
     assert expansion_rows(raw, 5, Settings()).tolist() == [1, 3]
-    many = np.linspace(0, 1, 5000)
-    assert expansion_rows(many, 5, Settings()).tolist() == list(range(4999, 4949, -1))  # capped at 50
+    many = np.linspace(0, 1, 2000)  # a 2k digest: 10 rows, not its top 5 % (100), most of them noise
+    assert expansion_rows(many, 5, Settings()).tolist() == list(range(1999, 1989, -1))
+    assert len(expansion_rows(many, 5, Settings(expand_top=50))) == 50
     assert expansion_rows(raw, 50, Settings()) is None  # not a small library
     assert expansion_rows(raw[:19], 5, Settings()) is None  # too small a digest
     assert expansion_rows(raw, 5, Settings(expand_weight=0.0)) is None

@@ -8,7 +8,7 @@ How a paper is scored
    :class:`LibraryIndex` (``to_bytes``/``from_bytes``).
 2. A linear model (LinearSVC, C=0.3, balanced classes) learns "your library" against "the rest"
    (a library under 50 items trains on every item and then expands itself: the model is fitted
-   again with the digest papers its first pass ranked highest, the top 5 % and at most 50, as extra
+   again with the digest papers its first pass ranked highest, the top 5 % and at most 10, as extra
    positives of weight 0.3; small-library benchmark, ``benchmarks/small_library.py``):
    positives are the library items (plus papers you marked +1, weight 5); negatives are the day's
    digest (as arxiv-sanity-lite does), papers you marked -1 (weight 5), and the background sample,
@@ -97,9 +97,10 @@ class Settings:
     nb_alpha: float = 0.1
     # a library under this many items trains on every item (none held out for the scale's reference)
     # and expands itself from the digest: the model is fitted a second time with the digest papers
-    # it ranked first (the top 5 %, at most ``expand_top``) as extra positives of weight ``expand_weight``
+    # it ranked first (the top 5 %, at most ``expand_top``) as extra positives of weight ``expand_weight``;
+    # a few: on a day where 2 % of the digest is relevant, more of them are mostly noise and push it up
     small_library: int = 50
-    expand_top: int = 50
+    expand_top: int = 10
     expand_weight: float = 0.3
 
 
