@@ -56,6 +56,17 @@ def demo_library(isolated_dirs, shared_root) -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_index():
+    """The shipped demo library's papers (150 real arXiv papers) and their LibraryIndex, built once
+    per session for the tests that rank against it without changing it."""
+    from zotrec.demo import demo_library_papers
+    from zotrec.recommend import LibraryIndex
+
+    library = demo_library_papers()
+    return library, LibraryIndex.build(library)
+
+
+@pytest.fixture(scope="session")
 def kill_server():
     """A fork server for the kill tests' zotrec processes (see tests/kill_hook.py): each run is a
     real process of its own, without paying for zotrec's imports again."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zotrec.demo import demo_library_papers
 from zotrec.paper import Paper
 from zotrec.recommend import LibraryIndex
 from zotrec.recommend.explain import feedback_effect, term_label, top_changes
@@ -24,13 +23,6 @@ def test_term_label_reads_author_features():
     assert term_label("author:lovelace_a") == "author Lovelace A."
     assert term_label("author:curie_") == "author Curie"
     assert term_label("dark matter") == "dark matter"
-
-
-@pytest.fixture(scope="module")
-def demo_index() -> tuple[list[Paper], LibraryIndex]:
-    """The shipped demo library (150 real arXiv papers on dynamical systems and machine learning)."""
-    library = demo_library_papers()
-    return library, LibraryIndex.build(library)
 
 
 def test_feedback_effect_raises_the_liked_words_and_lowers_the_disliked(demo_index):

@@ -83,15 +83,14 @@ def test_feedback_before_any_says_how(isolated_dirs):
     assert out.stdout.startswith("no feedback yet: ") and "zotrec:+" in out.stdout and "zotrec:-" in out.stdout
 
 
-def test_a_paper_held_down_by_feedback_says_which():
-    from zotrec.demo import demo_library_papers
+def test_a_paper_held_down_by_feedback_says_which(demo_index):
     from zotrec.paper import Paper
     from zotrec.pipeline import SyncOptions, choose
     from zotrec.ranked import Ranked
-    from zotrec.recommend import LibraryIndex, Recommender
+    from zotrec.recommend import Recommender
     from zotrec.sources import read_source
 
-    index = LibraryIndex.build(demo_library_papers())
+    _, index = demo_index
     digest = read_source(str(demo_digest_path()))
     before = Recommender(index).rank(digest)
     top = before[0].paper
