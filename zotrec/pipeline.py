@@ -199,6 +199,21 @@ def read_digests(options: SyncOptions):
     )
 
 
+def label_topics(papers: list[Paper], options: SyncOptions) -> list[list[Topic]]:
+    """The topics of each paper: its own arXiv categories first, the classifier's labels where it
+    lists none (the classifier still sees the whole digest: its prior is estimated on the day's
+    batch), then the personal model's labels when one is configured."""
+    from zotrec.topics import load_topic_model
+
+    model = load_topic_model(options.model_path)
+    topics = model.predict(papers) if papers else []
+    personal = None
+    if options.personal_model_path:
+        personal = load_topic_model(options.personal_model_path)
+    personal_topics = personal.predict(papers) if personal and papers else [[] for _ in papers]
+    return [(Topic.listed(p.categories) or ts) + pts for p, ts, pts in zip(papers, topics, personal_topics)]
+
+
 def rank(
     papers: list[Paper],
     snapshot: LibrarySnapshot,
@@ -207,33 +222,31 @@ def rank(
     state: StateStore | None = None,
     progress: Progress | None = None,
     known: KnownPapers | None = None,
+    *,
+    topics: Callable[[], list[list[Topic]]] | None = None,
+    index: Any = None,
 ) -> list[Ranked]:
     """Label, score and choose: every digest paper, best first, with ``chosen`` set.
 
     Papers already in the library (live or trashed) or pushed before (``known``, built from the
-    snapshot and the state when not given) are marked and never chosen."""
+    snapshot and the state when not given) are marked and never chosen. ``topics``: the papers'
+    topics in their order when something else labels them (:mod:`zotrec.digest_side`), asked for
+    once the scores are known; ``index``: the library's :class:`LibraryIndex` when already loaded."""
     from zotrec.recommend import Recommender
-    from zotrec.topics import load_topic_model
 
     say = progress or (lambda _msg: None)
-    say(f"labelling {len(papers)} papers by topic")
-    model = load_topic_model(options.model_path)
-    topics = model.predict(papers) if papers else []
-    personal = None
-    if options.personal_model_path:
-        personal = load_topic_model(options.personal_model_path)
-    personal_topics = personal.predict(papers) if personal and papers else [[] for _ in papers]
-    # the digest's own arXiv categories come first; the classifier's labels stand in where it lists none
-    # (it still sees the whole digest: its prior is estimated on the day's batch)
-    topics_by_id = {
-        id(p): (Topic.listed(p.categories) or ts) + pts for p, ts, pts in zip(papers, topics, personal_topics)
-    }
+    if topics is None:
+        say(f"labelling {len(papers)} papers by topic")
+        labels = label_topics(papers, options)
+        topics = lambda: labels
     say(f"scoring against {len(snapshot.items)} library items")
-    index = library_index(
-        snapshot, library_id, FeatureCache(), options.collection, interests=options.interest_settings()
-    )
+    if index is None:
+        index = library_index(
+            snapshot, library_id, FeatureCache(), options.collection, interests=options.interest_settings()
+        )
     recs = Recommender(index, feedback=feedback_pairs(state, library_id)).rank(papers)
     known = known or KnownPapers.build(snapshot, state, library_id, options.collection)
+    topics_by_id = {id(p): ts for p, ts in zip(papers, topics())}
     ranked = [
         Ranked(
             paper=r.paper,

@@ -18,7 +18,8 @@ from zotrec.interests import InterestSettings
 from zotrec.library.base import Library
 from zotrec.lock import RunLock
 from zotrec.logs import log, setup_file_log
-from zotrec.pipeline import Progress, SyncOptions, SyncResult, rank, read_digests, sync
+from zotrec.pipeline import Progress, SyncOptions, SyncResult, rank, sync
+from zotrec.recommend.cache import FeatureCache, library_index
 from zotrec.sources.limits import check_digest_sizes
 from zotrec.state import StateStore
 
@@ -236,34 +237,33 @@ def recommend_only(
     report: Path | None = None,
     config_path: Path | None = None,
 ) -> SyncResult:
-    """Rank digests against a library given as a file (export or embedded) or 'config'; push nothing."""
+    """Rank digests against a library given as a file (export or embedded) or 'config'; push nothing.
+
+    The digests are read and labelled in a second process while this one reads the library
+    (:mod:`zotrec.digest_side`)."""
+    from zotrec import digest_side
     from zotrec.config import SyncSettings
-    from zotrec.library.transfer import snapshot_from_file
 
     check_digest_sizes(list(digests), SyncSettings().max_papers)
     options = SyncOptions(digests=digests, top_n=top, threshold=threshold, min_picks=min_picks, digest_date=digest_date)
-    papers, reports = read_digests(options)
-    if library_spec == "config":
-        cfg = load_config(config_path)
-        from zotrec.library import open_library
-
-        library = open_library(cfg.zotero, cache_dir=paths.cache_dir())
-        snapshot, description, library_id = library.snapshot(), library.description, cfg.library_id()
-        options.interests, options.collection = interest_settings(cfg), cfg.sync.collection
-        library.close()
-    else:
-        path = Path(library_spec)
-        snapshot = snapshot_from_file(path)
-        description, library_id = str(path), f"file:{path.resolve()}"
+    side = digest_side.start(options)
+    try:
+        snapshot, description, library_id = _library_for(library_spec, options, config_path)
+        state = StateStore(paths.state_file())
+        try:
+            index = library_index(
+                snapshot, library_id, FeatureCache(), options.collection, interests=options.interest_settings()
+            )
+            papers, reports = side.papers()
+            ranked = rank(papers, snapshot, library_id, options, state, topics=side.topics, index=index)
+        finally:
+            state.close()
+    finally:
+        side.close()
     from zotrec.pipeline import library_problem
     from zotrec.recommend.cache import profile_items
     from zotrec.report import library_topics
 
-    state = StateStore(paths.state_file())
-    try:
-        ranked = rank(papers, snapshot, library_id, options, state)
-    finally:
-        state.close()
     result = SyncResult(
         run_id=None,
         papers_read=len(papers),
@@ -283,6 +283,26 @@ def recommend_only(
     )
     write_reports(result, report)
     return result
+
+
+def _library_for(library_spec: str, options: SyncOptions, config_path: Path | None) -> tuple[Any, str, str]:
+    """The snapshot, description and state id of ``--library`` (a file, or 'config': the configured
+    library, whose interest settings and collection then go into ``options``)."""
+    if library_spec == "config":
+        cfg = load_config(config_path)
+        from zotrec.library import open_library
+
+        library = open_library(cfg.zotero, cache_dir=paths.cache_dir())
+        try:
+            snapshot, description, library_id = library.snapshot(), library.description, cfg.library_id()
+        finally:
+            library.close()
+        options.interests, options.collection = interest_settings(cfg), cfg.sync.collection
+        return snapshot, description, library_id
+    from zotrec.library.transfer import snapshot_from_file
+
+    path = Path(library_spec)
+    return snapshot_from_file(path), str(path), f"file:{path.resolve()}"
 
 
 def list_interests(request: SyncRequest) -> tuple[list[Any], int]:
