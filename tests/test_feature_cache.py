@@ -119,6 +119,30 @@ def test_unchanged_library_is_the_cached_index(base, tmp_path):
     assert cache.path("lib").stat().st_mtime_ns == stamp  # not even written again
 
 
+def test_the_cache_keeps_the_vocabulary_lookup(base, tmp_path):
+    from zotrec.recommend import ngrams
+
+    folder, items = base
+    stored = _cache_copy(folder, tmp_path).load("lib")
+    text = stored.index.vectorizer.text
+    assert ngrams.lookup(text) is stored.lookup  # taken from the file, not built again
+    built = ngrams.Lookup.of(text.vocabulary_, text.get_stop_words())
+    assert built.words == stored.lookup.words and built.n_columns == stored.lookup.n_columns
+    for name in ("unigram", "bigram_keys", "bigram_cols"):
+        assert np.array_equal(getattr(built, name), getattr(stored.lookup, name))
+    papers = [item_to_paper(i) for i in items[:5]]
+    assert (stored.index.transform(papers) != transform_with_a_fresh_lookup(stored.index, papers)).nnz == 0
+
+
+def transform_with_a_fresh_lookup(index: LibraryIndex, papers: list) -> object:
+    """The same transform with a lookup built from the vocabulary."""
+    from zotrec.recommend import ngrams
+
+    text = index.vectorizer.text
+    ngrams.keep(text, ngrams.Lookup.of(text.vocabulary_, text.get_stop_words()))
+    return index.transform(papers)
+
+
 def test_incremental_update_equals_a_build_with_the_cached_vocabulary(base, tmp_path):
     folder, items = base
     cache = _cache_copy(folder, tmp_path)

@@ -1087,7 +1087,10 @@ def main() -> None:
     """Console-script entry point."""
     import gc
 
+    from zotrec import later
+
     gc.set_threshold(*GC_THRESHOLDS)
+    later.ENABLED = True  # cache files are written by a child while the run goes on
     app()
 
 

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from zotrec import later
+
 log = logging.getLogger("zotrec")
 
 MAX_ENTRIES = 500_000  # beyond this the kept keys start afresh (several large libraries)
@@ -60,6 +62,7 @@ def identity_keys(items: Iterable[dict[str, Any]]) -> list[list[str]]:
 
     items = list(items)
     path = _cache_path()
+    later.wait(path)
     try:
         with open(path, "rb") as fh:
             stamp, kept = pickle.load(fh)
@@ -84,14 +87,18 @@ def identity_keys(items: Iterable[dict[str, Any]]) -> list[list[str]]:
     if fresh:
         if len(kept) > MAX_ENTRIES:
             kept = dict(zip(ids, out))
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump((_stamp(), kept), fh, protocol=5)
-            os.replace(tmp, path)
-        except OSError as err:
-            log.warning("identity key cache not written (%s)", err)
-            tmp.unlink(missing_ok=True)
+        later.write(path, lambda: _write(path, kept))
     return out
+
+
+def _write(path: Path, kept: dict[str, list[str]]) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump((_stamp(), kept), fh, protocol=5)
+        os.replace(tmp, path)
+    except OSError as err:
+        log.warning("identity key cache not written (%s)", err)
+        tmp.unlink(missing_ok=True)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from zotrec import later
 from zotrec.library.base import LibrarySnapshot
 
 log = logging.getLogger("zotrec")
@@ -107,6 +108,7 @@ class CachedIndex:
     keys: list[str | None]  # item key of each row (positional for export files)
     base_ids: frozenset[str] = field(default_factory=frozenset)  # ids at the last full build
     format: tuple[int, int] = (0, 0)  # (CACHE_FORMAT, LibraryIndex FORMAT_VERSION), set by FeatureCache.store
+    lookup: Any = None  # the word-id lookup of the vectorizer's vocabulary (ngrams.Lookup), set by store
 
     def drift(self, ids: Sequence[str]) -> float:
         """Items added, edited or deleted since the last full build, over the items then."""
@@ -130,6 +132,7 @@ class FeatureCache:
 
     def load(self, library_id: str) -> CachedIndex | None:
         path = self.path(library_id)
+        later.wait(path)
         try:
             with open(path, "rb") as fh:
                 cached = pickle.load(fh)
@@ -142,23 +145,39 @@ class FeatureCache:
 
         if not isinstance(cached, CachedIndex) or cached.format != (CACHE_FORMAT, FORMAT_VERSION):
             return None
-        return cached if isinstance(cached.index, LibraryIndex) else None
+        if not isinstance(cached.index, LibraryIndex):
+            return None
+        text = getattr(cached.index.vectorizer, "text", None)
+        if getattr(cached, "lookup", None) is not None and text is not None:
+            from zotrec.recommend import ngrams
+
+            ngrams.keep(text, cached.lookup)  # building it again from the vocabulary costs 0.2 s a run
+        return cached
 
     def store(self, library_id: str, cached: CachedIndex) -> None:
         from zotrec.recommend.model import FORMAT_VERSION
 
         cached.format = (CACHE_FORMAT, FORMAT_VERSION)
+        text = getattr(cached.index.vectorizer, "text", None)
+        if text is not None:
+            from zotrec.recommend import ngrams
+
+            cached.lookup = ngrams.lookup(text) if ngrams.supported(text) else None
         path = self.path(library_id)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(cached, fh, protocol=5)
-            os.replace(tmp, path)
-        except OSError as err:
-            log.warning("library feature cache not written (%s): the next run builds the features again", err)
-            tmp.unlink(missing_ok=True)
+
+        def write() -> None:
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            try:
+                self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump(cached, fh, protocol=5)
+                os.replace(tmp, path)
+            except OSError as err:
+                log.warning("library feature cache not written (%s): the next run builds the features again", err)
+                tmp.unlink(missing_ok=True)
+
+        later.write(path, write)  # nothing in this run reads it again
 
 
 def _papers(items: list[dict[str, Any]], snapshot: LibrarySnapshot) -> list[Any]:
@@ -263,7 +282,7 @@ def library_index(
     cached = cache.load(library_id) if cache is not None else None
     if cached is not None and cached.ids == ids and cached.keys == keys:
         index = _with_interests(cached.index, items, snapshot, settings)
-        if index is not cached.index and cache is not None:
+        if cache is not None and (index is not cached.index or _lacks_lookup(cached)):
             cache.store(library_id, CachedIndex(index, ids, keys, cached.base_ids))
         return index
     if cached is not None and cached.drift(ids) <= max_drift:
@@ -286,6 +305,14 @@ def library_index(
     if cache is not None:
         cache.store(library_id, record)
     return index
+
+
+def _lacks_lookup(cached: CachedIndex) -> bool:
+    """Whether the file has no word-id lookup where it could keep one (written before they were kept)."""
+    from zotrec.recommend import ngrams
+
+    text = getattr(cached.index.vectorizer, "text", None)
+    return cached.lookup is None and text is not None and ngrams.supported(text)
 
 
 def _with_interests(index: Any, items: list[dict[str, Any]], snapshot: LibrarySnapshot, settings: Any) -> Any:

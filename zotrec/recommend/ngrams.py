@@ -153,6 +153,11 @@ def lookup(vec: Any) -> Lookup:
     return found
 
 
+def keep(vec: Any, table: Lookup) -> None:
+    """Take ``table`` as the :class:`Lookup` of ``vec``'s present vocabulary (one saved with it)."""
+    _LOOKUPS[vec] = (vec.vocabulary_, table)
+
+
 def count(vec: Any, docs: Sequence[str], table: Lookup | None = None) -> sp.csr_matrix:
     """``vec``'s term counts of ``docs`` with its fitted vocabulary (``CountVectorizer.transform``)."""
     table = table or lookup(vec)
