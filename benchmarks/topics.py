@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         return train_main(argv[1:])
     if argv and argv[0] == "validate":
         return validate_main(argv[1:])
+    if argv and argv[0] == "mixes":
+        return mixes_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks.topics")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
@@ -361,18 +363,20 @@ def objective(res: dict) -> float:
 
 
 def settings_grid():
-    """Stage 1: the main-topic estimate; stage 2 (given the best of stage 1): topic shift and floor."""
+    """Stage 1: the main-topic estimate (pull of the digest type's mix, its share of training mix,
+    rare labels);
+    stage 2 (given the best of stage 1): topic shift and floor."""
     import itertools
+    from dataclasses import replace
 
     from zotrec.topics.context import Settings
 
     first = [
-        Settings(main_strength=s, main_discount=d, min_main_share=m, topic_power=1.0, floor=0.7)
-        for s, d, m in itertools.product((5.0, 10.0, 20.0), (0.0, 0.5, 1.0), (0.0, 0.0025, 0.005))
+        Settings(type_strength=s, type_blend=b, min_main_share=m, topic_power=1.0, floor=0.7)
+        for s, b, m in itertools.product((30.0, 100.0, 300.0, 1000.0), (0.0, 0.1, 0.2), (0.0, 0.0025))
     ]
     return first, lambda best: [
-        Settings(best.main_strength, best.main_discount, best.min_main_share, topic_power=p, floor=f)
-        for p, f in itertools.product((0.5, 1.0), (0.0, 0.5, 0.6, 0.7, 0.8))
+        replace(best, topic_power=p, floor=f) for p, f in itertools.product((0.5, 1.0), (0.0, 0.6, 0.7, 0.8, 0.9))
     ]
 
 
@@ -407,6 +411,7 @@ def validate_main(argv: list[str]) -> int:
         model = train_from_records(fit, progress=lambda m: log(f"  {m}"), n_jobs=1)
         if args.save_model:
             save_topic_model(model, args.save_model)
+    attach_types(model, type_counts(fit, Path(args.corpora)))
     papers, labels, digests = as_papers(val), [r.labels for r in val], digest_of(val, Path(args.corpora))
     P_all, known = model._calibrated(papers)
     parts = {"narrow": [i for i, r in enumerate(val) if r.corpus in NARROW], "broad": list(range(len(val)))}
@@ -453,6 +458,54 @@ def validate_main(argv: list[str]) -> int:
         if args.model:
             command += " --model FILE (the validation model an earlier run saved with --save-model)"
         write_validation(results, command=command)
+    return 0
+
+
+# -- digest types ----------------------------------------------------------------------------------------
+TYPE_MIN_PAPERS = 20  # a source with fewer dated training papers is no digest type
+
+
+def type_counts(records, corpora: Path = CORPORA) -> dict[str, dict[str, int]]:
+    """Main-topic counts of the dated papers per digest source (corpus, or scraper repository of the
+    broad corpus): the digest types a model decodes against. Sources under TYPE_MIN_PAPERS are left out."""
+    from collections import Counter, defaultdict
+
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for r, (source, day) in zip(records, digest_of(records, corpora)):
+        if day and r.labels:
+            counts[source][r.labels[0]] += 1
+    return {source: dict(c.most_common()) for source, c in sorted(counts.items()) if sum(c.values()) >= TYPE_MIN_PAPERS}
+
+
+def attach_types(model, counts: dict[str, dict[str, int]]) -> None:
+    """Give an in-memory model these digest types (as loading does with ``topics.mixes.json``)."""
+    from zotrec.topics.context import digest_types
+
+    prior = model._p["prior"]
+    prior["types"] = digest_types(counts, model.labels, prior["main"])
+
+
+def mixes_main(argv: list[str]) -> int:
+    """Write the shipped model's digest types from the training side of the date split."""
+    from zotrec.topics.context import write_types
+    from zotrec.topics.corpus import read_corpus
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.topics mixes")
+    parser.add_argument("--corpora", default=str(CORPORA))
+    parser.add_argument("--out", default="models/topics.mixes.json")
+    args = parser.parse_args(argv)
+    train, _test, cuts = date_split(read_corpus([args.corpora]))
+    counts = type_counts(train, Path(args.corpora))
+    write_types(
+        Path(args.out),
+        counts,
+        counted_from="main topics (first-listed categories) of the dated training papers per digest source "
+        "(corpus, or scraper repository of the broad corpus); the test days are not counted",
+        test_days_from=cuts,
+        min_papers=TYPE_MIN_PAPERS,
+        command="python -m benchmarks.topics mixes",
+    )
+    print(f"wrote {args.out}: {len(counts)} digest types from {len(train)} training papers")
     return 0
 
 

@@ -79,6 +79,77 @@ def test_rare_labels_keep_their_training_share_and_unsupported_shares_fall():
     assert discounted[2] < plain[2] and discounted[0] > plain[0]
 
 
+PRIOR4 = np.array([0.4, 0.3, 0.2, 0.1])
+LISTINGS = np.array([[0.90, 0.02, 0.03, 0.05], [0.02, 0.03, 0.05, 0.90]])  # two digest types
+
+
+def test_type_center_picks_the_digest_type_that_explains_the_batch():
+    rng = np.random.default_rng(5)
+    post, _ = _bayes_batch(rng, LISTINGS[1], PRIOR4, n=40)
+    center = digest.type_center(post, PRIOR4, LISTINGS)
+    assert np.abs(center - LISTINGS[1]).sum() < 0.01 and abs(center.sum() - 1) < 1e-9
+    uninformative = np.tile(PRIOR4, (10, 1))  # every type explains these papers equally well
+    assert np.allclose(digest.type_center(uninformative, PRIOR4, LISTINGS), (LISTINGS.sum(0) + PRIOR4) / 3, atol=1e-4)
+    known = np.tile([1.0, 0.0, 0.0, 0.0], (30, 1))  # papers whose main topic the digest gives count too
+    assert np.abs(digest.type_center(post[:2], PRIOR4, LISTINGS, observed=known) - LISTINGS[0]).sum() < 0.01
+
+
+def test_reestimate_starts_from_and_is_pulled_to_the_center():
+    post = np.tile([0.25, 0.25, 0.25, 0.25], (4, 1))
+    assert np.allclose(digest.reestimate(post, PRIOR4, center=None), digest.reestimate(post, PRIOR4))
+    pulled = digest.reestimate(post, PRIOR4, center=LISTINGS[0], strength=100.0)
+    assert np.abs(pulled - LISTINGS[0]).sum() < 0.05
+    frozen = digest.reestimate(post, PRIOR4, center=LISTINGS[0], strength=1.0, min_share=0.15)
+    assert frozen[3] == LISTINGS[0][3]  # a rare training label keeps the center's share
+
+
+def test_digest_types_raise_main_topic_accuracy_on_small_listings():
+    rng = np.random.default_rng(11)
+    right = {"training mix": 0, "digest types": 0}
+    for _ in range(40):  # forty digests of 6 papers from the second listing
+        post, classes = _bayes_batch(rng, LISTINGS[1], PRIOR4, n=6)
+        for name, center in (("training mix", None), ("digest types", digest.type_center(post, PRIOR4, LISTINGS))):
+            strength = 10.0 if center is None else 100.0
+            mix = digest.reestimate(post, PRIOR4, center=center, strength=strength)
+            right[name] += int((digest.adjust(post, PRIOR4, mix).argmax(1) == classes).sum())
+    assert right["digest types"] > right["training mix"] + 10, right
+
+
+def test_a_paper_unlike_the_digest_type_keeps_its_main_topic():
+    rng = np.random.default_rng(2)
+    listing = np.clip(rng.dirichlet([8, 1, 1, 0.1], size=30), 0.001, None)  # 30 papers of the first listing
+    outlier = np.array([[0.01, 0.96, 0.015, 0.015]])  # one paper clearly of label 1, which the listing hardly holds
+    M = np.vstack([listing, outlier])
+    types = np.array([[0.97, 0.0005, 0.0145, 0.015], LISTINGS[1]])
+    prior = {"topic": PRIOR4, "main": PRIOR4, "given_main": np.eye(4) * 0.9 + 0.05, "types": types}
+    none = np.zeros_like(M)
+    _, main, _ = digest.in_context(M, M, prior, np.full(4, 0.5), none, none)
+    assert main[-1].argmax() == 1 and (main[:-1].argmax(1) == listing.argmax(1)).mean() > 0.9
+    pure = digest.Settings(type_discount=0.5, type_blend=0.0)  # the type alone, and a discount: the lone label goes
+    assert digest.in_context(M, M, prior, np.full(4, 0.5), none, none, pure)[1][-1].argmax() == 0
+
+
+def test_types_file_round_trip_and_loading(tiny, tmp_path):
+    from zotrec.errors import ModelError
+    from zotrec.topics.model import save_topic_model
+
+    model, _ = tiny
+    labels = model.labels
+    counts = {"listing": {labels[0]: 30.0, labels[1]: 10.0, "no.such-label": 5.0}, "other": {labels[2]: 20.0}}
+    path = save_topic_model(model, tmp_path / "m.joblib")
+    assert load_topic_model(path)._p["prior"].get("types") is None  # no file: the training mix alone
+    digest.write_types(digest.types_path(path), counts, note="test")
+    assert digest.read_types(digest.types_path(path)) == counts
+    types = load_topic_model(path)._p["prior"]["types"]
+    main = digest._normalised(model._p["prior"]["main"])
+    assert types.shape == (2, len(labels)) and np.allclose(types.sum(1), 1.0)
+    expected = (30.0 + digest.TYPE_SMOOTH * main[0]) / (40.0 + digest.TYPE_SMOOTH)  # unknown labels dropped
+    assert types[0, 0] == pytest.approx(expected)
+    digest.types_path(path).write_text('{"format": "something else"}')
+    with pytest.raises(ModelError, match="unreadable digest types"):
+        load_topic_model(path)
+
+
 def test_topic_shares_follow_the_main_topics_through_co_occurrence():
     given_main = np.array([[1.0, 0.1], [0.5, 1.0]])  # main 0 rarely carries label 1; main 1 often carries 0
     prior = np.array([0.5, 0.5])

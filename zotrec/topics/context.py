@@ -9,8 +9,9 @@ Three steps adapt them to the batch (none of them needs a label):
   the labels; papers whose category is known (a digest that gives arXiv categories) enter the
   estimate with it instead of the model's guess. Labels that were rarely a main topic in training
   keep their training share: their calibrated probabilities rest on a handful of papers and EM
-  would let them soak up the batch (one with 4 training papers took 37% of a cs day). A small
-  discount per label drops the shares no paper really supports (a listing holds few categories);
+  would let them soak up the batch (one with 4 training papers took 37% of a cs day). Without
+  digest types, a small discount per label drops the shares no paper really supports (a listing
+  holds few categories);
 - topics: each label's share in the batch is what the estimated main-topic mix implies through
   the training co-occurrence of labels (``given_main[k, j]`` = share of papers with main topic k
   that also carry j; a cs.CV listing implies few ``cs.LG`` cross-lists), and each probability's odds
@@ -19,20 +20,31 @@ Three steps adapt them to the batch (none of them needs a label):
   threshold (the cut that maximises the F1 the probabilities expect) and a floor; the main topic is
   the label with the best adjusted main-topic probability times adjusted topic probability.
 
-Estimates are MAP ones: the training mix counts as ``strength`` pseudo-papers, so a digest of a few
-papers moves little. A digest of one paper is decoded without context (the caller's plain rule).
+Estimates are MAP ones: a prior mix counts as ``strength`` pseudo-papers, so a digest of a few
+papers moves little. The prior mix is the training mix, or, when the model knows digest types (the
+main-topic mixes of the training side's daily digests, one per source: an astro-ph listing, a q-bio
+listing, a feed that follows hep-th and gr-qc; ``<model>.mixes.json`` beside the model file), the
+types weighted by how well each explains the batch (the training mix is one of them), with a
+tenth of the training mix blended in: a batch that reads like a cs.CV/cs.CL listing starts from
+that listing's mix, and few of its papers go to ``eess.IV`` or ``cs.LG``, which such listings
+rarely hold as a main topic, while a lone paper clearly of another category keeps it. A digest of
+one paper is decoded without context (the caller's plain rule).
 The shipped :class:`Settings` were chosen on validation days (a model trained on earlier days,
 scored on the days before the benchmark's test days: ``python -m benchmarks.topics validate``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 EPS = 1e-6
+TYPE_SMOOTH = 5.0  # pseudo-papers of the training mix in each digest type's mix
+TYPES_FORMAT = "zotrec-digest-types/1"
 MAIN_STRENGTH = 10.0  # pseudo-papers of the training mix in the main-topic estimate
 TOPIC_STRENGTH = 5.0  # pseudo-papers of the training mix in each label's share
 
@@ -46,6 +58,9 @@ class Settings:
     min_main_share: float = 0.0025  # labels rarer than this as a training main topic keep their share
     topic_power: float = 1.0  # how far a label's odds follow its estimated share (1 = fully)
     floor: float = 0.7  # a label other than the forced main topic needs this probability
+    type_strength: float = 300.0  # pseudo-papers of the digest type's mix (when the model knows types)
+    type_blend: float = 0.1  # share of the training mix in that starting mix (a paper unlike the type keeps a chance)
+    type_discount: float = 0.0  # main_discount when the model knows types (the type's mix is sparse already)
 
 
 SHIPPED = Settings()
@@ -67,11 +82,17 @@ def in_context(
     papers whose categories the digest gives (all zero for the others).
     """
     known, seen = main_known.any(1), topics_known.any(1)
+    types = prior.get("types")
+    center = None
+    if types is not None:
+        center = type_center(M[~known], prior["main"], types, observed=main_known[known])
+        center = (1.0 - settings.type_blend) * center + settings.type_blend * _normalised(prior["main"])
     mix = reestimate(
         M[~known],
         prior["main"],
-        strength=settings.main_strength,
-        discount=settings.main_discount,
+        center=center,
+        strength=settings.main_strength if center is None else settings.type_strength,
+        discount=settings.main_discount if center is None else settings.type_discount,
         min_share=settings.min_main_share,
         observed=main_known[known],
     )
@@ -87,6 +108,7 @@ def reestimate(
     posteriors: np.ndarray,
     prior: np.ndarray,
     *,
+    center: np.ndarray | None = None,
     strength: float = MAIN_STRENGTH,
     discount: float = 0.0,
     min_share: float = 0.0,
@@ -98,28 +120,86 @@ def reestimate(
 
     ``posteriors``: (n, L) probabilities of L exclusive classes under the training mix ``prior``
     (rows are normalised here). ``observed``: (m, L) rows of papers whose class is known (one-hot);
-    they count in the mix as they are. ``strength``: pseudo-papers of the training mix.
-    ``discount``: papers' worth subtracted from every class's count (shares that no paper clearly
-    supports fall to zero). ``min_share``: classes below this training share keep it. Stops when
-    no class share moves by ``tol`` (on 20,000 papers: 25 iterations, main topics as at 1e-9).
+    they count in the mix as they are. ``center``: the mix the estimate starts from and is pulled
+    to (default: ``prior``), as ``strength`` pseudo-papers. ``discount``: papers' worth subtracted
+    from every class's count (shares that no paper clearly supports fall to zero). ``min_share``:
+    classes below this training share keep their ``center`` share. Stops when no class share
+    moves by ``tol`` (on 20,000 papers: 25 iterations, main topics as at 1e-9).
     """
     prior = _normalised(prior)
+    center = prior if center is None else _normalised(center)
     Q = _rows(posteriors)
     known = np.zeros_like(prior) if observed is None else np.asarray(observed, float).sum(0)
     frozen = prior < min_share
-    fixed = prior[frozen].sum()
-    mix = prior.copy()
+    fixed = center[frozen].sum()
+    mix = center.copy()
     for _ in range(iters):
-        counts = adjust(Q, prior, mix).sum(0) + known + strength * prior
+        counts = adjust(Q, prior, mix).sum(0) + known + strength * center
         new = np.maximum(counts - discount, 0.0) + EPS
         new[frozen] = 0.0
         new *= (1.0 - fixed) / new.sum()
-        new[frozen] = prior[frozen]
+        new[frozen] = center[frozen]
         done = np.abs(new - mix).max() < tol
         mix = new
         if done:
             break
     return mix
+
+
+def type_center(
+    posteriors: np.ndarray, prior: np.ndarray, types: np.ndarray, observed: np.ndarray | None = None
+) -> np.ndarray:
+    """The prior mix of a batch: the digest types (rows of ``types``, plus the training ``prior``)
+    weighted by their likelihood of the batch, with equal prior odds.
+
+    ``posteriors``: (n, L) main-topic probabilities under ``prior``; under type k a paper's
+    likelihood is proportional to sum_j posterior_j x type_kj / prior_j. ``observed``: (m, L)
+    one-hot rows of papers whose main topic is known (likelihood type_kj / prior_j).
+    """
+    prior = _normalised(prior)
+    mixes = np.vstack([np.asarray(types, float).reshape(-1, len(prior)), prior[None]])
+    ratio = (mixes / prior).T  # (L, K)
+    loglik = np.log(_rows(posteriors) @ ratio).sum(0)
+    if observed is not None and len(observed):
+        loglik += np.log(np.asarray(observed, float) @ ratio + EPS).sum(0)
+    weight = np.exp(loglik - loglik.max())
+    return (weight / weight.sum()) @ mixes
+
+
+def digest_types(counts: dict[str, dict[str, float]], labels: list[str], prior: np.ndarray) -> np.ndarray:
+    """Each digest type's main-topic mix over ``labels`` (K, L): its papers' main-topic counts
+    with ``TYPE_SMOOTH`` pseudo-papers of the training ``prior``; labels the model lacks are dropped."""
+    prior = _normalised(prior)
+    index = {label: j for j, label in enumerate(labels)}
+    rows = np.zeros((len(counts), len(labels)))
+    for k, per_label in enumerate(counts.values()):
+        for label, n in per_label.items():
+            if label in index:
+                rows[k, index[label]] = n
+    return (rows + TYPE_SMOOTH * prior) / (rows.sum(1, keepdims=True) + TYPE_SMOOTH)
+
+
+def types_path(model_path: Path) -> Path:
+    """The digest-type file beside a model file: ``topics.joblib`` -> ``topics.mixes.json``."""
+    return model_path.with_suffix(".mixes.json")
+
+
+def read_types(path: Path) -> dict[str, dict[str, float]] | None:
+    """The digest types' main-topic counts (``{type: {label: papers}}``), None when there is no
+    such file; a malformed file raises ValueError."""
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("format") != TYPES_FORMAT or not isinstance(data.get("types"), dict):
+        raise ValueError(f"{path.name}: not a {TYPES_FORMAT} file")
+    return {str(k): {str(label): float(n) for label, n in v.items()} for k, v in data["types"].items()}
+
+
+def write_types(path: Path, counts: dict[str, dict[str, float]], **about: object) -> Path:
+    """Write the digest types (``{type: {label: papers}}``) and what they were counted from."""
+    data = {"format": TYPES_FORMAT, **about, "types": counts}
+    path.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    return path
 
 
 def adjust(posteriors: np.ndarray, prior: np.ndarray, mix: np.ndarray) -> np.ndarray:

@@ -796,4 +796,16 @@ def load_topic_model(path: Path | str | None = None) -> TopicModel:
         raise ModelError(f"{path}: cannot read the model ({type(exc).__name__}: {exc})") from None
     if not isinstance(payload, dict):
         raise ModelError(f"{path}: not a zotrec topic model")
+    _attach_types(payload, path)
     return TopicModel(payload, card)
+
+
+def _attach_types(payload: dict[str, Any], path: Path) -> None:
+    """Add the digest types beside the model file (``topics.mixes.json``), if any, to its label mix."""
+    try:
+        counts = digest.read_types(digest.types_path(path))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{digest.types_path(path)}: unreadable digest types ({exc})") from None
+    prior = payload.get("prior")
+    if counts and payload.get("primary") and isinstance(prior, dict) and "main" in prior:
+        prior["types"] = digest.digest_types(counts, list(payload["labels"]), prior["main"])
