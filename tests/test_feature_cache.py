@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from functools import partial
 
 import numpy as np
 import pytest
@@ -296,8 +297,9 @@ def _latex_items(n: int) -> list[dict]:
 
 
 def test_a_full_build_from_item_rows_is_library_index_build(monkeypatch):
-    """Items converted to rows (in two worker processes when many) and built: the index
-    LibraryIndex.build gives for their Papers, bit for bit; the rows carry the Papers' identity keys."""
+    """Items converted to rows and tokens (in two forked or joblib processes when many) and built:
+    the index LibraryIndex.build gives for their Papers, bit for bit; the rows carry the Papers'
+    identity keys."""
     from zotrec.library.base import Collection
     from zotrec.recommend import cache as cache_module
     from zotrec.recommend.model import LibraryIndex
@@ -305,13 +307,17 @@ def test_a_full_build_from_item_rows_is_library_index_build(monkeypatch):
     items = _latex_items(40)
     snapshot = LibrarySnapshot(1, items, {"C1": Collection("C1", "Now", "C0"), "C0": Collection("C0", "Reading")})
     papers = [item_to_paper(item, {"C1": "Reading/Now"}) for item in items]
-    serial = cache_module.item_rows(items, snapshot)
+    serial, tokens = cache_module.item_rows(items, snapshot)
+    documents = [tokens.document(i) for i in range(len(tokens))]
     monkeypatch.setattr(cache_module, "PARALLEL_FROM", 10)
-    waited = []
-    assert cache_module.item_rows(items, snapshot, while_waiting=lambda: waited.append(1)) == serial and waited
+    for fork in (True, False):
+        waited: list[int] = []
+        rows, split = cache_module.item_rows(items, snapshot, while_waiting=partial(waited.append, 1), fork=fork)
+        assert rows == serial and waited
+        assert [split.document(i) for i in range(len(split))] == documents
     assert [r.identity for r in serial] == [p.identity_keys() for p in papers]
     assert serial[1].title == "Frédéric's α-stable process number 1 of galaxies"
-    got = cache_module.build_index(serial, [item["key"] for item in items])
+    got = cache_module.build_index(serial, [item["key"] for item in items], tokens)
     want = LibraryIndex.build(papers, interests=None)
     for name in ("library", "background", "neighbours"):
         a, b = getattr(got, name), getattr(want, name)

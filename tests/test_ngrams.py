@@ -106,3 +106,43 @@ def test_no_vocabulary_left_raises_as_scikit_learn_does():
         ngrams.fit_count(CountVectorizer(stop_words="english"), ["the and of", "a an"])
     with pytest.raises(ValueError, match="no terms remain"):
         ngrams.fit_count(CountVectorizer(min_df=2), ["alpha beta", "gamma delta", "epsilon zeta"])
+
+
+@pytest.mark.parametrize("params", SETTINGS[:2])
+def test_tokens_made_in_parts_count_as_the_texts(texts, params):
+    """Texts tokenised in parts (as two processes do), merged into one word table and cut again:
+    the same vocabulary and counts as the texts themselves, and as scikit-learn's."""
+    vec = CountVectorizer(dtype=np.float32, **params)
+    parts = [ngrams.tokenize(vec, texts[:150]), ngrams.tokenize(vec, texts[150:])]
+    tokens = ngrams.merge(parts)
+    assert len(tokens) == len(texts)
+    assert [tokens.document(i) for i in (0, 149, 150, len(texts) - 1)] == [
+        ngrams.word_splitter(vec)(texts[i]) for i in (0, 149, 150, len(texts) - 1)
+    ]
+    order = np.random.default_rng(0).permutation(len(texts))
+    fit_at, rest_at = order[:300], order[300:]
+    reference = CountVectorizer(dtype=np.float32, **params)
+    want = reference.fit_transform([texts[i] for i in fit_at])
+    vocabulary, got = ngrams.fit_count(vec, tokens.take(fit_at))
+    assert vocabulary == reference.vocabulary_
+    assert _same(got, want)
+    rest = [texts[i] for i in rest_at]
+    assert _same(ngrams.count(reference, tokens.take(rest_at)), reference.transform(rest))
+    assert _same(ngrams.count(reference, tokens.take(rest_at)), ngrams.count(reference, rest))
+
+
+def test_a_sampled_fit_on_tokens_is_scikit_learns(texts, monkeypatch):
+    """More papers than the fit sample: vocabulary and idf from the sample, every paper counted in
+    them, as scikit-learn's vectorizer fitted on the sample and applied to all gives it."""
+    monkeypatch.setattr(features, "FIT_SAMPLE", 200)
+    featurizer = features.Featurizer(features.FeatureSettings(author_weight=0))
+    X = featurizer.fit_transform_tokens(featurizer.tokenize(texts), [""] * len(texts))
+    sample = np.sort(np.random.default_rng(len(texts)).choice(len(texts), size=200, replace=False))
+    reference = TfidfVectorizer(**featurizer._text_vectorizer(200).get_params())
+    reference.fit([texts[i] for i in sample])
+    assert featurizer.text is not None and featurizer.text.vocabulary_ == reference.vocabulary_
+    want = reference.transform(texts).astype(np.float32)
+    assert X.shape == want.shape and abs(X - want).max() < 1e-6
+    # and exactly what the serial path on the texts gives
+    again = features.Featurizer(features.FeatureSettings(author_weight=0)).fit_transform_texts(texts, [""] * len(texts))
+    assert _same(X, again)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from zotrec.library.web import KEY_CHARS, derived_key
-from zotrec.paper import Paper, normalize_arxiv_id, normalize_doi
+from zotrec.paper import Paper, normalize_arxiv_id, normalize_doi, normalize_title
 from zotrec.pipeline import SyncOptions, choose
 from zotrec.ranked import Ranked, Topic
 from zotrec.sources import merge_duplicates
@@ -52,6 +52,25 @@ def test_normalize_arxiv_id(value, expected):
 )
 def test_normalize_doi(value, expected):
     assert normalize_doi(value) == expected
+
+
+def _folded_title(value: str) -> str:
+    """normalize_title spelled out character by character: the reference it must match."""
+    import re
+    import unicodedata
+
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", value) if not unicodedata.combining(ch))
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"\$[^$]*\$", " ", text))
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+def test_normalize_title_folds_accents_markup_and_punctuation():
+    from zotrec.recommend.background import load_background
+
+    odd = ["Ünïcödé café $x^2$ <b>bold</b> ＄fullwidth＄ ﬁber", "x\u0308y Ångström", "<i>a</i>$b$c", "日本語の研究"]
+    titles = odd + [p.title for p in load_background()[:2000]]
+    assert [normalize_title(t) for t in titles] == [_folded_title(t) for t in titles]
+    assert normalize_title("Ünïcödé <b>café</b>: $x$ naïve") == "unicode cafe naive"
 
 
 def test_merge_duplicates_fills_the_first_record_from_later_ones():

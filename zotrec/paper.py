@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import copy
 import re
-import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from zotrec.text import clean_label, clean_text, clean_url
+from zotrec.text import clean_label, clean_text, clean_url, strip_accents
 
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(v\d+)?(?!\d)")
 _ARXIV_OLD = re.compile(r"(?<![\w.-])([a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?(?!\d)")
@@ -53,12 +52,17 @@ def normalize_title(value: str | None) -> str:
 
 @lru_cache(maxsize=1 << 16)  # a run asks for the same titles several times (dedupe, merge, push)
 def _normalize_title(value: str) -> str:
-    text = unicodedata.normalize("NFKD", value)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"\$[^$]*\$", " ", text)  # inline TeX
-    text = re.sub(r"<[^>]+>", " ", text)  # HTML tags
-    text = re.sub(r"[^\w]+", " ", text.lower())
-    return " ".join(text.split())
+    text = strip_accents(value)
+    if "$" in text:
+        text = _INLINE_TEX.sub(" ", text)
+    if "<" in text:
+        text = _HTML_TAG.sub(" ", text)
+    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+
+
+_INLINE_TEX = re.compile(r"\$[^$]*\$")
+_HTML_TAG = re.compile(r"<[^>]+>")
+_NON_WORD = re.compile(r"[^\w]+")
 
 
 @dataclass

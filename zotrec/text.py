@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -31,6 +32,26 @@ _MATH = re.compile(r"\$\$?([^$]+?)\$?\$")
 # In running text (an HF abstract, a Zotero title) these are characters, not LaTeX specials:
 # % would start a comment and drop the rest of the string, & is an alignment tab.
 _LITERAL = re.compile(r"(?<!\\)([%&#])")
+
+
+class _Marks(dict[int, int | None]):
+    """A ``str.translate`` table dropping characters of non-zero combining class, filled as met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
+
+
+def strip_accents(text: str) -> str:
+    """``text`` in NFKD with its combining marks dropped (scikit-learn's ``strip_accents_unicode``),
+    by one translate; ASCII text as it is."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKD", text).translate(_MARKS)
 
 
 def strip_controls(value: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -48,21 +49,26 @@ def _fold(text: str) -> str:
 
 def author_tokens(paper: Paper) -> str:
     """One token per author: ``lastname_initial`` (``Ada Lovelace`` and ``A. Lovelace`` -> ``lovelace_a``)."""
-    out = []
-    for name in paper.authors[:50]:
-        name = name.lower() if name.isascii() else _fold(name)
-        if "," in name:
-            last, first = name.split(",", 1)
-        else:
-            parts = name.replace(".", ". ").split()
-            if not parts:
-                continue
-            last, first = parts[-1], " ".join(parts[:-1])
-        last = re.sub(r"[^a-z]", "", last)
-        initial = re.sub(r"[^a-z]", "", first)[:1]
-        if len(last) >= 2:
-            out.append(f"{last}_{initial}")
-    return " ".join(out)
+    return " ".join(token for name in paper.authors[:50] if (token := _author_token(name)))
+
+
+@lru_cache(maxsize=1 << 17)  # names repeat across a library's papers
+def _author_token(name: str) -> str:
+    """``lastname_initial`` of one name, "" when its last name has fewer than two letters."""
+    name = name.lower() if name.isascii() else _fold(name)
+    if "," in name:
+        last, first = name.split(",", 1)
+    else:
+        parts = name.replace(".", ". ").split()
+        if not parts:
+            return ""
+        last, first = parts[-1], " ".join(parts[:-1])
+    last = _NON_LETTER.sub("", last)
+    initial = _NON_LETTER.sub("", first)[:1]
+    return f"{last}_{initial}" if len(last) >= 2 else ""
+
+
+_NON_LETTER = re.compile(r"[^a-z]")
 
 
 class Featurizer:
@@ -94,19 +100,43 @@ class Featurizer:
 
     def fit_transform_texts(self, texts: list[str], authors: list[str]) -> sp.csr_matrix:
         """:meth:`fit_transform` of papers given by their :func:`paper_text` and :func:`author_tokens`."""
-        n = len(texts)
-        self.text = self._text_vectorizer(min(n, FIT_SAMPLE))
-        if n <= FIT_SAMPLE:
-            X = fit_tfidf(self.text, texts).astype(np.float32)
-        else:  # the vocabulary and idf of a large library are settled long before 15k papers
-            sample = np.sort(np.random.default_rng(n).choice(n, size=FIT_SAMPLE, replace=False))
+        return self.fit_transform_tokens(self.tokenize(texts), authors)
+
+    def tokenize(self, texts: list[str]) -> ngrams.Tokens:
+        """The word ids :meth:`fit_transform_tokens` reads (any process can make them)."""
+        return ngrams.tokenize(self._text_vectorizer(0), texts)
+
+    def fit_transform_tokens(self, tokens: ngrams.Tokens, authors: list[str]) -> sp.csr_matrix:
+        """:meth:`fit_transform_texts` of the texts ``tokens`` come from (:meth:`tokenize`).
+
+        On more than ``FIT_SAMPLE`` papers the vocabulary and idf are fitted on a random sample of
+        them (:func:`fit_sample`: those of a large library are settled long before 15k papers),
+        then all are counted."""
+        n = len(tokens)
+        sample = fit_sample(n)
+        if sample is None:
+            X = self.fit_text(tokens, n)
+        else:
             in_sample = np.zeros(n, dtype=bool)
             in_sample[sample] = True
             rest = np.flatnonzero(~in_sample)
-            X_sample = fit_tfidf(self.text, [texts[i] for i in sample]).astype(np.float32)
-            X_rest = _transform_texts(self.text, [texts[i] for i in rest])
-            order = np.argsort(np.concatenate([sample, rest]), kind="stable")
-            X = sp.vstack([X_sample, X_rest], format="csr")[order]
+            X = join_rows(
+                [self.fit_text(tokens.take(sample), n), self.transform_tokens(tokens.take(rest))], [sample, rest]
+            )
+        return self.with_authors(X, authors)
+
+    def fit_text(self, tokens: ngrams.Tokens, n_docs: int) -> sp.csr_matrix:
+        """Fit the text space on ``tokens`` (the fit sample of ``n_docs`` papers): their float32 rows."""
+        self.text = self._text_vectorizer(min(n_docs, FIT_SAMPLE))
+        return fit_tfidf(self.text, tokens).astype(np.float32)
+
+    def transform_tokens(self, tokens: ngrams.Tokens) -> sp.csr_matrix:
+        """The text rows of ``tokens`` in the fitted text space (no author block)."""
+        return _transform_chunk(self.text, tokens)
+
+    def with_authors(self, X: sp.csr_matrix, authors: list[str]) -> sp.csr_matrix:
+        """Fit the author space on ``authors`` (one per row of ``X``, the text rows) and put its rows
+        beside them."""
         A = self._fit_authors(authors)
         if A is not None:
             X = sp.hstack([X, A], format="csr")
@@ -156,9 +186,26 @@ FIT_SAMPLE = 15_000  # papers the vocabulary and idf are fitted on
 PARALLEL_FROM = 6_000  # transform this many texts or more in two worker processes
 
 
-def _transform_chunk(vec: TfidfVectorizer, texts: list[str], table: ngrams.Lookup | None = None) -> sp.csr_matrix:
-    """``vec.transform(texts)`` as float32 CSR, counted by :mod:`zotrec.recommend.ngrams` when it can."""
+def fit_sample(n_docs: int) -> np.ndarray | None:
+    """The rows (sorted) the text space of ``n_docs`` papers is fitted on; None: all of them."""
+    if n_docs <= FIT_SAMPLE:
+        return None
+    return np.sort(np.random.default_rng(n_docs).choice(n_docs, size=FIT_SAMPLE, replace=False))
+
+
+def join_rows(blocks: list[sp.csr_matrix], rows: list[np.ndarray]) -> sp.csr_matrix:
+    """One matrix from ``blocks`` whose rows are the rows ``rows[i]`` of it (each row once)."""
+    order = np.argsort(np.concatenate(rows), kind="stable")
+    return sp.vstack(blocks, format="csr")[order]
+
+
+def _transform_chunk(
+    vec: TfidfVectorizer, texts: list[str] | ngrams.Tokens, table: ngrams.Lookup | None = None
+) -> sp.csr_matrix:
+    """``vec.transform(texts)`` as float32 CSR, counted by :mod:`zotrec.recommend.ngrams` when it can
+    (``texts`` may be given as their :class:`~zotrec.recommend.ngrams.Tokens`)."""
     if not ngrams.supported(vec):
+        assert not isinstance(texts, ngrams.Tokens), "tokens are made for the shipped vectorizer only"
         return vec.transform(texts).astype(np.float32).tocsr()
     counts = ngrams.count(vec, texts, table)
     return vec._tfidf.transform(counts, copy=False).astype(np.float32, copy=False).tocsr()
@@ -176,8 +223,10 @@ def _transform_texts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
     return sp.vstack(parts, format="csr")
 
 
-def _fit_counts(counter: CountVectorizer, texts: list[str]) -> tuple[dict[str, int], sp.csr_matrix]:
-    """The vocabulary and counts of ``counter.fit_transform(texts)``."""
+def _fit_counts(counter: CountVectorizer, texts: list[str] | ngrams.Tokens) -> tuple[dict[str, int], sp.csr_matrix]:
+    """The vocabulary and counts of ``counter.fit_transform(texts)`` (``texts`` or their tokens)."""
+    if isinstance(texts, ngrams.Tokens):
+        return ngrams.fit_count(counter, texts)
     if ngrams.supported(counter):
         try:
             return ngrams.fit_count(counter, texts)
@@ -187,8 +236,9 @@ def _fit_counts(counter: CountVectorizer, texts: list[str]) -> tuple[dict[str, i
     return counter.vocabulary_, counts
 
 
-def fit_tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
-    """``vec.fit_transform(texts)``: the same vocabulary, idf and matrix, faster and in less memory.
+def fit_tfidf(vec: TfidfVectorizer, texts: list[str] | ngrams.Tokens) -> sp.csr_matrix:
+    """``vec.fit_transform(texts)``: the same vocabulary, idf and matrix, faster and in less memory
+    (``texts`` may be given as their :class:`~zotrec.recommend.ngrams.Tokens`).
 
     The counts come from :mod:`zotrec.recommend.ngrams` (scikit-learn's for vectorizers it does not
     cover), pruned by ``min_df``/``max_df`` before any term string is made and sorted as

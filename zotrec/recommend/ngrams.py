@@ -13,7 +13,6 @@ scikit-learn.
 from __future__ import annotations
 
 import re
-import unicodedata
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -24,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+
+from zotrec.text import strip_accents
 
 UNKNOWN = -1  # a word in no vocabulary term
 STOP = -2  # a stop word: dropped before bigrams are formed
@@ -41,25 +42,6 @@ def supported(vec: Any) -> bool:
         and not vec.binary
         and re.compile(vec.token_pattern).groups == 0
     )
-
-
-class _Marks(dict[int, int | None]):
-    """A ``str.translate`` table dropping characters of non-zero combining class, filled as met."""
-
-    def __missing__(self, code: int) -> int | None:
-        kept = None if unicodedata.combining(chr(code)) else code
-        self[code] = kept
-        return kept
-
-
-_MARKS = _Marks()
-
-
-def strip_accents(text: str) -> str:
-    """scikit-learn's ``strip_accents_unicode`` (NFKD, combining marks dropped), by one translate."""
-    if text.isascii():
-        return text
-    return unicodedata.normalize("NFKD", text).translate(_MARKS)
 
 
 def word_splitter(vec: Any) -> Callable[[str], list[str]]:
@@ -80,7 +62,7 @@ def word_splitter(vec: Any) -> Callable[[str], list[str]]:
 def _word_ids(
     vec: Any, docs: Sequence[str], ids_of: Callable[[list[str]], Iterable[int]]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``ids_of(tokens)`` of every document, flat, with the document row of each id."""
+    """``ids_of(tokens)`` of every document, flat, and the number of ids of each document."""
     split = word_splitter(vec)
     flat: list[int] = []
     lengths = np.empty(len(docs), dtype=np.int64)
@@ -88,7 +70,7 @@ def _word_ids(
         before = len(flat)
         flat += ids_of(split(doc))
         lengths[n] = len(flat) - before
-    return np.asarray(flat, dtype=np.int64), np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+    return np.asarray(flat, dtype=np.int64), lengths
 
 
 def _pairs(ids: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -111,6 +93,59 @@ def _sorted_unique(values: np.ndarray, counts: bool = False) -> Any:
     if not counts:
         return values[first]
     return values[first], np.diff(np.append(first, len(values)))
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Documents as word ids (stop words included): document ``i`` is ``ids[bounds[i]:bounds[i + 1]]``,
+    word id ``j`` is ``words[j]``. What :func:`fit_count` and :func:`count` read, made once per text."""
+
+    words: list[str]
+    ids: np.ndarray  # int32
+    bounds: np.ndarray  # int64, one more than there are documents
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    def rows(self) -> np.ndarray:
+        """The document of each id."""
+        return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.bounds))
+
+    def take(self, docs: np.ndarray | Sequence[int]) -> Tokens:
+        """The documents ``docs`` in that order (the same word table)."""
+        docs = np.asarray(docs, dtype=np.int64)
+        starts, lengths = self.bounds[docs], np.diff(self.bounds)[docs]
+        bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        at = np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1], dtype=np.int64)
+        return Tokens(self.words, self.ids[at], bounds)
+
+    def document(self, i: int) -> list[str]:
+        """The words of document ``i``."""
+        return [self.words[j] for j in self.ids[self.bounds[i] : self.bounds[i + 1]].tolist()]
+
+
+def tokenize(vec: Any, docs: Sequence[str]) -> Tokens:
+    """``vec``'s unigram tokens of each document as word ids (scikit-learn's preprocessing)."""
+    words: defaultdict[str, int] = defaultdict()
+    words.default_factory = words.__len__
+    ids, lengths = _word_ids(vec, docs, lambda tokens: map(words.__getitem__, tokens))
+    bounds = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=bounds[1:])
+    return Tokens(list(words), ids.astype(np.int32), bounds)
+
+
+def merge(parts: Sequence[Tokens]) -> Tokens:
+    """The documents of ``parts``, one part after another, in one word table."""
+    index: dict[str, int] = {}
+    ids, bounds, offset = [], [np.zeros(1, dtype=np.int64)], 0
+    for part in parts:
+        remap = np.fromiter(
+            (index.setdefault(word, len(index)) for word in part.words), dtype=np.int32, count=len(part.words)
+        )
+        ids.append(remap[part.ids])
+        bounds.append(part.bounds[1:] + offset)
+        offset += int(part.bounds[-1])
+    return Tokens(list(index), np.concatenate(ids) if ids else np.zeros(0, np.int32), np.concatenate(bounds))
 
 
 @dataclass(frozen=True)
@@ -158,11 +193,17 @@ def keep(vec: Any, table: Lookup) -> None:
     _LOOKUPS[vec] = (vec.vocabulary_, table)
 
 
-def count(vec: Any, docs: Sequence[str], table: Lookup | None = None) -> sp.csr_matrix:
-    """``vec``'s term counts of ``docs`` with its fitted vocabulary (``CountVectorizer.transform``)."""
+def count(vec: Any, docs: Sequence[str] | Tokens, table: Lookup | None = None) -> sp.csr_matrix:
+    """``vec``'s term counts of ``docs`` (texts, or their :class:`Tokens`) with its fitted vocabulary
+    (``CountVectorizer.transform``)."""
     table = table or lookup(vec)
-    get = table.words.get
-    ids, rows = _word_ids(vec, docs, lambda tokens: map(get, tokens, repeat(UNKNOWN)))
+    if isinstance(docs, Tokens):
+        to_table = np.fromiter(map(table.words.get, docs.words, repeat(UNKNOWN)), dtype=np.int64, count=len(docs.words))
+        ids, rows = to_table[docs.ids], docs.rows()
+    else:
+        get = table.words.get
+        ids, lengths = _word_ids(vec, docs, lambda tokens: map(get, tokens, repeat(UNKNOWN)))
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
     spoken = ids != STOP
     ids, rows = ids[spoken], rows[spoken]
     known = ids >= 0
@@ -180,20 +221,21 @@ def count(vec: Any, docs: Sequence[str], table: Lookup | None = None) -> sp.csr_
     return _matrix(np.concatenate(all_rows), np.concatenate(all_cols), (len(docs), table.n_columns), vec.dtype)
 
 
-def fit_count(vec: Any, docs: Sequence[str]) -> tuple[dict[str, int], sp.csr_matrix]:
+def fit_count(vec: Any, docs: Sequence[str] | Tokens) -> tuple[dict[str, int], sp.csr_matrix]:
     """The vocabulary ``vec.fit`` would learn without ``max_features`` (terms pruned by ``min_df``
-    and ``max_df``, sorted) and the counts of ``docs`` in it (``CountVectorizer.fit_transform``)."""
-    stop = sorted(vec.get_stop_words() or ())
-    words: defaultdict[str, int] = defaultdict()
-    words.default_factory = words.__len__
-    for word in stop:
-        words[word]
-    get = words.__getitem__
-    ids, rows = _word_ids(vec, docs, lambda tokens: map(get, tokens))
-    keep = ids >= len(stop)
-    ids, rows = ids[keep] - len(stop), rows[keep]  # stop words dropped, the other ids from 0
-    n_words = len(words) - len(stop)
-    if len(docs) * (n_words + n_words * n_words) >= 2**62:
+    and ``max_df``, sorted) and the counts of ``docs`` (texts, or their :class:`Tokens`) in it
+    (``CountVectorizer.fit_transform``)."""
+    tokens = docs if isinstance(docs, Tokens) else tokenize(vec, docs)
+    stop = frozenset(vec.get_stop_words() or ())
+    used = np.zeros(len(tokens.words), dtype=bool)
+    used[tokens.ids] = True
+    spoken = used & np.fromiter((w not in stop for w in tokens.words), dtype=bool, count=len(tokens.words))
+    renumber = np.cumsum(spoken, dtype=np.int64) - 1  # the other words from 0, stop words dropped
+    keep = spoken[tokens.ids]
+    ids, rows = renumber[tokens.ids[keep]], tokens.rows()[keep]
+    n_words = int(spoken.sum())
+    names = np.array([w for w, s in zip(tokens.words, spoken.tolist()) if s] or [""], dtype=object)
+    if len(tokens) * (n_words + n_words * n_words) >= 2**62:
         raise OverflowError("too many distinct words to count them as pairs of ids")
     keys, key_rows = ids, rows
     if tuple(vec.ngram_range) == (1, 2):
@@ -205,7 +247,7 @@ def fit_count(vec: Any, docs: Sequence[str]) -> tuple[dict[str, int], sp.csr_mat
     span = n_words + n_words * n_words
     distinct = _sorted_unique(key_rows * span + keys) % span  # each term once per document
     terms, dfs = _sorted_unique(np.sort(distinct), counts=True)
-    n_docs = len(docs)
+    n_docs = len(tokens)
     high = vec.max_df if isinstance(vec.max_df, Integral) else vec.max_df * n_docs
     low = vec.min_df if isinstance(vec.min_df, Integral) else vec.min_df * n_docs
     if high < low:
@@ -213,10 +255,6 @@ def fit_count(vec: Any, docs: Sequence[str]) -> tuple[dict[str, int], sp.csr_mat
     terms = terms[(dfs <= high) & (dfs >= low)]
     if not len(terms):
         raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
-    names = np.empty(n_words, dtype=object)
-    for word, n in words.items():
-        if n >= len(stop):
-            names[n - len(stop)] = word
     strings = [
         names[t] if t < n_words else f"{names[(t - n_words) // n_words]} {names[(t - n_words) % n_words]}"
         for t in terms.tolist()
