@@ -163,7 +163,11 @@ def library_problem(items: list[dict[str, Any]]) -> str | None:
             "your library is empty: every paper scores 0 and nothing is recommended; import your papers "
             "(`zotrec library import FILE`) or point zotero.backend at your Zotero library"
         )
-    with_abstract = sum(1 for item in items if (item.get("abstractNote") or "").strip())
+    with_abstract = 0
+    for item in items:  # counted up to MIN_ABSTRACTS: the other items' text is not read
+        with_abstract += bool((item.get("abstractNote") or "").strip())
+        if with_abstract >= MIN_ABSTRACTS:
+            return None
     if with_abstract < MIN_ABSTRACTS:
         return (
             f"only {with_abstract} of your {len(items)} library items have an abstract: scores use titles alone "
@@ -455,14 +459,25 @@ def sync(
     run_id = state.start_run()
     try:
         say("reading digests")
-        papers, reports = read_digests(options)
-        say(f"reading the library ({library.description})")
-        snapshot = library.snapshot()
-        from zotrec.feedback import collect_feedback
+        from zotrec import digest_side
 
-        collect_feedback(snapshot, state, library_id, options.collection)
-        known = KnownPapers.build(snapshot, state, library_id, options.collection)
-        ranked = rank(papers, snapshot, library_id, options, state, progress, known)
+        side = digest_side.start(options)  # read and labelled in a second process meanwhile
+        try:
+            say(f"reading the library ({library.description})")
+            snapshot = library.snapshot()
+            from zotrec.feedback import collect_feedback
+
+            collect_feedback(snapshot, state, library_id, options.collection)
+            known = KnownPapers.build(snapshot, state, library_id, options.collection)
+            index = library_index(
+                snapshot, library_id, FeatureCache(), options.collection, interests=options.interest_settings()
+            )
+            papers, reports = side.papers()
+            ranked = rank(
+                papers, snapshot, library_id, options, state, progress, known, topics=side.topics, index=index
+            )
+        finally:
+            side.close()
         problem = library_problem(profile_items(snapshot, options.collection)) if papers else None
         result = SyncResult(
             run_id=run_id,

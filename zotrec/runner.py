@@ -302,7 +302,7 @@ def _library_for(library_spec: str, options: SyncOptions, config_path: Path | No
     from zotrec.library.transfer import snapshot_from_file
 
     path = Path(library_spec)
-    return snapshot_from_file(path), str(path), f"file:{path.resolve()}"
+    return snapshot_from_file(path, lazy=True), str(path), f"file:{path.resolve()}"
 
 
 def list_interests(request: SyncRequest) -> tuple[list[Any], int]:

@@ -65,15 +65,25 @@ class EmbeddedLibrary:
             raise LibraryError(f"{self.path}: not a zotrec library file ({err})") from None
 
     # -- protocol -------------------------------------------------------------------------
-    def snapshot(self) -> LibrarySnapshot:
+    def snapshot(self, lazy: bool = False) -> LibrarySnapshot:
+        """Every item as Zotero's item JSON; with ``lazy``, items whose head this file's
+        :class:`~zotrec.library.lazy.HeadCache` kept are decoded only when more is read of them."""
+        heads = None
+        if lazy:
+            from zotrec.library.lazy import HeadCache
+
+            heads = HeadCache(self.path)
         items: list[dict[str, Any]] = []
         trashed: list[dict[str, Any]] = []
-        for data_json, deleted, item_type in self._db.execute(
-            "SELECT data, deleted, item_type FROM items WHERE parent IS NULL ORDER BY rowid"
+        for key, version, data_json, deleted, item_type in self._db.execute(
+            "SELECT key, version, data, deleted, item_type FROM items WHERE parent IS NULL ORDER BY rowid"
         ):
             if item_type in NON_PAPER_TYPES:
                 continue
-            (trashed if deleted else items).append(json.loads(data_json))
+            item = heads.item(key, version, data_json) if heads is not None else json.loads(data_json)
+            (trashed if deleted else items).append(item)
+        if heads is not None:
+            heads.store({item["key"] for item in items} | {item["key"] for item in trashed})
         collections = {
             key: Collection(key, name, parent)
             for key, name, parent in self._db.execute("SELECT key, name, parent FROM collections")

@@ -68,14 +68,15 @@ def import_file(file: Path, target: Path) -> tuple[int, int]:
         library.close()
 
 
-def snapshot_from_file(path: Path) -> LibrarySnapshot:
-    """A library given as a file: an embedded library (.sqlite) or a Zotero export."""
+def snapshot_from_file(path: Path, lazy: bool = False) -> LibrarySnapshot:
+    """A library given as a file: an embedded library (.sqlite) or a Zotero export. ``lazy``: an
+    embedded library's items are decoded when read beyond their head (:mod:`zotrec.library.lazy`)."""
     if not path.exists():
         raise LibraryError(f"{path}: no such file")
     if path.suffix in (".sqlite", ".db"):
         library = EmbeddedLibrary(path, create=False)
         try:
-            return library.snapshot()
+            return library.snapshot(lazy=lazy)
         finally:
             library.close()
     from zotrec.library.filecache import cached_snapshot
