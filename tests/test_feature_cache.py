@@ -296,31 +296,55 @@ def _latex_items(n: int) -> list[dict]:
     ]
 
 
-def test_a_full_build_from_item_rows_is_library_index_build(monkeypatch):
-    """Items converted to rows and tokens (in two forked or joblib processes when many) and built:
-    the index LibraryIndex.build gives for their Papers, bit for bit; the rows carry the Papers'
-    identity keys."""
-    from zotrec.library.base import Collection
-    from zotrec.recommend import cache as cache_module
-    from zotrec.recommend.model import LibraryIndex
-
-    items = _latex_items(40)
-    snapshot = LibrarySnapshot(1, items, {"C1": Collection("C1", "Now", "C0"), "C0": Collection("C0", "Reading")})
-    papers = [item_to_paper(item, {"C1": "Reading/Now"}) for item in items]
-    serial, tokens = cache_module.item_rows(items, snapshot)
-    documents = [tokens.document(i) for i in range(len(tokens))]
-    monkeypatch.setattr(cache_module, "PARALLEL_FROM", 10)
-    for fork in (True, False):
-        waited: list[int] = []
-        rows, split = cache_module.item_rows(items, snapshot, while_waiting=partial(waited.append, 1), fork=fork)
-        assert rows == serial and waited
-        assert [split.document(i) for i in range(len(split))] == documents
-    assert [r.identity for r in serial] == [p.identity_keys() for p in papers]
-    assert serial[1].title == "Frédéric's α-stable process number 1 of galaxies"
-    got = cache_module.build_index(serial, [item["key"] for item in items], tokens)
-    want = LibraryIndex.build(papers, interests=None)
+def _same_index(got, want) -> None:
     for name in ("library", "background", "neighbours"):
         a, b = getattr(got, name), getattr(want, name)
         assert (a != b).nnz == 0 and a.dtype == b.dtype and a.shape == b.shape, name
     assert (got.titles, got.keys, got.added) == (want.titles, want.keys, want.added)
     assert list(got.terms) == list(want.terms)
+
+
+def test_a_full_build_from_item_rows_is_library_index_build(monkeypatch):
+    """Items converted to rows and tokens (in two forked or joblib processes when many) and built:
+    the index LibraryIndex.build gives for their Papers, bit for bit; the rows carry the Papers'
+    identity keys."""
+    from zotrec.library.base import Collection
+    from zotrec.recommend import fullbuild
+    from zotrec.recommend.model import LibraryIndex
+
+    items = _latex_items(40)
+    snapshot = LibrarySnapshot(1, items, {"C1": Collection("C1", "Now", "C0"), "C0": Collection("C0", "Reading")})
+    papers = [item_to_paper(item, {"C1": "Reading/Now"}) for item in items]
+    serial, tokens = fullbuild.item_rows(items, snapshot)
+    documents = [tokens.document(i) for i in range(len(tokens))]
+    monkeypatch.setattr(fullbuild, "PARALLEL_FROM", 10)
+    for fork in (True, False):
+        waited: list[int] = []
+        rows, split = fullbuild.item_rows(items, snapshot, while_waiting=partial(waited.append, 1), fork=fork)
+        assert rows == serial and waited
+        assert [split.document(i) for i in range(len(split))] == documents
+    assert [r.identity for r in serial] == [p.identity_keys() for p in papers]
+    assert serial[1].title == "Frédéric's α-stable process number 1 of galaxies"
+    _same_index(fullbuild.build_index(serial, [item["key"] for item in items], tokens), LibraryIndex.build(papers))
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_sampled_full_build_fitted_while_items_convert_is_library_index_build(monkeypatch, fork):
+    """More papers than the fit sample: the sampled items converted first, the fit and the counting of
+    the other parts done as they arrive; the index LibraryIndex.build gives, bit for bit. An item
+    whose title and abstract clean to nothing is left out, as LibraryIndex.build of the others."""
+    from zotrec.recommend import features, fullbuild
+    from zotrec.recommend.model import LibraryIndex
+
+    monkeypatch.setattr(features, "FIT_SAMPLE", 3000)
+    monkeypatch.setattr(fullbuild, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(fullbuild, "PART", 7)
+    items = _latex_items(60)
+    snapshot = LibrarySnapshot(1, items, {})
+    index, rows, kept = fullbuild.full_build(items, snapshot, fork=fork)
+    assert kept == list(range(60)) and [r.title for r in rows] == index.titles
+    _same_index(index, LibraryIndex.build([item_to_paper(item) for item in items]))
+    items[45] = dict(items[45], title="{}", abstractNote="")
+    index, rows, kept = fullbuild.full_build(items, snapshot, fork=fork)
+    assert kept == [i for i in range(60) if i != 45] and not rows[45].has_text
+    _same_index(index, LibraryIndex.build([item_to_paper(items[i]) for i in kept]))

@@ -33,6 +33,11 @@ def _load_rows() -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
     return tuple(rows)
 
 
+def background_size() -> int:
+    """How many papers the background sample holds."""
+    return len(_load_rows())
+
+
 def load_background() -> list[Paper]:
     """The background sample as Papers (source ``background``): copies of Papers built once per process
     (their LaTeX decoded once: a second of CPU)."""

@@ -32,13 +32,10 @@ import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
 from zotrec import later
 from zotrec.library.base import LibrarySnapshot
-
-if TYPE_CHECKING:
-    from zotrec.recommend.ngrams import Tokens
 
 log = logging.getLogger("zotrec")
 
@@ -190,82 +187,6 @@ def _papers(items: list[dict[str, Any]], snapshot: LibrarySnapshot) -> list[Any]
     return [item_to_paper(item, paths) for item in items]
 
 
-class Row(NamedTuple):
-    """What a full build needs of one item besides its text's tokens (its Paper is not kept: a tenth of the memory)."""
-
-    authors: str  # features.author_tokens
-    title: str
-    added: str  # dateAdded, "" when unknown
-    identity: list[str]  # Paper.identity_keys
-    has_text: bool  # a title or an abstract
-
-
-PARALLEL_FROM = 6_000  # a full build converts this many items or more in two processes
-
-
-def _rows_of(items: list[dict[str, Any]], paths: dict[str, str]) -> tuple[list[Row], Tokens]:
-    """The rows of ``items`` and the tokens of their :func:`~zotrec.recommend.features.paper_text`."""
-    from zotrec.library.items import item_to_paper
-    from zotrec.recommend.features import Featurizer, author_tokens, paper_text
-
-    rows, texts = [], []
-    for item in items:
-        p = item_to_paper(item, paths)
-        texts.append(paper_text(p))
-        rows.append(Row(author_tokens(p), p.title, p.date_added or "", p.identity_keys(), bool(p.title or p.abstract)))
-    return rows, Featurizer().tokenize(texts)
-
-
-def item_rows(
-    items: list[dict[str, Any]], snapshot: LibrarySnapshot, while_waiting: Any = None, fork: bool | None = None
-) -> tuple[list[Row], Tokens]:
-    """The :class:`Row` of each item and the tokens of its text. Many items are split over two
-    processes (decoding the LaTeX of tens of thousands of titles and abstracts is most of the cost:
-    :func:`zotrec.parallel.halves`); ``while_waiting`` is called in this process meanwhile."""
-    from zotrec import parallel
-    from zotrec.recommend.ngrams import merge
-
-    paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
-    if len(items) < PARALLEL_FROM:
-        if while_waiting is not None:
-            while_waiting()
-        return _rows_of(items, paths)
-    parts = parallel.halves(_rows_of, items, paths, while_waiting=while_waiting, fork=fork)
-    return [row for rows, _ in parts for row in rows], merge([tokens for _, tokens in parts])
-
-
-def _background_tokens() -> tuple[Tokens, list[str]]:
-    """The background sample's tokens and author tokens (cached: the same on every build)."""
-    global _BACKGROUND
-    if _BACKGROUND is None:
-        from zotrec.recommend import features
-        from zotrec.recommend.background import load_background
-
-        background = load_background()
-        _BACKGROUND = (
-            features.Featurizer().tokenize([features.paper_text(p) for p in background]),
-            [features.author_tokens(p) for p in background],
-        )
-    return _BACKGROUND
-
-
-_BACKGROUND: tuple[Tokens, list[str]] | None = None
-
-
-def build_index(rows: list[Row], keys: list[str | None], tokens: Tokens) -> Any:
-    """``LibraryIndex.build(papers, interests=None)`` of the papers these rows, their text's tokens
-    and item keys come from."""
-    from zotrec.recommend import features
-    from zotrec.recommend.model import LibraryIndex
-    from zotrec.recommend.ngrams import merge
-
-    background, background_authors = _background_tokens()
-    vec = features.Featurizer()
-    X = vec.fit_transform_tokens(merge([tokens, background]), [r.authors for r in rows] + background_authors)
-    n = len(rows)
-    return LibraryIndex.assemble(vec, X[:n], [r.title for r in rows], keys, [r.added for r in rows], X[n:])
-
-
 def library_index(
     snapshot: LibrarySnapshot,
     library_id: str,
@@ -299,12 +220,11 @@ def library_index(
         record = CachedIndex(index, ids, keys, cached.base_ids)
     else:
         from zotrec.library.identity import remember
+        from zotrec.recommend.fullbuild import full_build
 
-        rows, tokens = item_rows(items, snapshot, while_waiting=_background_tokens)  # the build reads them next
+        index, rows, kept = full_build(items, snapshot)
         remember(items, [r.identity for r in rows])  # the known-papers check reads them next
-        kept = [i for i, r in enumerate(rows) if r.has_text]
-        index = build_index([rows[i] for i in kept], [keys[i] for i in kept], tokens.take(kept))
-        del rows, tokens
+        del rows
         kept_ids = [ids[i] for i in kept]
         record = CachedIndex(index, ids, keys, frozenset(kept_ids))
         if len(kept) != len(items):  # rows are aligned with items: rebuild those without text incrementally
