@@ -20,7 +20,7 @@ from zotrec.library.base import LibrarySnapshot
 from zotrec.recommend.ngrams import Tokens, merge
 
 PARALLEL_FROM = 6_000  # a full build converts this many items or more in two processes
-PART = 4_000  # items per part after the sampled ones (this process counts a part as it arrives)
+PART = 2_000  # items per part after the sampled ones (this process counts a part as it arrives)
 
 
 class Row(NamedTuple):
