@@ -129,6 +129,25 @@ def test_a_paper_unlike_the_digest_type_keeps_its_main_topic():
     assert digest.in_context(M, M, prior, np.full(4, 0.5), none, none, pure)[1][-1].argmax() == 0
 
 
+def test_a_journal_feed_is_decoded_without_digest_types(tiny):
+    model, records = tiny
+    index = {label: j for j, label in enumerate(model.labels)}
+    listing = np.full(len(index), 1e-3)  # one digest type: these papers' own main-topic mix
+    for r in records:
+        if r.labels and r.labels[0] in index:
+            listing[index[r.labels[0]]] += 1.0
+    journal = [Paper(title=r.title, abstract=r.abstract, doi=f"10.1/{i}", journal="J") for i, r in enumerate(records)]
+    arxiv = [Paper(title=r.title, abstract=r.abstract, arxiv_id=r.id) for r in records]
+    plain = [model.decode(papers) for papers in (journal, arxiv)]
+    model._p["prior"]["types"] = digest._normalised(listing)[None]
+    try:
+        typed = [model.decode(papers) for papers in (journal, arxiv)]
+    finally:
+        del model._p["prior"]["types"]
+    assert np.array_equal(typed[0].chosen, plain[0].chosen) and np.allclose(typed[0].proba, plain[0].proba)
+    assert not np.allclose(typed[1].main, plain[1].main)  # arXiv papers: decoded under the type
+
+
 def test_types_file_round_trip_and_loading(tiny, tmp_path):
     from zotrec.errors import ModelError
     from zotrec.topics.model import save_topic_model

@@ -27,8 +27,9 @@ listing, a feed that follows hep-th and gr-qc; ``<model>.mixes.json`` beside the
 types weighted by how well each explains the batch (the training mix is one of them), with a
 tenth of the training mix blended in: a batch that reads like a cs.CV/cs.CL listing starts from
 that listing's mix, and few of its papers go to ``eess.IV`` or ``cs.LG``, which such listings
-rarely hold as a main topic, while a lone paper clearly of another category keeps it. A digest of
-one paper is decoded without context (the caller's plain rule).
+rarely hold as a main topic, while a lone paper clearly of another category keeps it (the caller
+leaves the types out for a digest of journal articles only). A digest of one paper is decoded
+without context (the caller's plain rule).
 The shipped :class:`Settings` were chosen on validation days (a model trained on earlier days,
 scored on the days before the benchmark's test days: ``python -m benchmarks.topics validate``).
 """

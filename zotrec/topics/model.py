@@ -183,14 +183,18 @@ class TopicModel:
         L = len(self._p["labels"])
         P = P_all[:, :L]
         thresholds = self._p["thresholds"]
+        may_be_arxiv = _may_be_arxiv(items)
         if context and self.has_context and len(items) > 1:
             topics_known, main_known = _observed(items, self._p["labels"])
+            prior = self._p["prior"]
+            if not may_be_arxiv.any():  # digest types are arXiv listings' mixes: a journal feed is none of them
+                prior = {k: v for k, v in prior.items() if k != "types"}
             P, main, thresholds = digest.in_context(
-                P, P_all[:, L:], self._p["prior"], thresholds, topics_known, main_known, settings
+                P, P_all[:, L:], prior, thresholds, topics_known, main_known, settings
             )
         else:
             main = _main(P_all, L)
-        chosen = _confident(P, main, thresholds, self.kind, _may_be_arxiv(items))
+        chosen = _confident(P, main, thresholds, self.kind, may_be_arxiv)
         chosen[~known] = False
         return Decoded(P, main, chosen)
 
