@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from zotrec.library.base import Library, LibrarySnapshot
 from zotrec.paper import Paper
 from zotrec.push import PushOutcome, push
 from zotrec.ranked import Ranked, Topic
-from zotrec.recommend.cache import DEFAULT_COLLECTION, FeatureCache, library_index, profile_items
+from zotrec.recommend.cache import DEFAULT_COLLECTION, FeatureCache, iter_profile_items, library_index, profile_items
 from zotrec.report import library_topics
 from zotrec.state import StateStore
 
@@ -156,24 +156,25 @@ class SyncResult:
         }
 
 
-def library_problem(items: list[dict[str, Any]]) -> str | None:
-    """One line when the profile cannot give useful scores: an empty library, or too few abstracts."""
-    if not items:
+def library_problem(items: Iterable[dict[str, Any]]) -> str | None:
+    """One line when the profile cannot give useful scores: an empty library, or too few abstracts.
+
+    ``items`` are read up to the MIN_ABSTRACTS-th with an abstract (a generator is not read further)."""
+    count = with_abstract = 0
+    for item in items:
+        count += 1
+        with_abstract += bool((item.get("abstractNote") or "").strip())
+        if with_abstract >= MIN_ABSTRACTS:
+            return None
+    if not count:
         return (
             "your library is empty: every paper scores 0 and nothing is recommended; import your papers "
             "(`zotrec library import FILE`) or point zotero.backend at your Zotero library"
         )
-    with_abstract = 0
-    for item in items:  # counted up to MIN_ABSTRACTS: the other items' text is not read
-        with_abstract += bool((item.get("abstractNote") or "").strip())
-        if with_abstract >= MIN_ABSTRACTS:
-            return None
-    if with_abstract < MIN_ABSTRACTS:
-        return (
-            f"only {with_abstract} of your {len(items)} library items have an abstract: scores use titles alone "
-            "and are weak; add abstracts (Zotero: right-click > Retrieve Metadata) or import an export with them"
-        )
-    return None
+    return (
+        f"only {with_abstract} of your {count} library items have an abstract: scores use titles alone "
+        "and are weak; add abstracts (Zotero: right-click > Retrieve Metadata) or import an export with them"
+    )
 
 
 def profile_papers(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> list[Paper]:
@@ -478,7 +479,7 @@ def sync(
             )
         finally:
             side.close()
-        problem = library_problem(profile_items(snapshot, options.collection)) if papers else None
+        problem = library_problem(iter_profile_items(snapshot, options.collection)) if papers else None
         result = SyncResult(
             run_id=run_id,
             papers_read=len(papers),

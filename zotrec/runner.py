@@ -261,7 +261,7 @@ def recommend_only(
     finally:
         side.close()
     from zotrec.pipeline import library_problem
-    from zotrec.recommend.cache import profile_items
+    from zotrec.recommend.cache import iter_profile_items
     from zotrec.report import library_topics
 
     result = SyncResult(
@@ -277,7 +277,7 @@ def recommend_only(
         library_topics=library_topics(snapshot, library_id, options.model_path, options.collection) if report else {},
         library_id=library_id,
         warnings=[problem]
-        if papers and (problem := library_problem(profile_items(snapshot, options.collection)))
+        if papers and (problem := library_problem(iter_profile_items(snapshot, options.collection)))
         else [],
         min_picks=min_picks,
     )

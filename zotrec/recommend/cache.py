@@ -29,7 +29,7 @@ import json
 import logging
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,18 +50,21 @@ CACHE_FORMAT = 2
 def profile_items(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> list[dict[str, Any]]:
     """The items that describe the user's interests: every item with a title, except items
     that sit only in zotrec's own collection (those count once the user acts on them: feedback)."""
+    return list(iter_profile_items(snapshot, collection))
+
+
+def iter_profile_items(snapshot: LibrarySnapshot, collection: str = DEFAULT_COLLECTION) -> Iterator[dict[str, Any]]:
+    """:func:`profile_items` one at a time."""
     ours = {
         k
         for k in snapshot.collections
         if (p := snapshot.collection_path(k)) == collection or p.startswith(collection + "/")
     }
-    items = []
     for item in snapshot.items:
         cols = set(item.get("collections", []))
         if not (item.get("title") or "").split() or (cols and cols <= ours):
             continue
-        items.append(item)
-    return items
+        yield item
 
 
 def profile_rows(
@@ -250,7 +253,11 @@ def _with_interests(index: Any, items: list[dict[str, Any]], snapshot: LibrarySn
 
     paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
     collections = [[paths[c] for c in item.get("collections", []) if c in paths] for item in items]
-    venues = [venue_text(item.get("publicationTitle") or item.get("proceedingsTitle")) for item in items]
+    texts: dict[Any, str] = {}  # few distinct venues: each normalised once
+    venues = [
+        texts[v] if v in texts else texts.setdefault(v, venue_text(v))
+        for v in (item.get("publicationTitle") or item.get("proceedingsTitle") for item in items)
+    ]
     key = hashlib.sha256(json.dumps([settings.key(), collections, venues]).encode()).hexdigest()[:32]
     if getattr(index, "interest_key", None) == key:
         return index
