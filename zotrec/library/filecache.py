@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
 
 from zotrec.library.base import LibrarySnapshot
+from zotrec.private_file import write_private
 
 log = logging.getLogger("zotrec")
 
@@ -56,14 +56,8 @@ def cached_snapshot(
     except Exception as err:  # an unreadable cache entry is parsed again
         log.warning("library file cache %s unreadable (%s); reading %s again", entry, type(err).__name__, path)
     snapshot = parse(path)
-    tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
     try:
-        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump((stamp, snapshot), fh, protocol=5)
-        os.replace(tmp, entry)
+        write_private(entry, lambda fh: pickle.dump((stamp, snapshot), fh, protocol=5))
     except OSError as err:
         log.warning("library file cache not written (%s)", err)
-        tmp.unlink(missing_ok=True)
     return snapshot

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import pickle
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from zotrec import later
+from zotrec.private_file import write_private
 
 log = logging.getLogger("zotrec")
 
@@ -92,13 +92,7 @@ def identity_keys(items: Iterable[dict[str, Any]]) -> list[list[str]]:
 
 
 def _write(path: Path, kept: dict[str, list[str]]) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump((_stamp(), kept), fh, protocol=5)
-        os.replace(tmp, path)
+        write_private(path, lambda fh: pickle.dump((_stamp(), kept), fh, protocol=5))
     except OSError as err:
         log.warning("identity key cache not written (%s)", err)
-        tmp.unlink(missing_ok=True)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from zotrec import later
+from zotrec.private_file import write_private
 
 log = logging.getLogger("zotrec")
 
@@ -202,15 +202,9 @@ class HeadCache:
         path = self.path
 
         def write() -> None:
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             try:
-                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump((FORMAT, heads), fh, protocol=5)
-                os.replace(tmp, path)
+                write_private(path, lambda fh: pickle.dump((FORMAT, heads), fh, protocol=5))
             except OSError as err:
                 log.warning("item head cache not written (%s)", err)
-                tmp.unlink(missing_ok=True)
 
         later.write(path, write)

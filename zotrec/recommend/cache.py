@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import pickle
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from typing import Any
 
 from zotrec import later
 from zotrec.library.base import LibrarySnapshot
+from zotrec.private_file import write_private
 
 log = logging.getLogger("zotrec")
 
@@ -169,16 +169,10 @@ class FeatureCache:
         path = self.path(library_id)
 
         def write() -> None:
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             try:
-                self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(cached, fh, protocol=5)
-                os.replace(tmp, path)
+                write_private(path, lambda fh: pickle.dump(cached, fh, protocol=5))
             except OSError as err:
                 log.warning("library feature cache not written (%s): the next run builds the features again", err)
-                tmp.unlink(missing_ok=True)
 
         later.write(path, write)  # nothing in this run reads it again
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections import Counter
 from pathlib import Path
 
 from zotrec.library.base import LibrarySnapshot
+from zotrec.private_file import write_private
 from zotrec.recommend.cache import DEFAULT_COLLECTION, content_id, profile_items
 
 log = logging.getLogger("zotrec")
@@ -95,13 +95,7 @@ def top_labels(items: list[dict], paths: dict[str, str], model_path: Path | None
 
 
 def _store(path: Path, data: dict) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, path)
+        write_private(path, lambda fh: fh.write(json.dumps(data).encode("utf-8")))
     except OSError as err:
         log.warning("library topic labels not kept (%s): the next run labels the library again", err)
-        tmp.unlink(missing_ok=True)
