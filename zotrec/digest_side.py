@@ -19,7 +19,6 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -181,6 +180,3 @@ def rebuild(value: tuple[type[BaseException], tuple[Any, ...], dict[str, Any], s
     err.__dict__.update(state)
     err.add_note(f"in the digest process (pid {os.getpid()}'s child):\n{text.rstrip()}")
     return err
-
-
-TopicsOf = Callable[[], "list[list[Topic]]"]
