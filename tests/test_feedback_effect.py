@@ -99,3 +99,25 @@ def test_negative_weight_sets_what_a_paper_marked_minus_one_weighs(demo_index):
     assert scores(off, [(disliked, -1)]) == pytest.approx(scores(off, []), abs=0.01)
     plain = Settings(negative_penalty=0.0)
     assert scores(plain, [(disliked, -1)])[disliked.title] < scores(plain, [])[disliked.title] - 0.1
+
+
+def test_a_library_item_marked_is_no_reference_of_the_scale(demo_index):
+    """A pushed paper the user files in a collection is a library item and a paper marked +1 at once.
+    Which library rows are the scale's held-out references depends on the items' random keys; when
+    a marked item is one of them, it must not count as one (the model is trained on it as feedback,
+    and its neighbour part meets its own feedback copy), or liking it can lower its score."""
+    from zotrec.recommend import Recommender
+
+    library, index = demo_index
+    assert len(index) == len(library)  # rows are the library's papers, in order
+    refs = index.lib_ref.tolist()
+    papers = [library[r] for r in refs]
+    twins = [Paper(title=p.title.upper(), abstract=p.abstract, authors=p.authors) for p in papers]  # same items
+    before, _ = Recommender(index).without_digest(papers)
+    moved = []
+    for marked, value in ((papers, 1), (papers, -1), (twins, 1)):
+        for part in (slice(0, None, 2), slice(1, None, 2)):  # half the references marked at a time
+            after, _ = Recommender(index, feedback=[(p, value) for p in marked[part]]).without_digest(papers[part])
+            changes = (after - before[part]) * value
+            moved += [(row, value, marked is twins, round(float(c), 3)) for row, c in zip(refs[part], changes)]
+    assert all(change > 0 for *_, change in moved), [m for m in moved if m[-1] <= 0]

@@ -40,7 +40,8 @@ whatever the digest. Beyond the outermost reference of each set the share does n
 1: the last half step of the set (``0.5 / n``) is spread over the distance to that reference (see
 :func:`_ecdf`), so the score is strictly increasing in the raw value, never reaches 0 or 100, and
 papers beyond every reference keep their order (no pile-up of ties at either end). The references are every 8th background paper (829) and a seeded 10% of the library (at
-most 200 items; a library under 50 items, trained on in full, serves as its own reference). Papers flagged
+most 200 items, less the items you marked +1 or -1: the model is trained on those as feedback; a library
+under 50 items, trained on in full, serves as its own reference). Papers flagged
 ``extras["non_research"]`` score 0 and come last; against an empty library every paper scores 0.
 
 An interest's scale is the same formula with that interest's raw values: the same arXiv
@@ -66,7 +67,7 @@ import scipy.sparse as sp
 from sklearn.svm import LinearSVC
 
 from zotrec.interests import Interests, InterestSettings, select_interests
-from zotrec.paper import Paper
+from zotrec.paper import Paper, normalize_title
 from zotrec.ranked import Reason
 from zotrec.recommend import features
 from zotrec.recommend.background import load_background
@@ -648,6 +649,21 @@ class Recommender:
         best = ix.filing.margins(X, [venue_text(p) for p in papers]).argmax(axis=1)
         return [ix.interests[b] if v >= INTEREST_MIN_SCORE else None for b, v in zip(best, scores)]
 
+    def _held_out(self) -> np.ndarray:
+        """The library's reference rows the model was not trained on: ``lib_ref`` less the items
+        marked +1 or -1 (same key or title). Such an item is trained on as feedback and, in the
+        neighbour part, meets its own feedback copy (similarity 1): kept as a reference, it would
+        move the scale by where a random item key put it among the rows."""
+        ix = self.index
+        titles = {normalize_title(p.title) for p, _ in self.feedback} - {""}
+        keys = {p.key for p, _ in self.feedback if p.key}
+        if not titles and not keys:
+            return ix.lib_ref
+        kept = [
+            r for r in ix.lib_ref.tolist() if ix.keys[r] not in keys and normalize_title(ix.titles[r]) not in titles
+        ]
+        return np.asarray(kept, dtype=ix.lib_ref.dtype) if kept else ix.lib_ref
+
     def _scales(self, model: _Linear | None, fb_pos, fb_neg) -> _Scales:
         """The 0-100 scales of the library and of each interest, from the reference rows."""
         ix = self.index
@@ -658,7 +674,7 @@ class Recommender:
         bg = ix.background[ix.bg_ref]
         bg_raw, _, _, bg_int = self._raw(margin(bg), bg, fb_pos, fb_neg, k_keep=0)
         if len(ix.lib_ref) and len(ix) >= self.settings.small_library:
-            refs = ix.lib_ref
+            refs = self._held_out()
         else:  # small library: its own items (all trained on, so a little optimistic)
             refs = np.arange(len(ix))
         lib = ix.library[refs]
