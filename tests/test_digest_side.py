@@ -55,6 +55,7 @@ def test_forked_side_gives_the_serial_results(tmp_path):
     assert serial[1][-1].error  # the missing file is reported, not raised
     assert forked == serial
     assert not forked_side._process.is_alive()
+    assert forked_side._labeller is not None and not forked_side._labeller[0].is_alive()
 
 
 @needs_fork
@@ -90,6 +91,19 @@ def test_a_killed_child_is_replaced_by_the_serial_path(tmp_path):
     assert isinstance(side, digest_side.ForkedDigestSide)
     os.kill(side._process.pid, signal.SIGKILL)
     side._process.join()
+    assert results(side) == results(digest_side.DigestSide(options))
+
+
+@needs_fork
+def test_a_killed_labeller_is_replaced_by_the_serial_path(tmp_path):
+    options = SyncOptions(digests=[str(big_digest(tmp_path))])
+    side = digest_side.start(options, fork=True)
+    assert side.papers() == digest_side.DigestSide(options).papers()
+    assert isinstance(side, digest_side.ForkedDigestSide) and side._labeller is not None
+    labeller = side._labeller[0]
+    assert labeller.pid != side._process.pid
+    os.kill(labeller.pid, signal.SIGKILL)
+    labeller.join()
     assert results(side) == results(digest_side.DigestSide(options))
 
 

@@ -1,13 +1,15 @@
-"""The digest's side of a ranking (reading the digests, their topic labels) in a second process.
+"""The digest's side of a ranking (reading the digests, their topic labels) in two other processes.
 
-Neither depends on the library: while a forked child reads and cleans the digests and labels their
-topics, this process loads its own imports, the library and its features. The ranking needs the
-papers (:meth:`DigestSide.papers`: the child sends them as soon as they are read), the results
-need the topics only at the end (:meth:`DigestSide.topics`). On a machine with two cores the two
-halves run at the same time; the results are those of the serial path, which is kept for small
-digests, platforms without ``fork`` and processes that already run threads.
+Neither depends on the library. A child forked at the start (before this process imports
+scikit-learn) reads and cleans the digests while this process loads its imports, the library and
+its features; the ranking needs the papers (:meth:`DigestSide.papers`). Once they are here, a second
+child forked from this process labels their topics: it shares the papers and the scikit-learn this
+process has loaded by then, so neither is pickled or imported again, and it runs while this process
+ranks; the results need the topics only at the end (:meth:`DigestSide.topics`). On a machine with
+two cores the halves run at the same time; the results are those of the serial path, which is kept
+for small digests, platforms without ``fork`` and processes that already run threads.
 
-An error in the child reaches this process as the same exception (class, message, attributes), so
+An error in a child reaches this process as the same exception (class, message, attributes), so
 the user sees the same one line; a child that dies without a word (killed) is replaced by the
 serial path in this process.
 """
@@ -19,11 +21,13 @@ import os
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
     from zotrec.paper import Paper
     from zotrec.pipeline import SyncOptions
@@ -38,6 +42,7 @@ FORK_FROM_BYTES = 256 * 1024
 FORK: bool | None = None  # None: fork when worth_forking() says so; True / False: always / never
 
 Read = tuple[list["Paper"], list["SourceReport"]]
+Child = tuple["BaseProcess", "Connection"]  # a forked child and the end of the pipe it answers through
 
 
 class DigestSide:
@@ -69,41 +74,39 @@ class DigestSide:
 
 
 class ForkedDigestSide(DigestSide):
-    """The same answers, computed by a forked child that sends them through a pipe."""
+    """The same answers, computed by forked children that send them through pipes."""
 
     def __init__(self, options: SyncOptions) -> None:
-        import multiprocessing
-
         super().__init__(options)
-        ctx = multiprocessing.get_context("fork")
-        self._conn, child_end = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(target=_child, args=(child_end, options), name="zotrec-digest", daemon=True)
-        self._process.start()
-        child_end.close()
+        self._process, self._conn = _fork(_reader, options, name="zotrec-digest")
+        self._labeller: Child | None = None
 
     def papers(self) -> Read:
         if self._read is None:
-            self._read = self._receive("papers")
+            self._read = self._receive(self._process, self._conn, "papers")
+            _stop(self._process, self._conn)
             if self._read is None:
-                return super().papers()
+                self._read = super().papers()
+            if self._read[0] and _forkable():
+                self._labeller = _fork(_labeller, self.options, self._read[0], name="zotrec-topics")
         return self._read
 
     def topics(self) -> list[list[Topic]]:
         if self._topics is None:
             self.papers()
-            self._topics = self._receive("topics")
-            self.close()
+            if self._labeller is not None:
+                self._topics = self._receive(*self._labeller, "topics")
+                _stop(*self._labeller)
             if self._topics is None:
                 return super().topics()
         return self._topics
 
-    def _receive(self, what: str) -> Any:
-        """The child's next answer (None: the child is gone; the caller computes it here)."""
+    def _receive(self, process: BaseProcess, conn: Connection, what: str) -> Any:
+        """A child's answer (None: the child is gone; the caller computes it here)."""
         try:
-            kind, value = self._conn.recv()
+            kind, value = conn.recv()
         except (EOFError, OSError):
-            log.warning("the digest process ended without its %s; reading them in this process", what)
-            self.close()
+            log.warning("the digest process ended without its %s; computing them in this process", what)
             return None
         if kind == "error":
             self.close()
@@ -111,10 +114,33 @@ class ForkedDigestSide(DigestSide):
         return value
 
     def close(self) -> None:
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
-        self._conn.close()
+        _stop(self._process, self._conn)
+        if self._labeller is not None:
+            _stop(*self._labeller)
+
+
+def _fork(target: Callable[..., None], *args: Any, name: str) -> Child:
+    """A forked child running ``target(conn, *args)`` (its arguments are inherited, not pickled) and
+    the end of the pipe it answers through."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    conn, child_end = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=target, args=(child_end, *args), name=name, daemon=True)
+    process.start()
+    child_end.close()
+    return process, conn
+
+
+def _stop(process: BaseProcess, conn: Connection) -> None:
+    if process.is_alive():
+        process.terminate()
+    process.join()
+    conn.close()
+
+
+def _forkable() -> bool:
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def start(options: SyncOptions, fork: bool | None = None) -> DigestSide:
@@ -125,9 +151,9 @@ def start(options: SyncOptions, fork: bool | None = None) -> DigestSide:
 
 
 def worth_forking(digests: list[str]) -> bool:
-    """Whether a second process pays: Linux (``fork`` is safe there before any thread starts), no
+    """Whether other processes pay: Linux (``fork`` is safe there before any thread starts), no
     thread running, and a digest to fetch or local digests of :data:`FORK_FROM_BYTES` or more."""
-    if not sys.platform.startswith("linux") or threading.active_count() > 1 or not digests:
+    if not _forkable() or not digests:
         return False
     from zotrec.sources import expand, is_url
 
@@ -143,12 +169,21 @@ def worth_forking(digests: list[str]) -> bool:
     return total >= FORK_FROM_BYTES
 
 
-def _child(conn: Connection, options: SyncOptions) -> None:
-    """The forked process: papers first (the ranking waits for them), then their topics."""
+def _reader(conn: Connection, options: SyncOptions) -> None:
+    """The first child: the papers of the digests (it never imports scikit-learn)."""
+    _answer(conn, "papers", lambda: DigestSide(options).papers())
+
+
+def _labeller(conn: Connection, options: SyncOptions, papers: list[Paper]) -> None:
+    """The second child: the topics of ``papers`` (shared with this process by the fork)."""
+    from zotrec.pipeline import label_topics
+
+    _answer(conn, "topics", lambda: label_topics(papers, options))
+
+
+def _answer(conn: Connection, kind: str, compute: Callable[[], Any]) -> None:
     try:
-        side = DigestSide(options)
-        conn.send(("papers", side.papers()))
-        conn.send(("topics", side.topics()))
+        conn.send((kind, compute()))
     except BaseException as err:  # the parent raises it as its own
         try:
             conn.send(("error", portable(err)))
