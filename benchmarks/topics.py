@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         return validate_main(argv[1:])
     if argv and argv[0] == "mixes":
         return mixes_main(argv[1:])
+    if argv and argv[0] == "experts":
+        return experts_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks.topics")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
@@ -365,7 +367,8 @@ def objective(res: dict) -> float:
 def settings_grid():
     """Stage 1: the main-topic estimate (pull of the digest type's mix, its share of training mix,
     rare labels);
-    stage 2 (given the best of stage 1): topic shift and floor."""
+    stage 2 (given the best of stage 1): topic shift and floor;
+    stage 3 (around the shipped settings): the listing experts' blend weight, pull and floor."""
     import itertools
     from dataclasses import replace
 
@@ -375,9 +378,14 @@ def settings_grid():
         Settings(type_strength=s, type_blend=b, min_main_share=m, topic_power=1.0, floor=0.7)
         for s, b, m in itertools.product((30.0, 100.0, 300.0, 1000.0), (0.0, 0.1, 0.2), (0.0, 0.0025))
     ]
-    return first, lambda best: [
+    second = lambda best: [
         replace(best, topic_power=p, floor=f) for p, f in itertools.product((0.5, 1.0), (0.0, 0.6, 0.7, 0.8, 0.9))
     ]
+    third = [
+        Settings(expert_weight=w, expert_strength=s, expert_floor=f)
+        for w, s, f in itertools.product((0.5, 1.0), (10.0, 100.0, 300.0), (0.5, 0.7))
+    ]
+    return first, second, third
 
 
 def validate_main(argv: list[str]) -> int:
@@ -412,6 +420,8 @@ def validate_main(argv: list[str]) -> int:
         if args.save_model:
             save_topic_model(model, args.save_model)
     attach_types(model, type_counts(fit, Path(args.corpora)))
+    if not model.experts:
+        add_experts(model, fit, log)
     papers, labels, digests = as_papers(val), [r.labels for r in val], digest_of(val, Path(args.corpora))
     P_all, known = model._calibrated(papers)
     parts = {"narrow": [i for i, r in enumerate(val) if r.corpus in NARROW], "broad": list(range(len(val)))}
@@ -432,12 +442,13 @@ def validate_main(argv: list[str]) -> int:
         log(f"  {res['settings']}: {res['objective']}")
         return res
 
-    first, second = settings_grid()
+    first, second, third = settings_grid()
     tried = [run(s) for s in first]
     best = max(tried, key=lambda r: r["objective"])
     from zotrec.topics.context import Settings
 
     tried += [run(s) for s in second(Settings(**best["settings"])) if asdict(s) not in [r["settings"] for r in tried]]
+    tried += [run(s) for s in third if asdict(s) not in [r["settings"] for r in tried]]
     best = max(tried, key=lambda r: r["objective"])
     shipped = next((r for r in tried if r["settings"] == asdict(SHIPPED)), None) or run(SHIPPED)
     results = {"validation_days_from": val_cuts, "fit_papers": len(fit), "validation_papers": len(val)}
@@ -483,6 +494,16 @@ def attach_types(model, counts: dict[str, dict[str, int]]) -> None:
 
     prior = model._p["prior"]
     prior["types"] = digest_types(counts, model.labels, prior["main"])
+    prior["type_names"] = list(counts)
+
+
+def add_experts(model, records, log=lambda _m: None):
+    """Train the listing experts (one per narrow listing: cs, astro-ph, q-bio) on ``records``'
+    papers of each listing and put them in ``model`` (as the shipped model carries them)."""
+    from zotrec.topics.build import add_listing_experts
+
+    listings = {name: [r for r in records if r.corpus == name] for name in NARROW}
+    return add_listing_experts(model, {k: v for k, v in listings.items() if v}, progress=log)
 
 
 def mixes_main(argv: list[str]) -> int:
@@ -511,6 +532,31 @@ def mixes_main(argv: list[str]) -> int:
 
 # -- the shipped model ---------------------------------------------------------------------------------
 TRAIN_COMMAND = "python -m benchmarks.topics train --out models/topics.joblib"
+EXPERTS_COMMAND = "python -m benchmarks.topics experts --model models/topics.joblib"
+
+
+def experts_main(argv: list[str]) -> int:
+    """Train the listing experts of a model file on the training side of the date split (the test
+    days stay unseen) and save the file again with them (its card keeps its other sections)."""
+    from zotrec.topics import load_topic_model
+    from zotrec.topics.corpus import read_corpus
+    from zotrec.topics.model import save_topic_model
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.topics experts")
+    parser.add_argument("--corpora", default=str(CORPORA))
+    parser.add_argument("--model", default="models/topics.joblib")
+    args = parser.parse_args(argv)
+    log = lambda m: print(m, file=sys.stderr, flush=True)
+    model = load_topic_model(args.model)
+    train, _test, cuts = date_split(read_corpus([args.corpora]))
+    seen = (model.card.get("training_data", {}).get("held_out") or {}).get("test_days_from")
+    if seen != cuts:
+        log(f"{args.model}: not trained on this split's training side; refusing to add experts")
+        return 1
+    add_experts(model, train, log)
+    save_topic_model(model, args.model, experts_command=EXPERTS_COMMAND)
+    print(f"wrote {args.model}: experts for {', '.join(model.experts)} ({model.card['size_bytes'] / 1e6:.1f} MB)")
+    return 0
 
 
 def train_main(argv: list[str]) -> int:
@@ -529,6 +575,7 @@ def train_main(argv: list[str]) -> int:
     train, test, cuts = date_split(read_corpus([args.corpora]))
     log(f"{len(train)} training papers; {len(test)} test papers left out (days from {cuts})")
     model = train_from_records(train, progress=log, n_jobs=args.jobs)
+    add_experts(model, train, log)
     model.card["training_data"]["paths"] = ["../shared/data/corpora"]
     model.card["training_data"]["held_out"] = {
         "papers": len(test),

@@ -115,6 +115,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "Alexandari et al. 2020) lowered their log-loss there (1.38 to 1.29) but not the errors: it was "
         "measured on validation days and not adopted (see the decodings below).",
         "",
+        *_expert_lines(card),
         "## Training data",
         "",
         f"{data.get('papers')} real arXiv papers (metadata CC0) from `../shared/data/corpora`, "
@@ -209,6 +210,33 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _expert_lines(card: dict[str, Any]) -> list[str]:
+    """What the listing experts in the file are, and when they decode (none: no lines)."""
+    experts = card.get("experts") or {}
+    if not experts:
+        return []
+    which = "; ".join(
+        f"{name}: {about['papers']} training papers, {len(about['labels'])} categories"
+        for name, about in experts.items()
+    )
+    return [
+        "Listing experts (`zotrec/topics/experts.py`, in the model file): for each narrow arXiv listing, a "
+        "second head of the same kind (topic and main-topic one-vs-rest SVMs on the same features, so the "
+        "text is vectorized once; out-of-fold Platt scaling and thresholds; its own label mix and "
+        "co-occurrence), trained on that listing's training days only, over the categories it held at "
+        f"least 10 times ({which}). When a digest's likeliest digest type (the type posterior above) is "
+        "a listing with an expert, with a weight of 0.5 or more, that digest is decoded over the expert's "
+        "categories alone: the broad model's probabilities are moved from its training mix to the listing's "
+        "(topic odds, main-topic prior shift), averaged with the expert's on the logit scale (weight 0.5 each), "
+        "and decoded in context as above, pulled to the listing's mix (100 pseudo-papers, no discount) with a "
+        "floor of 0.5. Any other digest, a one-paper digest and a feed of journal articles only are decoded "
+        "by the broad model as above. Weight, pull and floor were chosen on validation days "
+        "(`python -m benchmarks.topics validate`, experts trained on the fit days). Added to a trained file "
+        "with `python -m benchmarks.topics experts` (training days only).",
+        "",
+    ]
 
 
 def _row(name: str, res: dict[str, Any]) -> str:

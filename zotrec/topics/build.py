@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .corpus import Record, read_corpus
+from .experts import check_experts, train_expert
 from .model import Progress, TopicModel, save_topic_model, train_topic_model
 
 
@@ -49,4 +50,24 @@ def train_from_corpora(
     model.card["training_data"]["paths"] = [str(p) for p in paths]
     if out is not None:
         save_topic_model(model, out)
+    return model
+
+
+def add_listing_experts(
+    model: TopicModel, listings: dict[str, Sequence[Record]], progress: Progress | None = None, **params: Any
+) -> TopicModel:
+    """Give ``model`` one expert per listing (``{listing name: its training papers}``; the name is the
+    listing's digest type, as in ``topics.mixes.json``), trained on the model's own features.
+    The expert weights go into the model file; the card lists each expert's papers and labels."""
+    say = progress or (lambda _msg: None)
+    experts = dict(model._p.get("experts") or {})
+    about = dict(model.card.get("experts") or {})
+    for name, records in listings.items():
+        say(f"listing expert {name}: {len(records)} papers")
+        X = model.features([(r.title, r.abstract) for r in records])
+        experts[name] = train_expert(model._p, X, [r.labels for r in records], **params)
+        about[name] = {"papers": len(records), "labels": list(experts[name]["labels"]), **params}
+    check_experts(experts, model.labels, len(model._p["idf"]))
+    model._p["experts"] = experts
+    model.card["experts"] = about
     return model

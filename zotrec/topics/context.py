@@ -62,6 +62,10 @@ class Settings:
     type_strength: float = 300.0  # pseudo-papers of the digest type's mix (when the model knows types)
     type_blend: float = 0.1  # share of the training mix in that starting mix (a paper unlike the type keeps a chance)
     type_discount: float = 0.0  # main_discount when the model knows types (the type's mix is sparse already)
+    expert_type: float = 0.5  # a listing expert decodes a digest whose type posterior gives its listing this much
+    expert_weight: float = 0.5  # the expert's weight in the geometric blend with the broad model (1 = alone)
+    expert_strength: float = 100.0  # main_strength of an expert's decoding (pulled to its listing's mix)
+    expert_floor: float = 0.5  # floor of an expert's decoding
 
 
 SHIPPED = Settings()
@@ -159,12 +163,23 @@ def type_center(
     """
     prior = _normalised(prior)
     mixes = np.vstack([np.asarray(types, float).reshape(-1, len(prior)), prior[None]])
+    return type_weights(posteriors, prior, types, observed) @ mixes
+
+
+def type_weights(
+    posteriors: np.ndarray, prior: np.ndarray, types: np.ndarray, observed: np.ndarray | None = None
+) -> np.ndarray:
+    """The digest-type posterior of a batch, shape (K + 1,): each type (rows of ``types``), then the
+    training ``prior``, weighted by its likelihood of the batch with equal prior odds (see
+    :func:`type_center`)."""
+    prior = _normalised(prior)
+    mixes = np.vstack([np.asarray(types, float).reshape(-1, len(prior)), prior[None]])
     ratio = (mixes / prior).T  # (L, K)
     loglik = np.log(_rows(posteriors) @ ratio).sum(0)
     if observed is not None and len(observed):
         loglik += np.log(np.asarray(observed, float) @ ratio + EPS).sum(0)
     weight = np.exp(loglik - loglik.max())
-    return (weight / weight.sum()) @ mixes
+    return weight / weight.sum()
 
 
 def digest_types(counts: dict[str, dict[str, float]], labels: list[str], prior: np.ndarray) -> np.ndarray:

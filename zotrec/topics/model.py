@@ -36,6 +36,7 @@ from ..errors import ModelError
 from ..paper import Paper
 from ..ranked import Topic
 from . import context as digest
+from . import experts as listing
 from . import taxonomy
 
 FORMAT = "zotrec-topic-model/1"
@@ -96,6 +97,8 @@ class TopicModel:
     def __init__(self, payload: dict[str, Any], card: dict[str, Any] | None = None) -> None:
         if payload.get("format") != FORMAT:
             raise ModelError(f"not a zotrec topic model (format {payload.get('format')!r})")
+        if "experts" in payload:
+            listing.check_experts(payload["experts"], payload.get("labels") or [], len(payload.get("idf", ())))
         self._p = payload
         self.card: dict[str, Any] = card or {}
         self._names: dict[str, str] = payload.get("names") or {}
@@ -139,12 +142,15 @@ class TopicModel:
 
     def _calibrated(self, items: Sequence[TextLike]) -> tuple[np.ndarray, np.ndarray]:
         """Every calibrated column (topics, then main topics when trained), and the known-word mask."""
+        P, known, _X = self._scored(items)
+        return P, known
+
+    def _scored(self, items: Sequence[TextLike]) -> tuple[np.ndarray, np.ndarray, sp.csr_matrix]:
+        """``_calibrated`` and the feature rows it read (a listing expert reads them too)."""
         L = len(self._p["labels"]) * (2 if self._p.get("primary") else 1)
-        if not items:
-            return np.zeros((0, L), dtype=np.float32), np.zeros(0, dtype=bool)
-        X = self.features(items)
+        X = self.features(items) if items else sp.csr_matrix((0, len(self._p["idf"])), dtype=np.float32)
         scores = np.asarray((X @ self._p["coef"].T).toarray(), dtype=np.float32) + self._p["intercept"]
-        return _sigmoid(scores, self._p["calib"]), np.diff(X.indptr) > 0
+        return _sigmoid(scores, self._p["calib"]).reshape(-1, L), np.diff(X.indptr) > 0, X
 
     def main_scores(self, items: Sequence[TextLike]) -> np.ndarray:
         """How likely each label is the paper's main (primary) topic, shape (n, labels)."""
@@ -179,7 +185,11 @@ class TopicModel:
         ``settings``: how far the batch moves the decoding; ``scores``: the papers' calibrated
         columns and known-word mask when already computed (``_calibrated``; benchmarks reuse them).
         """
-        P_all, known = scores if scores is not None else self._calibrated(items)
+        X = None
+        if scores is None:
+            P_all, known, X = self._scored(items)
+        else:
+            P_all, known = scores
         L = len(self._p["labels"])
         P = P_all[:, :L]
         thresholds = self._p["thresholds"]
@@ -188,15 +198,51 @@ class TopicModel:
             topics_known, main_known = _observed(items, self._p["labels"])
             prior = self._p["prior"]
             if not may_be_arxiv.any():  # digest types are arXiv listings' mixes: a journal feed is none of them
-                prior = {k: v for k, v in prior.items() if k != "types"}
-            P, main, thresholds = digest.in_context(
-                P, P_all[:, L:], prior, thresholds, topics_known, main_known, settings
-            )
+                prior = {k: v for k, v in prior.items() if k not in ("types", "type_names")}
+            experts = self._p.get("experts") or {}
+            name = listing.pick(experts, prior, P_all[:, L:], main_known, settings.expert_type)
+            if name is not None:
+                X = self.features(items) if X is None else X
+                P, main, thresholds = self._in_listing(name, P_all, X, topics_known, main_known, settings)
+            else:
+                P, main, thresholds = digest.in_context(
+                    P, P_all[:, L:], prior, thresholds, topics_known, main_known, settings
+                )
         else:
             main = _main(P_all, L)
         chosen = _confident(P, main, thresholds, self.kind, may_be_arxiv)
         chosen[~known] = False
         return Decoded(P, main, chosen)
+
+    @property
+    def experts(self) -> list[str]:
+        """The listings this model has an expert for (see :mod:`zotrec.topics.experts`)."""
+        return list(self._p.get("experts") or {})
+
+    def _in_listing(
+        self,
+        name: str,
+        P_all: np.ndarray,
+        X: sp.csr_matrix,
+        topics_known: np.ndarray,
+        main_known: np.ndarray,
+        settings: digest.Settings,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A batch decoded by the expert of listing ``name``: (probabilities, main scores, thresholds)
+        over all labels; labels outside the expert's keep the broad probability and are never chosen."""
+        expert, L = self._p["experts"][name], len(self._p["labels"])
+        cols = listing.columns_of(self._p["labels"], expert["labels"])
+        own = listing.expert_columns(expert, X)
+        P_sub, main_sub, cut_sub = listing.in_listing(
+            expert, cols, P_all, self._p["prior"], own, topics_known, main_known, settings
+        )
+        P = P_all[:, :L].copy()
+        P[:, cols] = P_sub
+        main = np.zeros_like(P)
+        main[:, cols] = main_sub
+        thresholds = np.full(L, 2.0, dtype=np.float32)  # above any probability
+        thresholds[cols] = cut_sub
+        return P, main, thresholds
 
     def predict(self, papers: Sequence[TextLike], max_topics: int = 5, context: bool = True) -> list[list[Topic]]:
         """For every paper, its confident topics ([] = no confident topic).
@@ -746,7 +792,10 @@ def save_topic_model(model: TopicModel, path: Path | str, **card_extra: Any) -> 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
-    joblib.dump(model._p, buffer, compress=("zlib", 6))
+    payload = dict(model._p)
+    if isinstance(payload.get("prior"), dict):  # digest types live beside the file (topics.mixes.json)
+        payload["prior"] = {k: v for k, v in payload["prior"].items() if k not in ("types", "type_names")}
+    joblib.dump(payload, buffer, compress=("zlib", 6))
     data = buffer.getvalue()
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)
@@ -801,7 +850,10 @@ def load_topic_model(path: Path | str | None = None) -> TopicModel:
     if not isinstance(payload, dict):
         raise ModelError(f"{path}: not a zotrec topic model")
     _attach_types(payload, path)
-    return TopicModel(payload, card)
+    try:
+        return TopicModel(payload, card)
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc}") from None
 
 
 def _attach_types(payload: dict[str, Any], path: Path) -> None:
@@ -813,3 +865,4 @@ def _attach_types(payload: dict[str, Any], path: Path) -> None:
     prior = payload.get("prior")
     if counts and payload.get("primary") and isinstance(prior, dict) and "main" in prior:
         prior["types"] = digest.digest_types(counts, list(payload["labels"]), prior["main"])
+        prior["type_names"] = list(counts)

@@ -1,0 +1,139 @@
+"""Listing experts: chosen for a batch that reads like their listing, never for one paper or a
+journal feed, blended with the broad model, saved in the model file and checked when loaded."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zotrec.errors import ModelError
+from zotrec.paper import Paper
+from zotrec.topics import context as digest
+from zotrec.topics import experts as listing
+from zotrec.topics import load_topic_model, save_topic_model, train_topic_model
+from zotrec.topics.build import add_listing_experts
+from zotrec.topics.corpus import read_corpus
+from zotrec.topics.model import TopicModel
+
+TINY = Path(__file__).parent / "data" / "arxiv-tiny.jsonl"  # 142 real arXiv records (metadata CC0)
+CS = ("cs.CV", "cs.CL")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """A broad model, two digest types (a cs listing with an expert, a q-bio one without) and the records."""
+    records = read_corpus([TINY])
+    model = train_topic_model(
+        [(r.title, r.abstract) for r in records], [r.labels for r in records], min_examples=10, n_jobs=1, primary=True
+    )
+    counts: dict[str, dict[str, float]] = {"cs-listing": {}, "bio-listing": {}}
+    for r in records:
+        kind = "cs-listing" if r.labels[0] in CS else "bio-listing"
+        counts[kind][r.labels[0]] = counts[kind].get(r.labels[0], 0.0) + 1.0
+    prior = model._p["prior"]
+    prior["types"] = digest.digest_types(counts, model.labels, prior["main"])
+    prior["type_names"] = list(counts)
+    cs = [r for r in records if r.labels[0] in CS]
+    add_listing_experts(model, {"cs-listing": cs}, min_examples=5)
+    return model, records
+
+
+def _papers(records, journal: bool = False) -> list[Paper]:
+    if journal:
+        return [Paper(title=r.title, abstract=r.abstract, doi=f"10.1/{i}", journal="J") for i, r in enumerate(records)]
+    return [Paper(title=r.title, abstract=r.abstract, arxiv_id=r.id) for r in records]
+
+
+def _without_experts(model: TopicModel) -> TopicModel:
+    payload = {k: v for k, v in model._p.items() if k != "experts"}
+    return TopicModel(payload, model.card)
+
+
+def test_a_listing_like_batch_is_decoded_by_its_expert(tiny):
+    model, records = tiny
+    cs = [r for r in records if r.labels[0] in CS][:30]
+    papers = _papers(cs)
+    P_all, _known = model._calibrated(papers)
+    L = len(model.labels)
+    none = np.zeros((len(papers), L))
+    assert listing.pick(model._p["experts"], model._p["prior"], P_all[:, L:], none, 0.5) == "cs-listing"
+    own = set(model._p["experts"]["cs-listing"]["labels"])
+    decoded, broad = model.decode(papers), _without_experts(model).decode(papers)
+    assert {model.labels[j] for j in np.flatnonzero(decoded.chosen.any(0))} <= own  # the listing's labels only
+    assert not np.allclose(decoded.proba, broad.proba)  # the expert's columns were blended in
+    truth = np.array([model.labels.index(r.labels[0]) for r in cs])
+    assert (decoded.first() == truth).mean() >= (broad.first() == truth).mean()
+    never = digest.Settings(expert_type=1.1)  # no type posterior reaches it: the broad model decodes
+    assert np.array_equal(model.decode(papers, settings=never).chosen, broad.chosen)
+
+
+def test_a_batch_of_another_type_keeps_the_broad_model(tiny):
+    model, records = tiny
+    papers = _papers([r for r in records if r.labels[0] not in CS][:20])
+    decoded, broad = model.decode(papers), _without_experts(model).decode(papers)
+    assert np.array_equal(decoded.chosen, broad.chosen) and np.allclose(decoded.main, broad.main)
+
+
+def test_one_paper_and_a_journal_feed_keep_todays_rules(tiny):
+    model, records = tiny
+    cs = [r for r in records if r.labels[0] in CS][:20]
+    plain = _without_experts(model)
+    for paper in _papers(cs[:5]):  # one paper: decoded alone, by the broad model
+        assert model.predict([paper]) == plain.predict([paper]) == plain.predict([paper], context=False)
+    journal = _papers(cs, journal=True)  # journal articles only: no digest types, so no listing expert
+    decoded = model.decode(journal)
+    assert np.array_equal(decoded.chosen, plain.decode(journal).chosen)
+    without_types = _without_experts(model)
+    without_types._p["prior"] = {k: v for k, v in model._p["prior"].items() if k not in ("types", "type_names")}
+    assert np.array_equal(decoded.chosen, without_types.decode(journal).chosen)
+
+
+def test_experts_round_trip_in_the_model_file(tiny, tmp_path):
+    model, records = tiny
+    path = save_topic_model(model, tmp_path / "m.joblib")
+    loaded = load_topic_model(path)
+    assert loaded.experts == ["cs-listing"] and loaded.card["experts"]["cs-listing"]["papers"] > 0
+    assert "types" not in loaded._p["prior"]  # digest types live beside the file, never in it
+    digest.write_types(digest.types_path(path), {"cs-listing": {"cs.CV": 20.0, "cs.CL": 10.0}})
+    loaded = load_topic_model(path)
+    assert loaded._p["prior"]["type_names"] == ["cs-listing"]
+    papers = _papers([r for r in records if r.labels[0] in CS][:20])
+    expert = loaded._p["experts"]["cs-listing"]
+    assert listing.expert_columns(expert, loaded.features(papers)).shape == (20, 2 * len(expert["labels"]))
+
+
+@pytest.mark.parametrize(
+    "spoil, message",
+    [
+        (lambda e: e.pop("calib"), "missing fields"),
+        (lambda e: e["labels"].__setitem__(0, "no.such-label"), "labels the broad model does not have"),
+        (lambda e: e.__setitem__("coef", e["coef"][:-1]), "do not match"),
+        (lambda e: e.__setitem__("thresholds", e["thresholds"][:-1]), "do not match"),
+    ],
+)
+def test_a_malformed_expert_is_a_model_error(tiny, tmp_path, spoil, message):
+    model, _ = tiny
+    payload = copy.deepcopy(model._p)
+    spoil(payload["experts"]["cs-listing"])
+    with pytest.raises(ModelError, match=message):
+        TopicModel(payload)
+    good = save_topic_model(model, tmp_path / "m.joblib")
+    bad = TopicModel.__new__(TopicModel)  # saved as a file: loading refuses it with the same error
+    bad._p, bad.card = payload, dict(model.card)
+    save_topic_model(bad, good)
+    with pytest.raises(ModelError, match=message):
+        load_topic_model(good)
+    with pytest.raises(ModelError, match="not a mapping"):
+        TopicModel({**model._p, "experts": ["cs-listing"]})
+
+
+def test_blend_weights():
+    broad, own = np.array([[0.2, 0.8]]), np.array([[0.6, 0.4]])
+    assert np.allclose(listing.blend(broad, own, 1.0), own)
+    assert np.allclose(listing.blend(broad, own, 0.0, geometric=True), broad, atol=1e-5)
+    assert np.allclose(listing.blend(broad, own, 0.5), [[0.4, 0.6]])
+    middle = listing.blend(broad, own, 0.5, geometric=True)
+    assert (np.minimum(broad, own) < middle).all() and (middle < np.maximum(broad, own)).all()
