@@ -10,12 +10,14 @@ import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from zotrec import digest_side
 from zotrec.demo import demo_digest_path
 from zotrec.errors import ModelError, SourceError
 from zotrec.pipeline import SyncOptions
+from zotrec.recommend import texts
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="the forked digest side needs os.fork")
 
@@ -105,6 +107,29 @@ def test_a_killed_labeller_is_replaced_by_the_serial_path(tmp_path):
     os.kill(labeller.pid, signal.SIGKILL)
     labeller.join()
     assert results(side) == results(digest_side.DigestSide(options))
+
+
+@needs_fork
+def test_the_reader_sends_the_word_ids_of_the_papers_texts(tmp_path):
+    options = SyncOptions(digests=[str(big_digest(tmp_path))])
+    side = digest_side.start(options, fork=True)
+    assert isinstance(side, digest_side.ForkedDigestSide)
+    assert side._conn.poll(60)  # the papers are here: the labeller starts at once
+    side.start_topics()
+    assert side._labeller is not None
+    papers, _ = side.papers()
+    tokens = side.tokens()
+    want = texts.tokenize(papers)
+    assert tokens is not None and tokens.split == want.split and tokens.tokens.words == want.tokens.words
+    assert np.array_equal(tokens.tokens.ids, want.tokens.ids) and np.array_equal(
+        tokens.tokens.bounds, want.tokens.bounds
+    )
+    assert not side._process.is_alive()
+    assert side.topics() == digest_side.DigestSide(options).topics()
+    side.close()
+    serial = digest_side.DigestSide(options)
+    serial.start_topics()
+    assert serial.tokens() is None
 
 
 def test_small_digests_and_threads_stay_in_this_process(tmp_path):

@@ -1091,7 +1091,12 @@ def main() -> None:
 
     gc.set_threshold(*GC_THRESHOLDS)
     later.ENABLED = True  # cache files are written by a child while the run goes on
-    app()
+    try:
+        app()
+    except SystemExit as done:
+        from zotrec.quick_exit import leave
+
+        leave(done.code)  # the output is out: skip the interpreter's teardown
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from zotrec.paper import Paper
     from zotrec.pipeline import SyncOptions
     from zotrec.ranked import Topic
+    from zotrec.recommend.texts import PaperTokens
     from zotrec.sources import SourceReport
 
 log = logging.getLogger("zotrec")
@@ -69,6 +70,15 @@ class DigestSide:
             self._topics = label_topics(self.papers()[0], self.options)
         return self._topics
 
+    def start_topics(self) -> None:
+        """Call once the ranking's imports are loaded: the topics are labelled beside what follows
+        when they can be (nothing to do on the serial path)."""
+
+    def tokens(self) -> PaperTokens | None:
+        """The word ids of the papers' texts when another process made them (None: the ranking
+        makes them itself, as on the serial path)."""
+        return None
+
     def close(self) -> None:
         """Stop whatever still runs for this side (nothing on the serial path)."""
 
@@ -80,16 +90,39 @@ class ForkedDigestSide(DigestSide):
         super().__init__(options)
         self._process, self._conn = _fork(_reader, options, name="zotrec-digest")
         self._labeller: Child | None = None
+        self._tokens_sent = False  # the reader sends the tokens after the papers
 
     def papers(self) -> Read:
         if self._read is None:
             self._read = self._receive(self._process, self._conn, "papers")
-            _stop(self._process, self._conn)
             if self._read is None:
                 self._read = super().papers()
+            else:
+                self._tokens_sent = bool(self._read[0])
             if self._read[0] and _forkable():
                 self._labeller = _fork(_labeller, self.options, self._read[0], name="zotrec-topics")
         return self._read
+
+    def start_topics(self) -> None:
+        """Fork the labeller now (it shares this process's scikit-learn) when the papers are here;
+        otherwise :meth:`papers` forks it once they are."""
+        import zotrec.recommend.model  # noqa: F401  (scikit-learn, loaded once for both processes)
+
+        if self._read is None and self._conn.poll():
+            self.papers()
+
+    def tokens(self) -> PaperTokens | None:
+        self.papers()
+        tokens = None
+        if self._tokens_sent:
+            self._tokens_sent = False
+            try:
+                kind, tokens = self._conn.recv()
+            except (EOFError, OSError):  # the reader is gone: the ranking makes them itself
+                kind = "none"
+            tokens = tokens if kind == "tokens" else None
+        _stop(self._process, self._conn)
+        return tokens
 
     def topics(self) -> list[list[Topic]]:
         if self._topics is None:
@@ -170,8 +203,17 @@ def worth_forking(digests: list[str]) -> bool:
 
 
 def _reader(conn: Connection, options: SyncOptions) -> None:
-    """The first child: the papers of the digests (it never imports scikit-learn)."""
-    _answer(conn, "papers", lambda: DigestSide(options).papers())
+    """The first child: the papers of the digests, then the word ids of their texts (it needs numpy,
+    not scikit-learn: :func:`zotrec.recommend.texts.tokenize`)."""
+    side = DigestSide(options)
+    if _answer(conn, "papers", side.papers) and side.papers()[0]:
+        try:
+            from zotrec.recommend.texts import tokenize
+
+            conn.send(("tokens", tokenize(side.papers()[0])))
+        except Exception:  # the ranking makes them itself
+            pass
+    conn.close()
 
 
 def _labeller(conn: Connection, options: SyncOptions, papers: list[Paper]) -> None:
@@ -179,18 +221,20 @@ def _labeller(conn: Connection, options: SyncOptions, papers: list[Paper]) -> No
     from zotrec.pipeline import label_topics
 
     _answer(conn, "topics", lambda: label_topics(papers, options))
+    conn.close()
 
 
-def _answer(conn: Connection, kind: str, compute: Callable[[], Any]) -> None:
+def _answer(conn: Connection, kind: str, compute: Callable[[], Any]) -> bool:
+    """Send ``compute()``, or the error it raised (False)."""
     try:
         conn.send((kind, compute()))
+        return True
     except BaseException as err:  # the parent raises it as its own
         try:
             conn.send(("error", portable(err)))
         except Exception:  # the parent is gone or the error cannot travel: it falls back to the serial path
             pass
-    finally:
-        conn.close()
+        return False
 
 
 def portable(err: BaseException) -> tuple[type[BaseException], tuple[Any, ...], dict[str, Any], str]:

@@ -230,13 +230,16 @@ def rank(
     *,
     topics: Callable[[], list[list[Topic]]] | None = None,
     index: Any = None,
+    tokens: Callable[[], Any] | None = None,
 ) -> list[Ranked]:
     """Label, score and choose: every digest paper, best first, with ``chosen`` set.
 
     Papers already in the library (live or trashed) or pushed before (``known``, built from the
     snapshot and the state when not given) are marked and never chosen. ``topics``: the papers'
     topics in their order when something else labels them (:mod:`zotrec.digest_side`), asked for
-    once the scores are known; ``index``: the library's :class:`LibraryIndex` when already loaded."""
+    once the scores are known; ``index``: the library's :class:`LibraryIndex` when already loaded;
+    ``tokens``: the word ids of the papers' texts when something else made them
+    (:class:`zotrec.recommend.texts.PaperTokens` or None), asked for just before they are counted."""
     from zotrec.recommend import Recommender
 
     say = progress or (lambda _msg: None)
@@ -249,7 +252,8 @@ def rank(
         index = library_index(
             snapshot, library_id, FeatureCache(), options.collection, interests=options.interest_settings()
         )
-    recs = Recommender(index, feedback=feedback_pairs(state, library_id)).rank(papers)
+    recommender = Recommender(index, feedback=feedback_pairs(state, library_id))
+    recs = recommender.rank(papers, tokens=tokens() if tokens is not None else None)
     known = known or KnownPapers.build(snapshot, state, library_id, options.collection)
     topics_by_id = {id(p): ts for p, ts in zip(papers, topics())}
     ranked = [
@@ -466,6 +470,7 @@ def sync(
         try:
             say(f"reading the library ({library.description})")
             snapshot = library.snapshot()
+            side.start_topics()
             from zotrec.feedback import collect_feedback
 
             collect_feedback(snapshot, state, library_id, options.collection)
@@ -475,7 +480,16 @@ def sync(
             )
             papers, reports = side.papers()
             ranked = rank(
-                papers, snapshot, library_id, options, state, progress, known, topics=side.topics, index=index
+                papers,
+                snapshot,
+                library_id,
+                options,
+                state,
+                progress,
+                known,
+                topics=side.topics,
+                index=index,
+                tokens=side.tokens,
             )
         finally:
             side.close()

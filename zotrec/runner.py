@@ -249,13 +249,16 @@ def recommend_only(
     side = digest_side.start(options)
     try:
         snapshot, description, library_id = _library_for(library_spec, options, config_path)
+        side.start_topics()
         state = StateStore(paths.state_file())
         try:
             index = library_index(
                 snapshot, library_id, FeatureCache(), options.collection, interests=options.interest_settings()
             )
             papers, reports = side.papers()
-            ranked = rank(papers, snapshot, library_id, options, state, topics=side.topics, index=index)
+            ranked = rank(
+                papers, snapshot, library_id, options, state, topics=side.topics, index=index, tokens=side.tokens
+            )
         finally:
             state.close()
     finally:

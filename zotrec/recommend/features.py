@@ -19,11 +19,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, T
 
 from zotrec.paper import Paper
 from zotrec.recommend import ngrams
-
-_TEX = re.compile(r"\$[^$]*\$|\\[a-zA-Z]+|[{}]")
-_TAGS = re.compile(r"<[^>]+>")
-# words (latin letters first) and single CJK characters (so 1-2 grams give CJK character bigrams)
-TOKEN_PATTERN = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_\-]+\b|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+from zotrec.recommend.texts import TOKEN_PATTERN, PaperTokens, paper_text
 
 
 @dataclass(frozen=True)
@@ -32,14 +28,6 @@ class FeatureSettings:
     max_features: int = 100_000
     author_weight: float = 0.5
     cjk: bool = True
-
-
-def paper_text(paper: Paper) -> str:
-    """Title + abstract with TeX and HTML markup stripped (the title counted twice: it is denser)."""
-    text = f"{paper.title}. {paper.title}. {paper.abstract}"
-    if "$" in text or "\\" in text or "{" in text or "}" in text:
-        text = _TEX.sub(" ", text)
-    return _TAGS.sub(" ", text) if "<" in text else text
 
 
 def _fold(text: str) -> str:
@@ -162,10 +150,15 @@ class Featurizer:
         n = len(self.text.vocabulary_) if self.text is not None else 0
         return n + (len(self.authors.vocabulary_) if self.authors is not None else 0)
 
-    def transform(self, papers: list[Paper]) -> sp.csr_matrix:
+    def transform(self, papers: list[Paper], tokens: PaperTokens | None = None) -> sp.csr_matrix:
+        """The rows of ``papers``; ``tokens``: their texts' word ids when already made (counted only
+        when this vectorizer splits words as they were split)."""
         if not papers:
             return sp.csr_matrix((0, self.n_features), dtype=np.float32)
-        X = _transform_texts(self.text, [paper_text(p) for p in papers])
+        if tokens is not None and tokens.fits(self.text, len(papers)):
+            X = self.transform_tokens(tokens.tokens)
+        else:
+            X = _transform_texts(self.text, [paper_text(p) for p in papers])
         if self.authors is not None:
             A = self.authors.transform([author_tokens(p) for p in papers]).astype(np.float32)
             X = sp.hstack([X, A * self.settings.author_weight], format="csr")
@@ -173,13 +166,25 @@ class Featurizer:
 
     def feature_names(self) -> np.ndarray:
         assert self.text is not None, "fit the features first"
-        names = list(self.text.get_feature_names_out())
+        names = list(_terms(self.text))
         if self.authors is not None:
-            names += [f"author:{a}" for a in self.authors.get_feature_names_out()]
+            names += [f"author:{a}" for a in _terms(self.authors)]
         return np.asarray(names, dtype=object)
 
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def _terms(vec: Any) -> np.ndarray:
+    """``vec.get_feature_names_out()``: each term at its column, placed directly rather than by
+    sorting the vocabulary (which a run's ~100k terms make cost a tenth of a second)."""
+    vocabulary = vec.vocabulary_
+    columns = np.fromiter(vocabulary.values(), dtype=np.intp, count=len(vocabulary))
+    if not np.array_equal(np.sort(columns), np.arange(len(columns))):
+        return vec.get_feature_names_out()
+    names = np.empty(len(columns), dtype=object)
+    names[columns] = list(vocabulary)
+    return names
 
 
 FIT_SAMPLE = 15_000  # papers the vocabulary and idf are fitted on

@@ -72,6 +72,7 @@ from zotrec.ranked import Reason
 from zotrec.recommend import features
 from zotrec.recommend.background import load_background
 from zotrec.recommend.filing import InterestClassifier, venue_text
+from zotrec.recommend.texts import PaperTokens
 
 FORMAT_VERSION = 4
 
@@ -267,8 +268,9 @@ class LibraryIndex:
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__, _terms=None, _neighbours_t=None)  # derived: made again when needed
 
-    def transform(self, papers: list[Paper]) -> sp.csr_matrix:
-        return self.vectorizer.transform(papers)
+    def transform(self, papers: list[Paper], tokens: PaperTokens | None = None) -> sp.csr_matrix:
+        """The rows of ``papers`` (``tokens``: their word ids when already made, see :mod:`zotrec.recommend.texts`)."""
+        return self.vectorizer.transform(papers, tokens)
 
     def to_bytes(self) -> bytes:
         state = dict(self.__dict__, _terms=None, _neighbours_t=None)
@@ -544,20 +546,23 @@ class Recommender:
         knn = (first_k * nn_sim[:, :, None]).sum(axis=1) / s.knn_k
         return s.knn_weight * (knn - penalty[:, None])
 
-    def _features(self, papers: list[Paper]):
+    def _features(self, papers: list[Paper], tokens: PaperTokens | None = None):
         ix = self.index
-        digest = ix.transform(papers)
+        digest = ix.transform(papers, tokens)
         fb_pos = ix.transform([p for p, v in self.feedback if v > 0])
         fb_neg = ix.transform([p for p, v in self.feedback if v < 0])
         return digest, fb_pos, fb_neg
 
-    def rank(self, papers: list[Paper]) -> list[Recommendation]:
-        """Every paper, best first, with a 0-100 score, its interest, 3 nearest library items and terms."""
+    def rank(self, papers: list[Paper], tokens: PaperTokens | None = None) -> list[Recommendation]:
+        """Every paper, best first, with a 0-100 score, its interest, 3 nearest library items and terms
+        (``tokens``: the word ids of ``papers``' texts when already made, :func:`zotrec.recommend.texts.tokenize`)."""
         if not papers:
             return []
         ix = self.index
         research = [i for i, p in enumerate(papers) if not p.extras.get("non_research")]
-        digest, fb_pos, fb_neg = self._features([papers[i] for i in research])
+        if tokens is not None:
+            tokens = tokens.take(research) if len(tokens.tokens) == len(papers) else None
+        digest, fb_pos, fb_neg = self._features([papers[i] for i in research], tokens)
         model = self._fit(digest, fb_pos, fb_neg)
         raw, nn_idx, nn_sim, per_interest = self._raw(_margin(model, digest), digest, fb_pos, fb_neg)
         top = expansion_rows(raw, len(ix), self.settings)

@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from numbers import Integral
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from zotrec.text import strip_accents
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 UNKNOWN = -1  # a word in no vocabulary term
 STOP = -2  # a stop word: dropped before bigrams are formed
@@ -81,6 +83,8 @@ def _pairs(ids: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 
 def _matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], dtype: Any) -> sp.csr_matrix:
     """Counts of (row, column) pairs as a canonical CSR matrix (sorted indices, no duplicates)."""
+    import scipy.sparse as sp  # here: tokenising (the digest reader process) needs numpy only
+
     X = sp.csr_matrix((np.ones(len(rows), dtype=dtype), (rows, cols)), shape=shape)
     X.sum_duplicates()
     return X
