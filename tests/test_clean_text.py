@@ -96,3 +96,18 @@ def test_plain_text_is_left_alone():
     assert clean_text("Costs $5 per run & 10% less") == "Costs $5 per run & 10% less"
     assert clean_text(text).startswith("Costs $5 per run & 10% less; C++ sets are fine?")
     assert clean_text(r"Schr\"odinger {{{nested}}} \textbf{bold} 50\% \$") == "Schrödinger nested bold 50% $"
+
+
+def test_names_cleaned_together_are_cleaned_one_by_one():
+    """clean_texts (a paper's author names) is clean_text of each, empty results left out."""
+    from zotrec.text import clean_texts
+
+    for names in (
+        ["Ada  Lovelace", " ", "Grace\tHopper "],
+        ["Jos\\'e Ruiz", "Ada Lovelace", ""],
+        ["Bell\x07 Labs", "$A$ and $B$", "{The} Team"],
+        ["One $dollar", "plain"],
+        [],
+    ):
+        assert clean_texts(names) == [t for t in map(clean_text, names) if t]
+    assert clean_texts(["Ada", None, 3]) == ["Ada", "3"]  # type: ignore[list-item]

@@ -348,3 +348,53 @@ def test_a_sampled_full_build_fitted_while_items_convert_is_library_index_build(
     index, rows, kept = fullbuild.full_build(items, snapshot, fork=fork)
     assert kept == [i for i in range(60) if i != 45] and not rows[45].has_text
     _same_index(index, LibraryIndex.build([item_to_paper(items[i]) for i in kept]))
+
+
+def _odd_items() -> list[dict]:
+    """Items with what the build's conversion must clean as item_to_paper does."""
+    return [
+        {"key": "O1", "title": "  Spaced \t title  ", "creators": [{"name": "  Ada   Lovelace "}, {"lastName": ""}]},
+        {"key": "O2", "title": "Bell\x1b[31m red", "creators": [{"firstName": "Jos\\'e", "lastName": "Ruiz\x07"}]},
+        {"key": "O3", "title": "$x$ and $y$ cost", "abstractNote": "{}", "creators": [{"name": "$A$ and $B$"}]},
+        {"key": "O4", "title": "", "abstractNote": "", "creators": []},
+        {"key": "O5", "title": "arXiv by DOI only here", "DOI": "https://doi.org/10.48550/arXiv.2401.01234v2."},
+        {"key": "O6", "title": "Extra fields", "extra": "arXiv: hep-th/9901001\nDOI: 10.1000/ABC;", "url": "x"},
+        {"key": "O7", "title": "Archive id", "archiveID": "arXiv:2301.00001", "DOI": "not a doi\x00"},
+        {"key": "O8", "title": "Null fields", "abstractNote": None, "DOI": None, "extra": None, "creators": [{}]},
+    ]
+
+
+def test_the_builds_conversion_is_item_to_papers(shared_data):
+    """The rows and texts a full build makes of items are what their Papers give: title, author
+    tokens, date added, identity keys, text (arXiv items with raw LaTeX, real export files, odd items)."""
+    import gzip
+
+    from zotrec.library.transfer import parse_export
+    from zotrec.recommend import fullbuild
+    from zotrec.recommend.features import Featurizer, author_tokens, paper_text
+
+    items = _odd_items() + _latex_items(5)
+    with gzip.open(next((shared_data / "corpora" / "arxiv-daily-broad").glob("*.jsonl.gz")), "rt") as fh:
+        for n, line in zip(range(3000), fh):
+            entry = json.loads(line)
+            items.append(
+                {
+                    "key": f"A{n}",
+                    "title": entry.get("title"),
+                    "abstractNote": entry.get("summary") or entry.get("abstract"),
+                    "creators": [{"name": a} for a in entry.get("authors") or [] if isinstance(a, str)],
+                    "url": entry.get("abs"),
+                    "dateAdded": "2025-01-01T00:00:00Z",
+                }
+            )
+    for path in sorted((shared_data / "libraries").glob("*/*")):
+        if path.suffix in (".bib", ".json"):
+            items += parse_export(path).items
+    rows, tokens = fullbuild.item_rows(items, LibrarySnapshot(1, items, {}))
+    papers = [item_to_paper(item) for item in items]
+    assert len(items) > 6000 and rows == [
+        fullbuild.Row(author_tokens(p), p.title, p.date_added or "", p.identity_keys(), bool(p.title or p.abstract))
+        for p in papers
+    ]
+    want = Featurizer().tokenize([paper_text(p) for p in papers])
+    assert [tokens.document(i) for i in range(len(items))] == [want.document(i) for i in range(len(items))]

@@ -146,3 +146,25 @@ def test_a_sampled_fit_on_tokens_is_scikit_learns(texts, monkeypatch):
     # and exactly what the serial path on the texts gives
     again = features.Featurizer(features.FeatureSettings(author_weight=0)).fit_transform_texts(texts, [""] * len(texts))
     assert _same(X, again)
+
+
+def test_the_ascii_token_pattern_finds_the_same_words_in_ascii_text(texts):
+    """Documents in ASCII are split by a pattern without the CJK alternative: the same words."""
+    import re
+    import string
+
+    from zotrec.recommend import texts as texts_module
+
+    rng = np.random.default_rng(0)
+    alphabet = np.array(list(string.printable))
+    odd = ["".join(rng.choice(alphabet, size=200)) for _ in range(300)]
+    odd += ["_a a_ -ab ab- a-b- __ x1 1x é-ab ab_1-2 a\nb\tc", "word-\nnext", "-", "a"]
+    ascii_texts = [t for t in texts + odd if t.isascii()]
+    assert len(ascii_texts) > 700
+    fast = re.compile(texts_module.ASCII_PATTERN).findall
+    for pattern in (texts_module.TOKEN_PATTERN, texts_module.LATIN_PATTERN):
+        assert texts_module.ASCII_FORMS[pattern] == texts_module.ASCII_PATTERN
+        slow = re.compile(pattern).findall
+        assert all(slow(t) == fast(t) and slow(t.lower()) == fast(t.lower()) for t in ascii_texts)
+        split = ngrams.word_splitter(TfidfVectorizer(token_pattern=pattern, strip_accents="unicode"))
+        assert [split(t) for t in texts] == [slow(strip_accents_unicode(t.lower())) for t in texts]

@@ -92,11 +92,12 @@ class KnownPapers:
                 for k in snapshot.collections
                 if (p := snapshot.collection_path(k)) == collection or p.startswith(collection + "/")
             }
-            for item in snapshot.items:
-                added = _timestamp(item.get("dateAdded"))
-                if added is not None and ours & set(item.get("collections") or []):
-                    for key in item_to_paper(item).identity_keys():
-                        pushed.setdefault(key, added)
+            for item in snapshot.items if ours else ():
+                if not ours.isdisjoint(item.get("collections") or ()):
+                    added = _timestamp(item.get("dateAdded"))
+                    if added is not None:
+                        for key in item_to_paper(item).identity_keys():
+                            pushed.setdefault(key, added)
         return cls(live=identity_index(snapshot.items), trashed=identity_index(snapshot.trashed), pushed=pushed)
 
     @property

@@ -9,7 +9,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from zotrec.text import clean_label, clean_text, clean_url, strip_accents
+from zotrec.text import clean_label, clean_text, clean_texts, clean_url, strip_accents
 
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(v\d+)?(?!\d)")
 _ARXIV_OLD = re.compile(r"(?<![\w.-])([a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?(?!\d)")
@@ -65,6 +65,35 @@ _HTML_TAG = re.compile(r"<[^>]+>")
 _NON_WORD = re.compile(r"[^\w]+")
 
 
+_ARXIV_DOI = re.compile(r"10\.48550/arxiv\.(.+)", re.IGNORECASE)
+
+
+def identity_keys(arxiv_id: str | None, doi: str | None, title: str) -> list[str]:
+    """:meth:`Paper.identity_keys` of a paper with these (cleaned) arXiv id, DOI and title."""
+    keys = []
+    if arxiv_id:
+        keys.append(f"arxiv:{arxiv_id.lower()}")
+    if doi:
+        keys.append(f"doi:{doi.lower()}")
+        arxiv_from_doi = _ARXIV_DOI.match(doi)
+        if arxiv_from_doi:
+            keys.append(f"arxiv:{arxiv_from_doi.group(1).lower()}")
+    norm = normalize_title(title)
+    if len(norm) >= 12:
+        keys.append(f"title:{norm}")
+    return keys
+
+
+def clean_ids(arxiv_id: str | None, doi: str | None) -> tuple[str | None, str | None]:
+    """The arXiv id and DOI as a :class:`Paper` keeps them (normalised where they can be)."""
+    if arxiv_id:
+        raw = clean_label(arxiv_id)
+        arxiv_id = normalize_arxiv_id(raw) or raw
+    if doi:
+        doi = normalize_doi(doi) or clean_label(doi) or None
+    return arxiv_id, doi
+
+
 @dataclass
 class Paper:
     """One paper, whatever it came from: a digest entry or an item of the user's library."""
@@ -91,7 +120,7 @@ class Paper:
         # the one place outside text is made safe: LaTeX decoded, control characters dropped
         self.title = clean_text(self.title)
         self.abstract = clean_text(self.abstract)
-        self.authors = [name for name in map(clean_text, self.authors) if name]
+        self.authors = clean_texts(self.authors)
         self.journal = clean_text(self.journal) or None
         self.url = clean_url(self.url)
         self.categories = [c for c in map(clean_label, self.categories) if c]
@@ -99,11 +128,8 @@ class Paper:
         self.collections = [c for c in map(clean_label, self.collections) if c]
         self.source = clean_label(self.source)
         if self.arxiv_id:
-            raw = clean_label(self.arxiv_id)
-            self.arxiv_id = normalize_arxiv_id(raw) or raw
-            self.arxiv_version = self.arxiv_version or arxiv_version(raw)
-        if self.doi:
-            self.doi = normalize_doi(self.doi) or clean_label(self.doi) or None
+            self.arxiv_version = self.arxiv_version or arxiv_version(clean_label(self.arxiv_id))
+        self.arxiv_id, self.doi = clean_ids(self.arxiv_id, self.doi)
 
     @property
     def text(self) -> str:
@@ -116,18 +142,7 @@ class Paper:
 
     def identity_keys(self) -> list[str]:
         """Keys under which two records are the same paper: arXiv id, DOI, normalised title."""
-        keys = []
-        if self.arxiv_id:
-            keys.append(f"arxiv:{self.arxiv_id.lower()}")
-        if self.doi:
-            keys.append(f"doi:{self.doi.lower()}")
-            arxiv_from_doi = re.match(r"10\.48550/arxiv\.(.+)", self.doi, re.IGNORECASE)
-            if arxiv_from_doi:
-                keys.append(f"arxiv:{arxiv_from_doi.group(1).lower()}")
-        title = self.norm_title
-        if len(title) >= 12:
-            keys.append(f"title:{title}")
-        return keys
+        return identity_keys(self.arxiv_id, self.doi, self.title)
 
     @property
     def primary_key(self) -> str:

@@ -124,6 +124,22 @@ def clean_text(value: object) -> str:
     return " ".join(text.split())
 
 
+# A string holding none of these is plain text to clean_text: only its whitespace changes.
+_NOT_PLAIN = re.compile(r"[\\{}$" + _CONTROLS.pattern[1:-1] + "]")
+
+
+def clean_texts(values: list[str]) -> list[str]:
+    """``[clean_text(v) for v in values]`` without the empty results (a paper's author names); names
+    with no LaTeX or control character (nearly all) only have their whitespace collapsed."""
+    try:
+        joined = "".join(values)
+    except TypeError:  # not all strings: each is cleaned on its own
+        joined = "\\"
+    if not _NOT_PLAIN.search(joined):
+        return [text for text in (" ".join(value.split()) for value in values) if text]
+    return [text for text in map(clean_text, values) if text]
+
+
 def clean_label(value: object) -> str:
     """A tag, collection path or similar name: controls stripped, whitespace collapsed, no LaTeX."""
     if not value:

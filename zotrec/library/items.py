@@ -39,13 +39,13 @@ def _creator_name(creator: dict[str, Any]) -> str:
     return " ".join(p for p in (creator.get("firstName", ""), creator.get("lastName", "")) if p)
 
 
-def item_to_paper(
-    item: dict[str, Any], collection_paths: dict[str, str] | None = None, *, abstract: bool = True
-) -> Paper:
-    """A library item (Zotero ``data`` dict) as a Paper carrying its key, collections and tags.
+def creator_names(item: dict[str, Any]) -> list[str]:
+    """The item's creators' names as written (empty ones left out)."""
+    return [name for name in map(_creator_name, item.get("creators", [])) if name]
 
-    ``abstract=False`` leaves the abstract out (identity lookups: no need to decode its LaTeX)."""
-    paths = collection_paths or {}
+
+def item_ids(item: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The item's arXiv id (from its archive id, URL, extra field or DOI) and DOI, normalised."""
     extra = item.get("extra", "") or ""
     arxiv = None
     for candidate in (item.get("archiveID"), item.get("url"), extra, item.get("DOI")):
@@ -53,13 +53,24 @@ def item_to_paper(
             arxiv = normalize_arxiv_id(str(candidate))
             if arxiv:
                 break
+    return arxiv, normalize_doi(item.get("DOI") or "") or normalize_doi(extra)
+
+
+def item_to_paper(
+    item: dict[str, Any], collection_paths: dict[str, str] | None = None, *, abstract: bool = True
+) -> Paper:
+    """A library item (Zotero ``data`` dict) as a Paper carrying its key, collections and tags.
+
+    ``abstract=False`` leaves the abstract out (identity lookups: no need to decode its LaTeX)."""
+    paths = collection_paths or {}
+    arxiv, doi = item_ids(item)
     return Paper(
         title=item.get("title", "") or "",
         abstract=(item.get("abstractNote", "") or "") if abstract else "",
-        authors=[_creator_name(c) for c in item.get("creators", []) if _creator_name(c)],
+        authors=creator_names(item),
         date=parse_zotero_date(item.get("date")),
         arxiv_id=arxiv,
-        doi=normalize_doi(item.get("DOI") or "") or normalize_doi(extra),
+        doi=doi,
         url=item.get("url") or None,
         source="library",
         journal=item.get("publicationTitle") or item.get("proceedingsTitle") or None,

@@ -212,6 +212,7 @@ def library_index(
         if cache is not None and (index is not cached.index or _lacks_lookup(cached)):
             cache.store(library_id, CachedIndex(index, ids, keys, cached.base_ids))
         return index
+    inputs: list[Any] = []  # the interests' inputs, when made while the items convert
     if cached is not None and cached.drift(ids) <= max_drift:
         index = update_index(cached.index, cached.ids, items, ids, snapshot)
         record = CachedIndex(index, ids, keys, cached.base_ids)
@@ -219,14 +220,16 @@ def library_index(
         from zotrec.library.identity import remember
         from zotrec.recommend.fullbuild import full_build
 
-        index, rows, kept = full_build(items, snapshot)
+        index, rows, kept = full_build(
+            items, snapshot, while_waiting=lambda: inputs.append(_interest_inputs(items, snapshot, settings))
+        )
         remember(items, [r.identity for r in rows])  # the known-papers check reads them next
         del rows
         kept_ids = [ids[i] for i in kept]
         record = CachedIndex(index, ids, keys, frozenset(kept_ids))
         if len(kept) != len(items):  # rows are aligned with items: rebuild those without text incrementally
             index = update_index(index, kept_ids, items, ids, snapshot)
-    index = record.index = _with_interests(index, items, snapshot, settings)
+    index = record.index = _with_interests(index, items, snapshot, settings, *inputs)
     if cache is not None:
         cache.store(library_id, record)
     return index
@@ -240,9 +243,22 @@ def _lacks_lookup(cached: CachedIndex) -> bool:
     return cached.lookup is None and text is not None and ngrams.supported(text)
 
 
-def _with_interests(index: Any, items: list[dict[str, Any]], snapshot: LibrarySnapshot, settings: Any) -> Any:
+def _with_interests(
+    index: Any, items: list[dict[str, Any]], snapshot: LibrarySnapshot, settings: Any, inputs: Any = None
+) -> Any:
     """``index`` (rows aligned with ``items``) with the interests of these items under ``settings``;
-    the same object when it already has them."""
+    the same object when it already has them. ``inputs``: their :func:`_interest_inputs`, when made."""
+    collections, venues, key = inputs or _interest_inputs(items, snapshot, settings)
+    if getattr(index, "interest_key", None) == key:
+        return index
+    return index.with_interests(collections, venues, settings, key=key)
+
+
+def _interest_inputs(
+    items: list[dict[str, Any]], snapshot: LibrarySnapshot, settings: Any
+) -> tuple[list[list[str]], list[str], str]:
+    """What the interests of ``items`` are found from (each item's collection paths and venue) and
+    the key of those and ``settings``."""
     from zotrec.recommend.filing import venue_text
 
     paths = {key: snapshot.collection_path(key) for key in snapshot.collections}
@@ -253,9 +269,7 @@ def _with_interests(index: Any, items: list[dict[str, Any]], snapshot: LibrarySn
         for v in (item.get("publicationTitle") or item.get("proceedingsTitle") for item in items)
     ]
     key = hashlib.sha256(json.dumps([settings.key(), collections, venues]).encode()).hexdigest()[:32]
-    if getattr(index, "interest_key", None) == key:
-        return index
-    return index.with_interests(collections, venues, settings, key=key)
+    return collections, venues, key
 
 
 def update_index(

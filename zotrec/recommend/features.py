@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, T
 
 from zotrec.paper import Paper
 from zotrec.recommend import ngrams
-from zotrec.recommend.texts import TOKEN_PATTERN, PaperTokens, paper_text
+from zotrec.recommend.texts import LATIN_PATTERN, TOKEN_PATTERN, PaperTokens, paper_text
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,12 @@ def _fold(text: str) -> str:
 
 def author_tokens(paper: Paper) -> str:
     """One token per author: ``lastname_initial`` (``Ada Lovelace`` and ``A. Lovelace`` -> ``lovelace_a``)."""
-    return " ".join(token for name in paper.authors[:50] if (token := _author_token(name)))
+    return author_tokens_of(paper.authors)
+
+
+def author_tokens_of(names: list[str]) -> str:
+    """:func:`author_tokens` of a paper with these (cleaned) author names."""
+    return " ".join(token for name in names[:50] if (token := _author_token(name)))
 
 
 @lru_cache(maxsize=1 << 17)  # names repeat across a library's papers
@@ -73,7 +78,7 @@ class Featurizer:
             strip_accents="unicode",
             lowercase=True,
             stop_words="english",
-            token_pattern=TOKEN_PATTERN if s.cjk else r"(?u)\b[a-zA-Z_][a-zA-Z0-9_\-]+\b",
+            token_pattern=TOKEN_PATTERN if s.cjk else LATIN_PATTERN,
             ngram_range=(1, 2),
             min_df=2 if n_docs < 20000 else 3,
             max_df=s.max_df,

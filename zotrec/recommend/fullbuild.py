@@ -12,6 +12,7 @@ rest. The index is the one :meth:`LibraryIndex.build` gives for the items' Paper
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -33,16 +34,32 @@ class Row(NamedTuple):
     has_text: bool  # a title or an abstract
 
 
-def _rows_of(items: list[dict[str, Any]], paths: dict[str, str]) -> tuple[list[Row], Tokens]:
-    """The rows of ``items`` and the tokens of their :func:`~zotrec.recommend.features.paper_text`."""
-    from zotrec.library.items import item_to_paper
-    from zotrec.recommend.features import Featurizer, author_tokens, paper_text
+def _rows_of(items: list[dict[str, Any]]) -> tuple[list[Row], Tokens]:
+    """The rows of ``items`` and the tokens of their :func:`~zotrec.recommend.texts.paper_text`:
+    what ``item_to_paper(item)`` gives, but only the fields a build reads are cleaned (the others
+    cost as much: date, URL, venue, tags, collections)."""
+    from zotrec.library.items import creator_names, item_ids
+    from zotrec.paper import clean_ids, identity_keys
+    from zotrec.recommend.features import Featurizer, author_tokens_of
+    from zotrec.recommend.texts import text_of
+    from zotrec.text import clean_text, clean_texts
 
     rows, texts = [], []
     for item in items:
-        p = item_to_paper(item, paths)
-        texts.append(paper_text(p))
-        rows.append(Row(author_tokens(p), p.title, p.date_added or "", p.identity_keys(), bool(p.title or p.abstract)))
+        title = clean_text(item.get("title", "") or "")
+        abstract = clean_text(item.get("abstractNote", "") or "")
+        arxiv_id, doi = clean_ids(*item_ids(item))
+        texts.append(text_of(title, abstract))
+        authors = author_tokens_of(clean_texts(creator_names(item)))
+        rows.append(
+            Row(
+                authors,
+                title,
+                item.get("dateAdded") or "",
+                identity_keys(arxiv_id, doi, title),
+                bool(title or abstract),
+            )
+        )
     return rows, Featurizer().tokenize(texts)
 
 
@@ -53,12 +70,11 @@ def item_rows(
     :func:`zotrec.parallel.halves`); ``while_waiting`` is called in this process meanwhile."""
     from zotrec import parallel
 
-    paths = _paths(snapshot)
     if len(items) < PARALLEL_FROM:
         if while_waiting is not None:
             while_waiting()
-        return _rows_of(items, paths)
-    parts = parallel.halves(_rows_of, items, paths, while_waiting=while_waiting, fork=fork)
+        return _rows_of(items)
+    parts = parallel.halves(_rows_of, items, while_waiting=while_waiting, fork=fork)
     return [row for rows, _ in parts for row in rows], merge([tokens for _, tokens in parts])
 
 
@@ -99,20 +115,31 @@ def _assemble(vec: Any, X: Any, rows: list[Row], keys: list[str | None]) -> Any:
 
 
 def full_build(
-    items: list[dict[str, Any]], snapshot: LibrarySnapshot, fork: bool | None = None
+    items: list[dict[str, Any]],
+    snapshot: LibrarySnapshot,
+    fork: bool | None = None,
+    while_waiting: Callable[[], Any] | None = None,
 ) -> tuple[Any, list[Row], list[int]]:
     """The index of the items that have a title or an abstract (``build_index``), the rows of all
-    items and the positions of those kept, in item order."""
+    items and the positions of those kept, in item order. ``while_waiting`` is called while the
+    items convert (in two processes when many: the time this one has spare)."""
     from zotrec.recommend.background import background_size
     from zotrec.recommend.features import fit_sample
 
+    def meanwhile() -> None:
+        background_tokens()
+        import zotrec.recommend.model  # noqa: F401  # (scikit-learn's SVM) read once the items are built
+
+        if while_waiting is not None:
+            while_waiting()
+
     sample = fit_sample(len(items) + background_size())
     if len(items) < PARALLEL_FROM or sample is None:
-        rows, tokens = item_rows(items, snapshot, while_waiting=background_tokens, fork=fork)
+        rows, tokens = item_rows(items, snapshot, while_waiting=meanwhile, fork=fork)
         kept = [i for i, r in enumerate(rows) if r.has_text]
         keys = [items[i].get("key") for i in kept]
         return build_index([rows[i] for i in kept], keys, tokens.take(kept)), rows, kept
-    return _PipelinedBuild(items, sample).run(_paths(snapshot), fork)
+    return _PipelinedBuild(items, sample).run(fork, meanwhile)
 
 
 class _PipelinedBuild:
@@ -138,12 +165,14 @@ class _PipelinedBuild:
         self.fitted = False
         self.usable = True  # every row so far has text
 
-    def run(self, paths: dict[str, str], fork: bool | None) -> tuple[Any, list[Row], list[int]]:
+    def run(self, fork: bool | None, meanwhile: Callable[[], Any]) -> tuple[Any, list[Row], list[int]]:
+        """The build; ``meanwhile()`` is called once the workers have started."""
         from zotrec import parallel
 
-        with parallel.Workers(_rows_of, self.items, paths, fork=fork) as workers:
+        with parallel.Workers(_rows_of, self.items, fork=fork) as workers:
             done = workers.run([part.tolist() for part in self.parts])
             background, background_authors = background_tokens()
+            meanwhile()
             for i, result in done:
                 self.results[i] = result
                 self.usable = self.usable and all(r.has_text for r in result[0])
@@ -200,7 +229,3 @@ class _PipelinedBuild:
         kept = [i for i, r in enumerate(rows) if r.has_text]
         keys = [self.items[i].get("key") for i in kept]
         return build_index([rows[i] for i in kept], keys, tokens.take(kept)), rows, kept
-
-
-def _paths(snapshot: LibrarySnapshot) -> dict[str, str]:
-    return {key: snapshot.collection_path(key) for key in snapshot.collections}

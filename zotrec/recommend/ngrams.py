@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from zotrec.recommend.texts import ASCII_FORMS
 from zotrec.text import strip_accents
 
 if TYPE_CHECKING:
@@ -49,12 +50,16 @@ def supported(vec: Any) -> bool:
 def word_splitter(vec: Any) -> Callable[[str], list[str]]:
     """``vec``'s unigram tokens of a document, stop words included (scikit-learn's preprocessing)."""
     findall = re.compile(vec.token_pattern).findall
+    fast = ASCII_FORMS.get(vec.token_pattern)
+    ascii_findall = re.compile(fast).findall if fast else findall
     lower, strip = vec.lowercase, vec.strip_accents == "unicode"
 
     def split(doc: str) -> list[str]:
         if lower:
             doc = doc.lower()
-        if strip and not doc.isascii():
+        if doc.isascii():
+            return ascii_findall(doc)
+        if strip:
             doc = strip_accents(doc)
         return findall(doc)
 

@@ -21,11 +21,21 @@ _TEX = re.compile(r"\$[^$]*\$|\\[a-zA-Z]+|[{}]")
 _TAGS = re.compile(r"<[^>]+>")
 # words (latin letters first) and single CJK characters (so 1-2 grams give CJK character bigrams)
 TOKEN_PATTERN = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_\-]+\b|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+LATIN_PATTERN = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_\-]+\b"  # without CJK characters
+# In ASCII text both find the same words as this pattern, which has no alternative for other
+# scripts to try at every position (tests compare them): zotrec.recommend.ngrams splits by it there.
+ASCII_PATTERN = r"(?a)\b[a-zA-Z_][a-zA-Z0-9_\-]+\b"
+ASCII_FORMS = {TOKEN_PATTERN: ASCII_PATTERN, LATIN_PATTERN: ASCII_PATTERN}
 
 
 def paper_text(paper: Paper) -> str:
     """Title + abstract with TeX and HTML markup stripped (the title counted twice: it is denser)."""
-    text = f"{paper.title}. {paper.title}. {paper.abstract}"
+    return text_of(paper.title, paper.abstract)
+
+
+def text_of(title: str, abstract: str) -> str:
+    """:func:`paper_text` of a paper with this (cleaned) title and abstract."""
+    text = f"{title}. {title}. {abstract}"
     if "$" in text or "\\" in text or "{" in text or "}" in text:
         text = _TEX.sub(" ", text)
     return _TAGS.sub(" ", text) if "<" in text else text
