@@ -166,8 +166,12 @@ class Paper:
             data[name] = list(data[name])
         data["extras"] = copy.deepcopy(self.extras)
         data["date"] = self.date.isoformat() if self.date else None
-        data["ids"] = {k: v for k, v in (("arxiv", self.arxiv_id), ("doi", self.doi)) if v}
+        data["ids"] = self.ids()
         return data
+
+    def ids(self) -> dict[str, str]:
+        """The paper's identifiers as :meth:`to_json` groups them (``{"arxiv": ..., "doi": ...}``, those it has)."""
+        return {k: v for k, v in (("arxiv", self.arxiv_id), ("doi", self.doi)) if v}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Paper:

@@ -134,7 +134,7 @@ class SyncResult:
             "known": [
                 {
                     "title": r.paper.title,
-                    "ids": r.paper.to_json()["ids"],
+                    "ids": r.paper.ids(),
                     "score": round(r.score, 1),
                     "why_not": r.known,
                 }
@@ -142,7 +142,7 @@ class SyncResult:
             ],
             "empty_reason": self.empty_reason,
             "warnings": list(self.warnings),
-            "pushed": [{"title": p.title, "key": key, "ids": p.to_json()["ids"]} for p, key in self.outcome.pushed],
+            "pushed": [{"title": p.title, "key": key, "ids": p.ids()} for p, key in self.outcome.pushed],
             "failed": [{"title": p.title, "error": err} for p, err in self.outcome.failed],
             "rejected": [{"title": p.title, "error": err} for p, err in self.outcome.rejected],
             "skipped_duplicates": len(self.outcome.skipped_duplicates),

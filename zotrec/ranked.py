@@ -95,7 +95,7 @@ class Ranked:
     def to_json(self) -> dict[str, Any]:
         return {
             "title": self.paper.title,
-            "ids": self.paper.to_json()["ids"],
+            "ids": self.paper.ids(),
             "url": self.paper.link,
             "authors": self.paper.authors,
             "date": self.paper.date.isoformat() if self.paper.date else None,
