@@ -338,7 +338,8 @@ def _validation_lines(val: dict[str, Any]) -> list[str]:
         + f"); a model trained on the {val['fit_papers']} papers of the days before them (for this choice "
         f"only, never shipped) decodes the {val['validation_papers']} validation papers, one-day digests "
         f"without categories, under each of {val['tried']} settings (first the main-topic estimate, then the "
-        "topic shift and floor given the best one). Chosen: the best mean of the five target figures. The "
+        "topic shift and floor given the best one, then the listing experts' weight, pull and floor around the "
+        "shipped settings; the experts trained on the fit days). Chosen: the best mean of the five target figures. The "
         "test days of the benchmark above play no part in the choice.",
         "",
         "| settings (validation days) | narrow micro-F1 | narrow main topic | broad micro-F1 | broad main topic "
