@@ -59,7 +59,8 @@ def test_a_listing_like_batch_is_decoded_by_its_expert(tiny):
     P_all, _known = model._calibrated(papers)
     L = len(model.labels)
     none = np.zeros((len(papers), L))
-    assert listing.pick(model._p["experts"], model._p["prior"], P_all[:, L:], none, 0.5) == "cs-listing"
+    name, weights = listing.pick(model._p["experts"], model._p["prior"], P_all[:, L:], none, 0.5)
+    assert name == "cs-listing" and weights is not None and abs(weights.sum() - 1) < 1e-9
     own = set(model._p["experts"]["cs-listing"]["labels"])
     decoded, broad = model.decode(papers), _without_experts(model).decode(papers)
     assert {model.labels[j] for j in np.flatnonzero(decoded.chosen.any(0))} <= own  # the listing's labels only

@@ -79,18 +79,23 @@ def in_context(
     topics_known: np.ndarray,
     main_known: np.ndarray,
     settings: Settings = SHIPPED,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A batch decoded under its own label mix: (topic probabilities, main scores, thresholds).
 
     ``P``/``M``: (n, L) topic and main-topic probabilities under the training mix ``prior``
     (``topic``, ``main``, ``given_main``); ``topics_known``/``main_known``: (n, L) 0/1 rows of the
-    papers whose categories the digest gives (all zero for the others).
+    papers whose categories the digest gives (all zero for the others); ``weights``: the batch's
+    digest-type posterior (:func:`type_weights`) when already computed.
     """
     known, seen = main_known.any(1), topics_known.any(1)
     types = prior.get("types")
     center = None
     if types is not None:
-        center = type_center(M[~known], prior["main"], types, observed=main_known[known])
+        if weights is None:
+            weights = type_weights(M[~known], prior["main"], types, observed=main_known[known])
+        mixes = np.vstack([np.asarray(types, float).reshape(-1, len(prior["main"])), _normalised(prior["main"])[None]])
+        center = weights @ mixes
         center = (1.0 - settings.type_blend) * center + settings.type_blend * _normalised(prior["main"])
     mix = reestimate(
         M[~known],

@@ -116,21 +116,22 @@ def columns_of(labels: Sequence[str], own: Sequence[str]) -> np.ndarray:
 
 def pick(
     experts: dict[str, Any], prior: dict[str, Any], M: np.ndarray, main_known: np.ndarray, least: float
-) -> str | None:
-    """The listing whose expert decodes this batch: the likeliest digest type when it is a listing
-    with an expert and its posterior weight is at least ``least``; None = the broad model.
+) -> tuple[str | None, np.ndarray | None]:
+    """The listing whose expert decodes this batch, and the batch's digest-type posterior (None
+    without types). The listing is the likeliest digest type when it has an expert and its weight is
+    at least ``least``; None = the broad model.
 
     ``M``: (n, L) the broad model's main-topic probabilities; ``main_known``: (n, L) one-hot rows of
     the papers whose primary category the digest gives (they count with it)."""
     names, types = prior.get("type_names"), prior.get("types")
-    if not experts or types is None or not names:
-        return None
+    if types is None:
+        return None, None
     known = main_known.any(1)
     weights = digest.type_weights(M[~known], prior["main"], types, observed=main_known[known])
     k = int(weights.argmax())
-    if k < len(names) and names[k] in experts and weights[k] >= least:
-        return str(names[k])
-    return None
+    if experts and names and k < len(names) and names[k] in experts and weights[k] >= least:
+        return str(names[k]), weights
+    return None, weights
 
 
 def in_listing(
