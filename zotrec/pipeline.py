@@ -468,9 +468,9 @@ def sync(
 
         side = digest_side.start(options)  # read and labelled in a second process meanwhile
         try:
+            side.start_topics()  # scikit-learn first: the labeller then starts while the library is read
             say(f"reading the library ({library.description})")
             snapshot = library.snapshot()
-            side.start_topics()
             from zotrec.feedback import collect_feedback
 
             collect_feedback(snapshot, state, library_id, options.collection)

@@ -248,8 +248,8 @@ def recommend_only(
     options = SyncOptions(digests=digests, top_n=top, threshold=threshold, min_picks=min_picks, digest_date=digest_date)
     side = digest_side.start(options)
     try:
+        side.start_topics()  # scikit-learn first: the labeller then starts while the library is read
         snapshot, description, library_id = _library_for(library_spec, options, config_path)
-        side.start_topics()
         state = StateStore(paths.state_file())
         try:
             index = library_index(
