@@ -74,3 +74,30 @@ def test_with_another_thread_running_the_normal_shutdown_is_kept():
     finally:
         stop.set()
         worker.join()
+
+
+@pytest.mark.parametrize("closed", ["1", "2"])
+@pytest.mark.parametrize(("args", "status"), [(["--version"], 0), (["--no-such-option"], 2)])
+def test_the_command_line_started_with_an_output_closed_keeps_its_status(closed, args, status):
+    # `zotrec ... >&-` (or `2>&-`) from a cron line: Python sets that stream to None; the command's
+    # status is still its own, with no traceback
+    entry = [sys.executable, "-c", "from zotrec.cli import main; main()", *args]
+    done = subprocess.run(
+        ["sh", "-c", f'exec "$@" {closed}>&-', "sh", *entry], capture_output=True, text=True, timeout=120, env=BUFFERED
+    )
+    assert done.returncode == status
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("closed", ["1", "2"])
+def test_leave_with_an_output_closed(closed):
+    script = "import sys\nfrom zotrec.quick_exit import leave\nleave('bad input')\n"
+    done = subprocess.run(
+        ["sh", "-c", f'exec "$@" {closed}>&-', "sh", sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=BUFFERED,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    assert done.stdout == ""  # the message goes to stderr or nowhere, never to stdout

@@ -29,10 +29,13 @@ def leave(code: object = 0) -> NoReturn:
     elif isinstance(code, int):
         status = code
     else:
-        print(code, file=sys.stderr)
+        if sys.stderr is not None:
+            print(code, file=sys.stderr)
         status = 1
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed (`zotrec ... >&-`): nothing to write
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):
