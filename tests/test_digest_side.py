@@ -162,3 +162,25 @@ def test_recommend_ranks_the_same_with_the_digest_forked(tmp_path, monkeypatch, 
     serial = recommend_only(str(demo_library), [digest], top=10)
     assert [r.to_json() for r in forked.ranked] == [r.to_json() for r in serial.ranked]
     assert forked.sources == serial.sources and len(forked.ranked) > 300
+
+
+@needs_fork
+def test_ctrl_c_is_left_to_this_process(tmp_path, capfd):
+    # a terminal sends Ctrl-C to every process of the command: this one answers it (one line, exit
+    # 130) and stops the children, which neither print a traceback nor turn it into their answer
+    options = SyncOptions(digests=[str(big_digest(tmp_path))])
+    side = digest_side.start(options, fork=True)
+    assert isinstance(side, digest_side.ForkedDigestSide)
+    papers, _ = side.papers()  # the labeller starts; the reader waits to send the word ids (300 kB)
+    assert side._labeller is not None
+    labeller = side._labeller[0]
+    os.kill(labeller.pid, signal.SIGINT)
+    assert side._process.is_alive()
+    os.kill(side._process.pid, signal.SIGINT)
+    side._process.join(1.0)
+    tokens = side.tokens()
+    assert tokens is not None and np.array_equal(tokens.tokens.ids, texts.tokenize(papers).tokens.ids)
+    assert side.topics() == digest_side.DigestSide(options).topics()
+    side.close()
+    assert labeller.exitcode == 0 and side._process.exitcode == 0
+    assert "Traceback" not in capfd.readouterr().err

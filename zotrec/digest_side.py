@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -159,10 +160,23 @@ def _fork(target: Callable[..., None], *args: Any, name: str) -> Child:
 
     ctx = multiprocessing.get_context("fork")
     conn, child_end = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=target, args=(child_end, *args), name=name, daemon=True)
-    process.start()
+    process = ctx.Process(target=_child, args=(target, child_end, *args), name=name, daemon=True)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # a Ctrl-C now reaches this process
+    try:  # once the child is forked, not the child before it ignores it
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     child_end.close()
     return process, conn
+
+
+def _child(target: Callable[..., None], *args: Any) -> None:
+    """Run ``target(*args)`` in a forked child that ignores Ctrl-C: the terminal sends it to every
+    process of the command, and this process answers it (one line, exit 130) and stops its children;
+    a child interrupted itself would print its own traceback or send the interruption as its answer."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    target(*args)
 
 
 def _stop(process: BaseProcess, conn: Connection) -> None:
