@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import IO
 
@@ -31,5 +34,26 @@ def test_a_failed_write_keeps_the_old_file_and_removes_the_temporary(tmp_path: P
 
     with pytest.raises(OSError, match="disk full"):
         write_private(path, fail)
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["entry.pickle"]
+
+
+def test_an_interrupted_writer_leaves_no_temporary_file(tmp_path: Path) -> None:
+    # Ctrl-C reaches a cache writer (zotrec.later forks it) while it dumps: the old file stays and
+    # no half-written temporary file is left in the cache
+    script = (
+        "import sys, time\nfrom pathlib import Path\nfrom zotrec.private_file import write_private\n"
+        "write_private(Path(sys.argv[1]), lambda fh: (fh.write(b'half'), fh.flush(), print('dumping', flush=True),"
+        " time.sleep(60)))\n"
+    )
+    path = tmp_path / "entry.pickle"
+    path.write_bytes(b"old")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "dumping\n"
+    assert len(os.listdir(tmp_path)) == 2  # the temporary file is being written
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) != 0
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["entry.pickle"]

@@ -11,7 +11,7 @@ from typing import IO
 def write_private(path: Path, dump: Callable[[IO[bytes]], object]) -> None:
     """Fill a temporary file beside ``path`` with ``dump`` (mode 0600, its folder made 0700), then
     put it in place of ``path`` in one step, so a reader sees the old file or the new one, never half
-    of one. An ``OSError`` is raised to the caller once the temporary file is removed."""
+    of one. An error (``OSError``, an interruption) is raised to the caller once the temporary file is removed."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -19,6 +19,6 @@ def write_private(path: Path, dump: Callable[[IO[bytes]], object]) -> None:
         with os.fdopen(fd, "wb") as fh:
             dump(fh)
         os.replace(tmp, path)
-    except OSError:
+    except BaseException:  # also Ctrl-C in a cache writer (:mod:`zotrec.later`): no half file left
         tmp.unlink(missing_ok=True)
         raise
