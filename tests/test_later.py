@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import textwrap
 import time
 
 import pytest
@@ -52,3 +56,39 @@ def test_the_feature_cache_reads_its_own_pending_write(tmp_path, monkeypatch):
     index = library_index(LibrarySnapshot(1, items), "lib", cache)
     loaded = cache.load("lib")  # waits for the child that writes it
     assert loaded is not None and loaded.index.titles == index.titles
+
+
+@needs_fork
+def test_ctrl_c_while_a_finished_command_waits_for_its_cache_write(tmp_path):
+    # the output is out and the process waits for its cache writer at exit when the user presses
+    # Ctrl-C (sent to every process of the command): no traceback, the file is written whole
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from pathlib import Path
+        from zotrec import later
+        from zotrec.private_file import write_private
+        from zotrec.quick_exit import leave
+
+        later.ENABLED = True
+        path = Path(sys.argv[1])
+        later.write(path, lambda: write_private(path, lambda fh: (fh.write(b"whole"), time.sleep(1.5))))
+        print("done", flush=True)
+        leave(0)
+        """
+    )
+    path = tmp_path / "cache.pickle"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "done\n"
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err
+    assert path.read_bytes() == b"whole" and os.listdir(tmp_path) == ["cache.pickle"]
+    assert proc.returncode == 0

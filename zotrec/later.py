@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -29,26 +30,41 @@ def write(path: Path, writer: Callable[[], None]) -> None:
     if not (ENABLED and sys.platform.startswith("linux") and threading.active_count() == 1):
         writer()
         return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # a Ctrl-C now reaches this process
     pid = os.fork()
     if pid == 0:  # the child: write, then leave without running this process's exit handlers
         code = 1
         try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the command's: the file is finished
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             writer()
             code = 0
         finally:
             os._exit(code)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     _PENDING[str(path)] = pid
 
 
 def wait(path: Path | None = None) -> None:
     """Wait until the pending write of ``path`` (None: every pending write) is done."""
     for key in [str(path)] if path is not None else list(_PENDING):
-        pid = _PENDING.pop(key, None)
+        pid = _PENDING.get(key)
         if pid is not None:
             try:
                 os.waitpid(pid, 0)
             except ChildProcessError:  # reaped already
                 pass
+            _PENDING.pop(key, None)  # not before: an interrupted wait leaves the write pending
 
 
-atexit.register(wait)
+def _wait_at_exit() -> None:
+    """Wait for every pending write before the process ends, through a Ctrl-C too: the command is
+    over, its writers ignore it and end within a second, and the file is then complete."""
+    while _PENDING:
+        try:
+            wait()
+        except KeyboardInterrupt:
+            continue
+
+
+atexit.register(_wait_at_exit)
