@@ -61,6 +61,24 @@ def test_forked_side_gives_the_serial_results(tmp_path):
 
 
 @needs_fork
+def test_a_fork_asked_for_labels_in_a_child_while_a_thread_runs(tmp_path):
+    options = SyncOptions(digests=[str(big_digest(tmp_path))])
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)  # as a server another test left running
+    thread.start()
+    try:
+        assert not digest_side.worth_forking(options.digests)
+        side = digest_side.start(options, fork=True)
+        assert isinstance(side, digest_side.ForkedDigestSide)
+        serial = results(digest_side.DigestSide(options))
+        assert results(side) == serial
+        assert side._labeller is not None and not side._labeller[0].is_alive()
+    finally:
+        stop.set()
+        thread.join()
+
+
+@needs_fork
 def test_an_error_in_the_child_is_raised_here_as_it_is_serially(tmp_path):
     options = SyncOptions(digests=[str(big_digest(tmp_path))], model_path=tmp_path / "no-model.joblib")
     with pytest.raises(ModelError) as serial:

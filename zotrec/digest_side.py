@@ -87,8 +87,9 @@ class DigestSide:
 class ForkedDigestSide(DigestSide):
     """The same answers, computed by forked children that send them through pipes."""
 
-    def __init__(self, options: SyncOptions) -> None:
+    def __init__(self, options: SyncOptions, always: bool = False) -> None:
         super().__init__(options)
+        self._always = always  # fork the labeller even when threads run (a fork asked for explicitly)
         self._process, self._conn = _fork(_reader, options, name="zotrec-digest")
         self._labeller: Child | None = None
         self._tokens_sent = False  # the reader sends the tokens after the papers
@@ -100,7 +101,7 @@ class ForkedDigestSide(DigestSide):
                 self._read = super().papers()
             else:
                 self._tokens_sent = bool(self._read[0])
-            if self._read[0] and _forkable():
+            if self._read[0] and (self._always or _forkable()):
                 self._labeller = _fork(_labeller, self.options, self._read[0], name="zotrec-topics")
         return self._read
 
@@ -191,10 +192,12 @@ def _forkable() -> bool:
 
 
 def start(options: SyncOptions, fork: bool | None = None) -> DigestSide:
-    """The digest side of a run: forked when ``fork`` (None: as :data:`FORK` says)."""
+    """The digest side of a run: forked when ``fork`` (None: as :data:`FORK` says). A fork asked
+    for (``fork`` or :data:`FORK` true) forks the labeller too, even while threads run."""
+    always = fork if fork is not None else FORK
     if fork is None:
         fork = FORK if FORK is not None else worth_forking(options.digests)
-    return ForkedDigestSide(options) if fork else DigestSide(options)
+    return ForkedDigestSide(options, always=bool(always)) if fork else DigestSide(options)
 
 
 def worth_forking(digests: list[str]) -> bool:
