@@ -111,3 +111,72 @@ def test_names_cleaned_together_are_cleaned_one_by_one():
     ):
         assert clean_texts(names) == [t for t in map(clean_text, names) if t]
     assert clean_texts(["Ada", None, 3]) == ["Ada", "3"]  # type: ignore[list-item]
+
+
+def _parsed(latex: str) -> str:
+    """What pylatexenc itself makes of a LaTeX fragment (as text.py runs it)."""
+    from zotrec import text
+
+    walker_class, context, converter = text._parser()
+    walker = walker_class(text._LITERAL.sub(r"\\\1", latex), latex_context=context, tolerant_parsing=True)
+    return str(converter.nodelist_to_text(walker.get_latex_nodes()[0]))
+
+
+MATH_CASES = [
+    r"$\alpha x$",
+    r"$\alpha{}x$",
+    r"$\alpha \beta$",
+    r"$x \sim 2$",
+    r"$\sim0.2~c$",
+    r"$S^2\timesΣ$",
+    r"${a} {b}$",
+    r"$ {a} $",
+    r"$\rm  sh$",
+    r"$R_{\rm sh}$",
+    r"$\alpha~x$",
+    r"$\unknownthing x$",
+    r"${\alpha} x$",
+    r"$\alpha {x}$",
+    r"$ \alpha $",
+    r"$10^{12}$",
+    r"$z_{1}^2$",
+    r"$\hbarω_m$",
+    r"$a  b$",
+    r"$x\gtrsim 40 {\rm km}\,s$",
+    r"$\mathrm{GeV}$",
+    r"$\%$",
+    r"$a}{b$",
+    r"$\{x\}$",
+    r"$\alpha*$",
+]
+
+
+def test_plain_inline_math_is_what_the_parser_makes(shared_data):
+    """Inline math read without the parser (its plain cases) is the parser's text: crafted cases and
+    every plain math fragment of real arXiv abstracts; the other fragments go to the parser."""
+    import gzip
+
+    from zotrec import text
+
+    fragments = set(MATH_CASES)
+    corpora = shared_data / "corpora"
+    files = [
+        *sorted((corpora / "arxiv-daily-broad").glob("*.jsonl.gz"))[:2],
+        *sorted(corpora.glob("arxiv-daily-*/*.jsonl"))[:6],
+    ]
+    for path in files:
+        with gzip.open(path, "rt") if path.suffix == ".gz" else open(path) as fh:
+            for line in fh:
+                entry = json.loads(line)
+                for value in (entry.get("title"), entry.get("summary"), entry.get("abstract")):
+                    if isinstance(value, str) and "$" in value:
+                        fragments.update(f for f in text._ISLAND.findall(value) if f.startswith("$"))
+    plain = [
+        f for f in fragments if len(f) > 2 and f[1] != "$" and f[-1] == "$" and text._plain_math(f[1:-1]) is not None
+    ]
+    assert len(plain) > 2000
+    assert [(f, text._plain_math(f[1:-1])) for f in plain] == [(f, _parsed(f).strip()) for f in plain]
+    parsed = [f for f in plain if text._LATEX.search(f)]  # the others never reach the parser
+    assert [text._island(f) for f in parsed] == [_parsed(f) for f in parsed]
+    for case in (r"$\%$", r"$a}{b$", r"$\{x\}$", r"$\mathrm{GeV}$", r"$\alpha*$", "$a\nb$"):
+        assert text._plain_math(case[1:-1]) is None and text._island(case) == _parsed(case)

@@ -168,3 +168,19 @@ def test_the_ascii_token_pattern_finds_the_same_words_in_ascii_text(texts):
         assert all(slow(t) == fast(t) and slow(t.lower()) == fast(t.lower()) for t in ascii_texts)
         split = ngrams.word_splitter(TfidfVectorizer(token_pattern=pattern, strip_accents="unicode"))
         assert [split(t) for t in texts] == [slow(strip_accents_unicode(t.lower())) for t in texts]
+
+
+def test_the_author_space_is_scikit_learns():
+    """Author tokens fitted by ngrams: scikit-learn's TfidfVectorizer(analyzer=str.split) vocabulary,
+    idf and rows; no author twice: no author block, as scikit-learn's ValueError said."""
+    from zotrec.recommend.features import Featurizer, author_tokens
+
+    authors = [author_tokens(p) for p in load_background()[:2000]] + ["", "solo_x", "solo_x  twice_y", " a_b\tc_d "]
+    vec = Featurizer()
+    got = vec._fit_authors(authors)
+    want_vec = TfidfVectorizer(analyzer=str.split, min_df=2, sublinear_tf=True, dtype=np.float32)
+    want = want_vec.fit_transform(authors).astype(np.float32) * vec.settings.author_weight
+    assert vec.authors.vocabulary_ == want_vec.vocabulary_ and _same(got, want)
+    assert np.array_equal(vec.authors.idf_, want_vec.idf_)
+    assert _same(vec.authors.transform(authors[:50]), want_vec.transform(authors[:50]))
+    assert Featurizer()._fit_authors(["a_b c_d", "e_f", ""]) is None

@@ -89,12 +89,76 @@ def _island(latex: str) -> str:
     """One LaTeX fragment as text (fragments such as \\'e or $\\alpha$ repeat: cached)."""
     if latex[0] == "$" and not _LATEX.search(latex):
         return latex.strip("$")  # $z=2.06$: what the parser would give, without it
+    if len(latex) > 2 and latex[1] != "$" and latex[-1] == "$":
+        text = _plain_math(latex[1:-1])
+        if text is not None:
+            return text
     try:
         walker_class, context, converter = _parser()
         walker = walker_class(_LITERAL.sub(r"\\\1", latex), latex_context=context, tolerant_parsing=True)
         return str(converter.nodelist_to_text(walker.get_latex_nodes()[0]))
     except Exception:  # a fragment the parser cannot read stays as written
         return latex
+
+
+# Inline math the parser reads as plain characters, brace groups, ~ and macros without arguments
+# (\\alpha, \\sim, \\rm), nothing else: no escape such as \\, or \\%, no optional argument or star,
+# no comment, alignment or ligature characters, no whitespace but spaces.
+_NOT_PLAIN_MATH = re.compile(r"\\(?![^\W\d_])|[%&#$\[\]*]|[^\S ]|--|''|``|!`|\?`")
+_MATH_TOKEN = re.compile(r"\\([^\W\d_]+)( *)|([{}~])|([^\\{}~]+)")  # macro + spaces, brace or ~, characters
+
+
+@lru_cache(maxsize=4096)
+def _bare_macro(name: str) -> str | None:
+    """The parser's text of macro ``name`` when it takes no argument and stands for a fixed string."""
+    _, context, converter = _parser()
+    spec = context.get_macro_spec(name)  # None: unknown to the parser, read without arguments
+    if spec is not None and getattr(spec.args_parser, "argspec", None) != "":
+        return None
+    text_spec = converter.latex_context.get_macro_spec(name)
+    repl = text_spec.simplify_repl if text_spec is not None else None
+    if not repl:
+        return ""  # unknown or discarded: nothing
+    return None if callable(repl) or ("%" in repl and len(repl) != 1) else repl
+
+
+def _plain_math(content: str) -> str | None:
+    """pylatexenc's text of ``$content$`` (math read as text, non-strict spaces) for the plain
+    cases (:data:`_NOT_PLAIN_MATH`), without running the parser; None for any other. Its rules:
+    groups lose their braces, ~ is a no-break space, a macro without arguments is its string and
+    keeps the spaces after it only before characters, blank runs between constructs are dropped,
+    the result is stripped (tests compare it with the parser on real abstracts)."""
+    if _NOT_PLAIN_MATH.search(content):
+        return None
+    stack: list[list[tuple[str, str, str]]] = [[]]
+    for name, spaces, symbol, chars in _MATH_TOKEN.findall(content):
+        if name:
+            repl = _bare_macro(name)
+            if repl is None:
+                return None
+            stack[-1].append(("macro", repl, spaces))
+        elif symbol == "{":
+            stack.append([])
+        elif symbol == "}":
+            if len(stack) == 1:
+                return None
+            group = _nodes_text(stack.pop())
+            stack[-1].append(("group", group, ""))
+        elif symbol == "~":
+            stack[-1].append(("special", "\u00a0", ""))
+        else:
+            stack[-1].append(("chars", chars if chars.strip() else "", ""))
+    return _nodes_text(stack[0]).strip() if len(stack) == 1 else None
+
+
+def _nodes_text(nodes: list[tuple[str, str, str]]) -> str:
+    out, after_macro = [], ""
+    for kind, text, spaces in nodes:
+        if kind == "chars":
+            out.append(after_macro)
+        out.append(text)
+        after_macro = spaces if kind == "macro" else ""
+    return "".join(out)
 
 
 def latex_to_text(value: str) -> str:

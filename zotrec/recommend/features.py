@@ -142,7 +142,9 @@ class Featurizer:
         if self.settings.author_weight <= 0:
             return None
         vectorizer = TfidfVectorizer(analyzer=str.split, min_df=2, sublinear_tf=True, dtype=np.float32)
-        try:
+        try:  # its fit_transform, counted by ngrams (the same vocabulary, idf and rows)
+            A = fit_tfidf(vectorizer, ngrams.tokenize(vectorizer, authors, str.split)).astype(np.float32)
+        except OverflowError:  # more distinct names than ngrams' keys hold
             A = vectorizer.fit_transform(authors).astype(np.float32)
         except ValueError:  # no author appears twice
             return None

@@ -67,10 +67,14 @@ def word_splitter(vec: Any) -> Callable[[str], list[str]]:
 
 
 def _word_ids(
-    vec: Any, docs: Sequence[str], ids_of: Callable[[list[str]], Iterable[int]]
+    vec: Any,
+    docs: Sequence[str],
+    ids_of: Callable[[list[str]], Iterable[int]],
+    split: Callable[[str], list[str]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``ids_of(tokens)`` of every document, flat, and the number of ids of each document."""
-    split = word_splitter(vec)
+    """``ids_of(tokens)`` of every document, flat, and the number of ids of each document
+    (``split``: how a document becomes tokens; ``vec``'s way by default)."""
+    split = split or word_splitter(vec)
     flat: list[int] = []
     lengths = np.empty(len(docs), dtype=np.int64)
     for n, doc in enumerate(docs):
@@ -133,11 +137,12 @@ class Tokens:
         return [self.words[j] for j in self.ids[self.bounds[i] : self.bounds[i + 1]].tolist()]
 
 
-def tokenize(vec: Any, docs: Sequence[str]) -> Tokens:
-    """``vec``'s unigram tokens of each document as word ids (scikit-learn's preprocessing)."""
+def tokenize(vec: Any, docs: Sequence[str], split: Callable[[str], list[str]] | None = None) -> Tokens:
+    """``vec``'s unigram tokens of each document as word ids (scikit-learn's preprocessing; or
+    ``split``'s tokens, as an ``analyzer`` gives them)."""
     words: defaultdict[str, int] = defaultdict()
     words.default_factory = words.__len__
-    ids, lengths = _word_ids(vec, docs, lambda tokens: map(words.__getitem__, tokens))
+    ids, lengths = _word_ids(vec, docs, lambda tokens: map(words.__getitem__, tokens), split)
     bounds = np.zeros(len(docs) + 1, dtype=np.int64)
     np.cumsum(lengths, out=bounds[1:])
     return Tokens(list(words), ids.astype(np.int32), bounds)
