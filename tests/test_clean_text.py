@@ -144,6 +144,10 @@ MATH_CASES = [
     r"$a  b$",
     r"$x\gtrsim 40 {\rm km}\,s$",
     r"$\mathrm{GeV}$",
+    r"$\alpha \mathrm {d} x$",
+    r"$\alpha \texttt{x}y$",
+    r"$b\, λ$",
+    r"$\{ T_v \,|\, v \}$",
     r"$\%$",
     r"$a}{b$",
     r"$\{x\}$",
@@ -178,5 +182,5 @@ def test_plain_inline_math_is_what_the_parser_makes(shared_data):
     assert [(f, text._plain_math(f[1:-1])) for f in plain] == [(f, _parsed(f).strip()) for f in plain]
     parsed = [f for f in plain if text._LATEX.search(f)]  # the others never reach the parser
     assert [text._island(f) for f in parsed] == [_parsed(f) for f in parsed]
-    for case in (r"$\%$", r"$a}{b$", r"$\{x\}$", r"$\mathrm{GeV}$", r"$\alpha*$", "$a\nb$"):
+    for case in (r"$a}{b$", r"$\mathbf{x}$", r"$\mathrm x$", r"$\mathrm$", r"$\alpha*$", "$a\nb$", r"$\&$"):
         assert text._plain_math(case[1:-1]) is None and text._island(case) == _parsed(case)

@@ -101,11 +101,13 @@ def _island(latex: str) -> str:
         return latex
 
 
-# Inline math the parser reads as plain characters, brace groups, ~ and macros without arguments
-# (\\alpha, \\sim, \\rm), nothing else: no escape such as \\, or \\%, no optional argument or star,
-# no comment, alignment or ligature characters, no whitespace but spaces.
-_NOT_PLAIN_MATH = re.compile(r"\\(?![^\W\d_])|[%&#$\[\]*]|[^\S ]|--|''|``|!`|\?`")
-_MATH_TOKEN = re.compile(r"\\([^\W\d_]+)( *)|([{}~])|([^\\{}~]+)")  # macro + spaces, brace or ~, characters
+# Inline math the parser reads as plain characters, brace groups, ~, macros without arguments
+# (\\alpha, \\sim, \\rm, \\, \\%) and macros of one braced argument whose text is the argument's
+# (\\mathrm{d}) or nothing (\\texttt{x}); nothing else: no optional argument or star, no comment,
+# alignment or ligature characters, no whitespace but spaces.
+_NOT_PLAIN_MATH = re.compile(r"\\(?![^\W\d_]|[,;:! |{}%])|(?<!\\)[%&#]|[$\[\]*]|[^\S ]|--|''|``|!`|\?`")
+# a macro and the spaces after it, a brace or ~, a run of characters
+_MATH_TOKEN = re.compile(r"\\([^\W\d_]+|[,;:! |{}%])( *)|([{}~])|([^\\{}~]+)")
 
 
 @lru_cache(maxsize=4096)
@@ -122,33 +124,57 @@ def _bare_macro(name: str) -> str | None:
     return None if callable(repl) or ("%" in repl and len(repl) != 1) else repl
 
 
+@lru_cache(maxsize=4096)
+def _argument_macro(name: str) -> bool | None:
+    """For a macro of one braced argument: True when the parser's text of it is the argument's,
+    False when it is nothing; None for any other macro."""
+    _, context, converter = _parser()
+    spec = context.get_macro_spec(name)
+    if spec is None or getattr(spec.args_parser, "argspec", None) != "{":
+        return None
+    text_spec = converter.latex_context.get_macro_spec(name)
+    if text_spec is None:
+        return False  # unknown to the converter: dropped with its argument
+    return True if text_spec.simplify_repl is None and not text_spec.discard else None
+
+
 def _plain_math(content: str) -> str | None:
     """pylatexenc's text of ``$content$`` (math read as text, non-strict spaces) for the plain
     cases (:data:`_NOT_PLAIN_MATH`), without running the parser; None for any other. Its rules:
     groups lose their braces, ~ is a no-break space, a macro without arguments is its string and
-    keeps the spaces after it only before characters, blank runs between constructs are dropped,
-    the result is stripped (tests compare it with the parser on real abstracts)."""
+    keeps the spaces after it only before characters, a macro's braced argument is a group (kept
+    or dropped), blank runs between constructs are dropped, the result is stripped (tests compare
+    it with the parser on every such fragment of the corpora)."""
     if _NOT_PLAIN_MATH.search(content):
         return None
-    stack: list[list[tuple[str, str, str]]] = [[]]
+    stack: list[tuple[list[tuple[str, str, str]], bool]] = [([], True)]  # open groups: nodes, kept
+    argument: bool | None = None  # a macro waits for its argument: whether its text is kept
     for name, spaces, symbol, chars in _MATH_TOKEN.findall(content):
+        if argument is not None and symbol != "{":
+            return None
         if name:
             repl = _bare_macro(name)
             if repl is None:
-                return None
-            stack[-1].append(("macro", repl, spaces))
+                argument = _argument_macro(name)
+                if argument is None:
+                    return None
+                continue
+            stack[-1][0].append(("macro", repl, spaces))
         elif symbol == "{":
-            stack.append([])
+            stack.append(([], argument is not False))
+            argument = None
         elif symbol == "}":
             if len(stack) == 1:
                 return None
-            group = _nodes_text(stack.pop())
-            stack[-1].append(("group", group, ""))
+            nodes, kept = stack.pop()
+            stack[-1][0].append(("group", _nodes_text(nodes) if kept else "", ""))
         elif symbol == "~":
-            stack[-1].append(("special", "\u00a0", ""))
+            stack[-1][0].append(("special", "\u00a0", ""))
         else:
-            stack[-1].append(("chars", chars if chars.strip() else "", ""))
-    return _nodes_text(stack[0]).strip() if len(stack) == 1 else None
+            stack[-1][0].append(("chars", chars if chars.strip() else "", ""))
+    if len(stack) != 1 or argument is not None:
+        return None
+    return _nodes_text(stack[0][0]).strip()
 
 
 def _nodes_text(nodes: list[tuple[str, str, str]]) -> str:
