@@ -152,12 +152,47 @@ MATH_CASES = [
     r"$a}{b$",
     r"$\{x\}$",
     r"$\alpha*$",
+    r"$\frac{a}{b}$",
+    r"$\frac n5$",
+    r"$\frac{a} {b}$",
+    r"$\frac{a}b$",
+    r"$\sqrt{x+1}$",
+    r"$\sqrt[3]{x}$",
+    r"$\bar{x}\bar y$",
+    r"$\hat{ı}$",
+    r"$\vec{ab}$",
+    r"$\bar \alpha$",
+    r"$\mathbb{R}^n$",
+    r"$\mathbb N_0$",
+    r"$\mathcal{O}(n)$",
+    r"$90\%$",
+    r"$\overline{AB}$",
+    r"$\cite{key}$",
+    r"$\begin{x}$",
+]
+# LaTeX outside math, as the islands of running text come
+TEXT_CASES = [
+    r"\emph{foo}",
+    r"{\it foo bar}",
+    r"\to P",
+    r"{x \sim p,\, y}",
+    r"\textbf{94.0\%}",
+    r"\cite{key}",
+    r"\v{c}",
+    r"\c C",
+    r"{a {b} c}",
+    r"\end{align}",
+    r"\begin{equation} u",
+    r"\end",
+    r"\frac{a} {b}",
+    r"\mathbb{Z}_{3} \times Γ",
 ]
 
 
 def test_plain_inline_math_is_what_the_parser_makes(shared_data):
-    """Inline math read without the parser (its plain cases) is the parser's text: crafted cases and
-    every plain math fragment of real arXiv abstracts; the other fragments go to the parser."""
+    """Inline math and LaTeX islands of running text read without the parser (their plain cases) are
+    the parser's text: crafted cases and every plain fragment of real arXiv abstracts; the other
+    fragments go to the parser."""
     import gzip
 
     from zotrec import text
@@ -173,14 +208,19 @@ def test_plain_inline_math_is_what_the_parser_makes(shared_data):
             for line in fh:
                 entry = json.loads(line)
                 for value in (entry.get("title"), entry.get("summary"), entry.get("abstract")):
-                    if isinstance(value, str) and "$" in value:
-                        fragments.update(f for f in text._ISLAND.findall(value) if f.startswith("$"))
+                    if isinstance(value, str) and ("$" in value or text._LATEX.search(value)):
+                        fragments.update(text._ISLAND.findall(value))
     plain = [
         f for f in fragments if len(f) > 2 and f[1] != "$" and f[-1] == "$" and text._plain_math(f[1:-1]) is not None
     ]
-    assert len(plain) > 2000
+    assert len(plain) > 2500
     assert [(f, text._plain_math(f[1:-1])) for f in plain] == [(f, _parsed(f).strip()) for f in plain]
     parsed = [f for f in plain if text._LATEX.search(f)]  # the others never reach the parser
     assert [text._island(f) for f in parsed] == [_parsed(f) for f in parsed]
-    for case in (r"$a}{b$", r"$\mathbf{x}$", r"$\mathrm x$", r"$\mathrm$", r"$\alpha*$", "$a\nb$", r"$\&$"):
+    islands = [f for f in fragments | set(TEXT_CASES) if f[0] != "$"]
+    plain = [f for f in islands if text._plain_latex(f, math=False) is not None]
+    assert len(plain) > 300 and len(plain) < len(islands)
+    assert [(f, text._plain_latex(f, math=False)) for f in plain] == [(f, _parsed(f)) for f in plain]
+    assert [text._island(f) for f in plain] == [_parsed(f) for f in plain]
+    for case in (r"$a}{b$", r"$\mathrm$", r"$\alpha*$", "$a\nb$", r"$\&$", r"$\frac{a} {b}$", r"$\begin{x}$"):
         assert text._plain_math(case[1:-1]) is None and text._island(case) == _parsed(case)

@@ -5,6 +5,8 @@ no source has to remember it. LaTeX is read by pylatexenc (accents, escapes, ``\
 ``Fr\\'ed\\'eric`` -> ``Frédéric``, ``$z=2.06$`` -> ``z=2.06``, ``$\\alpha$`` -> ``α``. The parser
 runs only on strings holding a backslash or a brace; a string whose only markup is ``$...$`` loses
 the dollar signs by a regular expression (the parser's result for it), so plain text costs one scan.
+Plain fragments (``$\\frac{a}{b}$``, ``\\emph{x}``: most of them) are decoded by the parser's own
+rules and macro tables without running it.
 
 Removed everywhere: terminal escape sequences (CSI, OSC), C0/C1 control characters, NULs, bidi
 overrides and unpaired UTF-16 surrogates (what a half-cut emoji becomes in JSON). Only http(s) URLs
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -89,10 +92,14 @@ def _island(latex: str) -> str:
     """One LaTeX fragment as text (fragments such as \\'e or $\\alpha$ repeat: cached)."""
     if latex[0] == "$" and not _LATEX.search(latex):
         return latex.strip("$")  # $z=2.06$: what the parser would give, without it
-    if len(latex) > 2 and latex[1] != "$" and latex[-1] == "$":
+    if latex[0] != "$":
+        text = _plain_latex(latex, math=False)
+    elif len(latex) > 2 and latex[1] != "$" and latex[-1] == "$":
         text = _plain_math(latex[1:-1])
-        if text is not None:
-            return text
+    else:
+        text = None
+    if text is not None:
+        return text
     try:
         walker_class, context, converter = _parser()
         walker = walker_class(_LITERAL.sub(r"\\\1", latex), latex_context=context, tolerant_parsing=True)
@@ -101,10 +108,10 @@ def _island(latex: str) -> str:
         return latex
 
 
-# Inline math the parser reads as plain characters, brace groups, ~, macros without arguments
-# (\\alpha, \\sim, \\rm, \\, \\%) and macros of one braced argument whose text is the argument's
-# (\\mathrm{d}) or nothing (\\texttt{x}); nothing else: no optional argument or star, no comment,
-# alignment or ligature characters, no whitespace but spaces.
+# LaTeX the parser reads as plain characters, brace groups, ~, macros without arguments (\\alpha,
+# \\sim, \\rm, \\, \\%) and macros of one or two arguments whose text is made from the arguments'
+# (\\mathrm{d}, \\frac n5, \\bar{x}, \\mathbb R); nothing else: no optional argument or star given, no
+# comment, alignment or ligature characters, no whitespace but spaces.
 _NOT_PLAIN_MATH = re.compile(r"\\(?![^\W\d_]|[,;:! |{}%])|(?<!\\)[%&#]|[$\[\]*]|[^\S ]|--|''|``|!`|\?`")
 # a macro and the spaces after it, a brace or ~, a run of characters
 _MATH_TOKEN = re.compile(r"\\([^\W\d_]+|[,;:! |{}%])( *)|([{}~])|([^\\{}~]+)")
@@ -121,63 +128,143 @@ def _bare_macro(name: str) -> str | None:
     repl = text_spec.simplify_repl if text_spec is not None else None
     if not repl:
         return ""  # unknown or discarded: nothing
+    if name == "%":
+        return "%"  # its replacement is a function giving "%" (a string would be a template)
     return None if callable(repl) or ("%" in repl and len(repl) != 1) else repl
 
 
+_Format = Callable[[list[str]], str]
+_ARGSPEC = re.compile(r"[*\[]*\{\{?")  # one or two braced arguments after any star or optional ones
+_TEMPLATE_S = re.compile(r"(?:[^%]|%s)*")  # "%s/%s": the arguments' texts in order
+_TEMPLATE_N = re.compile(r"(?:[^%]|%\([1-9]\)s)*")  # "√(%(2)s)": arguments by number
+
+
 @lru_cache(maxsize=4096)
-def _argument_macro(name: str) -> bool | None:
-    """For a macro of one braced argument: True when the parser's text of it is the argument's,
-    False when it is nothing; None for any other macro."""
+def _argument_macro(name: str) -> tuple[int, _Format] | None:
+    """For a macro of one or two braced arguments (maybe after a star or optional ones, left out) whose
+    text the parser makes from its arguments' texts alone: their number and that function (join,
+    nothing, a template such as \\frac's ``%s/%s``, a math alphabet such as \\mathbb's, an accent
+    such as \\bar's); None for any other macro."""
     _, context, converter = _parser()
     spec = context.get_macro_spec(name)
-    if spec is None or getattr(spec.args_parser, "argspec", None) != "{":
+    argspec = getattr(spec.args_parser, "argspec", None) if spec is not None else None
+    if not isinstance(argspec, str) or not _ARGSPEC.fullmatch(argspec):
         return None
+    count = argspec.count("{")
+    skipped = len(argspec) - count  # left-out star and optional arguments: "" each
     text_spec = converter.latex_context.get_macro_spec(name)
-    if text_spec is None:
-        return False  # unknown to the converter: dropped with its argument
-    return True if text_spec.simplify_repl is None and not text_spec.discard else None
+    repl = text_spec.simplify_repl if text_spec is not None else None
+    if not repl:  # unknown to the converter or discarded: nothing; else the arguments' texts
+        return count, _nothing if text_spec is None or text_spec.discard else "".join
+    if isinstance(repl, str):
+        return _template(repl, count, skipped)
+    if skipped or count != 1 or not callable(repl) or not isinstance(repl.__defaults__, tuple):
+        return None
+    default = repl.__defaults__[0]
+    if repl.__qualname__ == "_mathxx_formatter.<locals>.formatter":
+        from pylatexenc.latex2text import fmt_math_text_style
+
+        return 1, lambda args: fmt_math_text_style(args[0], default)
+    if "make_accented_char" in repl.__code__.co_names:
+        return 1, lambda args: _accented(args[0], default)
+    return None
+
+
+def _template(repl: str, count: int, skipped: int) -> tuple[int, _Format] | None:
+    """pylatexenc's text of a macro whose replacement is the string ``repl``."""
+    if "%" not in repl or len(repl) == 1:
+        return count, lambda args: repl
+    if _TEMPLATE_S.fullmatch(repl) and repl.count("%s") == count + skipped:
+        return count, lambda args: repl % (*[""] * skipped, *args)
+    numbers = [int(n) for n in re.findall(r"%\((\d)\)s", repl)]
+    if _TEMPLATE_N.fullmatch(repl) and max(numbers) <= count + skipped:
+        return count, lambda args: repl % {str(i + 1): t for i, t in enumerate([""] * skipped + args)}
+    return None
+
+
+def _accented(text: str, combining: str) -> str:
+    """pylatexenc's accent macros (\\bar{x}): each character of the stripped argument with the
+    combining mark, NFC-composed (dotless i and j get their dots back)."""
+    dotted = {"\u0131": "i", "\u0237": "j"}
+    return "".join(unicodedata.normalize("NFC", dotted.get(ch, ch) + combining) for ch in text.strip())
+
+
+def _nothing(args: list[str]) -> str:
+    return ""
 
 
 def _plain_math(content: str) -> str | None:
-    """pylatexenc's text of ``$content$`` (math read as text, non-strict spaces) for the plain
-    cases (:data:`_NOT_PLAIN_MATH`), without running the parser; None for any other. Its rules:
-    groups lose their braces, ~ is a no-break space, a macro without arguments is its string and
-    keeps the spaces after it only before characters, a macro's braced argument is a group (kept
-    or dropped), blank runs between constructs are dropped, the result is stripped (tests compare
-    it with the parser on every such fragment of the corpora)."""
+    """pylatexenc's text of ``$content$``: :func:`_plain_latex`'s, stripped."""
+    text = _plain_latex(content)
+    return None if text is None else text.strip()
+
+
+_Nodes = list[tuple[str, str, str]]  # (kind, text, spaces after a macro)
+_Macro = tuple[int, _Format, list[str]]  # a macro reading its arguments: count, format, texts so far
+
+
+def _plain_latex(content: str, math: bool = True) -> str | None:
+    """pylatexenc's text of ``content`` (read as math when ``math``, non-strict spaces) for the
+    plain cases (:data:`_NOT_PLAIN_MATH`), without running the parser; None for any other. Its
+    rules: groups lose their braces, ~ is a no-break space, a macro without arguments is its
+    string and, in math, keeps the spaces after it only before characters; a macro's arguments
+    (groups, or single letters or digits) make its text (:func:`_argument_macro`); in math, blank
+    runs between constructs are dropped (tests compare it with the parser on every such fragment
+    of the corpora)."""
     if _NOT_PLAIN_MATH.search(content):
         return None
-    stack: list[tuple[list[tuple[str, str, str]], bool]] = [([], True)]  # open groups: nodes, kept
-    argument: bool | None = None  # a macro waits for its argument: whether its text is kept
+    stack: list[tuple[_Nodes, _Macro | None]] = [([], None)]  # open groups, the macro owning each
+    pending: _Macro | None = None  # a macro waits for an argument
     for name, spaces, symbol, chars in _MATH_TOKEN.findall(content):
-        if argument is not None and symbol != "{":
-            return None
+        if pending is not None and symbol != "{":
+            while pending is not None and chars[:1].isalnum():  # \\frac n5: one character each
+                pending, chars = _argument(stack[-1][0], pending, chars[0]), chars[1:]
+            if pending is not None:
+                return None
+            if not chars:
+                continue
         if name:
+            if name in ("begin", "end") or (not math and spaces and not name.isalpha()):
+                return None  # environments; outside math a control symbol keeps the spaces after it
             repl = _bare_macro(name)
             if repl is None:
-                argument = _argument_macro(name)
-                if argument is None:
+                macro = _argument_macro(name)
+                if macro is None:
                     return None
+                pending = (*macro, [])
                 continue
-            stack[-1][0].append(("macro", repl, spaces))
+            stack[-1][0].append(("macro", repl, spaces if math else ""))
         elif symbol == "{":
-            stack.append(([], argument is not False))
-            argument = None
+            stack.append(([], pending))
+            pending = None
         elif symbol == "}":
             if len(stack) == 1:
                 return None
-            nodes, kept = stack.pop()
-            stack[-1][0].append(("group", _nodes_text(nodes) if kept else "", ""))
+            nodes, owner = stack.pop()
+            if owner is None:
+                stack[-1][0].append(("group", _nodes_text(nodes), ""))
+            else:
+                pending = _argument(stack[-1][0], owner, _nodes_text(nodes))
         elif symbol == "~":
             stack[-1][0].append(("special", "\u00a0", ""))
         else:
-            stack[-1][0].append(("chars", chars if chars.strip() else "", ""))
-    if len(stack) != 1 or argument is not None:
+            stack[-1][0].append(("chars", chars if not math or chars.strip() else "", ""))
+    if len(stack) != 1 or pending is not None:
         return None
-    return _nodes_text(stack[0][0]).strip()
+    return _nodes_text(stack[0][0])
 
 
-def _nodes_text(nodes: list[tuple[str, str, str]]) -> str:
+def _argument(nodes: _Nodes, macro: _Macro, text: str) -> _Macro | None:
+    """Give ``macro`` its next argument's text; when it has them all, its text joins ``nodes``."""
+    count, format_, args = macro
+    args.append(text)
+    if len(args) < count:
+        return macro
+    nodes.append(("group", format_(args), ""))
+    return None
+
+
+def _nodes_text(nodes: _Nodes) -> str:
     out, after_macro = [], ""
     for kind, text, spaces in nodes:
         if kind == "chars":
