@@ -169,6 +169,10 @@ MATH_CASES = [
     r"$\overline{AB}$",
     r"$\cite{key}$",
     r"$\begin{x}$",
+    r"$x \in [0, 1]$",
+    r"$a^*_{[i]}$",
+    r"$\cite*{a}$",
+    r"$\sqrt[3]{x}$",
 ]
 # LaTeX outside math, as the islands of running text come
 TEXT_CASES = [
@@ -222,5 +226,5 @@ def test_plain_inline_math_is_what_the_parser_makes(shared_data):
     assert len(plain) > 300 and len(plain) < len(islands)
     assert [(f, text._plain_latex(f, math=False)) for f in plain] == [(f, _parsed(f)) for f in plain]
     assert [text._island(f) for f in plain] == [_parsed(f) for f in plain]
-    for case in (r"$a}{b$", r"$\mathrm$", r"$\alpha*$", "$a\nb$", r"$\&$", r"$\frac{a} {b}$", r"$\begin{x}$"):
+    for case in (r"$a}{b$", r"$\mathrm$", "$a\nb$", r"$\&$", r"$\frac{a} {b}$", r"$\begin{x}$", r"$\sqrt[3]{x}$"):
         assert text._plain_math(case[1:-1]) is None and text._island(case) == _parsed(case)

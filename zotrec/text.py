@@ -110,9 +110,10 @@ def _island(latex: str) -> str:
 
 # LaTeX the parser reads as plain characters, brace groups, ~, macros without arguments (\\alpha,
 # \\sim, \\rm, \\, \\%) and macros of one or two arguments whose text is made from the arguments'
-# (\\mathrm{d}, \\frac n5, \\bar{x}, \\mathbb R); nothing else: no optional argument or star given, no
-# comment, alignment or ligature characters, no whitespace but spaces.
-_NOT_PLAIN_MATH = re.compile(r"\\(?![^\W\d_]|[,;:! |{}%])|(?<!\\)[%&#]|[$\[\]*]|[^\S ]|--|''|``|!`|\?`")
+# (\\mathrm{d}, \\frac n5, \\bar{x}, \\mathbb R); nothing else: no optional argument or star given (a
+# [ or * after such a macro sends the fragment to the parser), no comment, alignment or ligature
+# characters, no whitespace but spaces.
+_NOT_PLAIN_MATH = re.compile(r"\\(?![^\W\d_]|[,;:! |{}%])|(?<!\\)[%&#]|[$]|[^\S ]|--|''|``|!`|\?`")
 # a macro and the spaces after it, a brace or ~, a run of characters
 _MATH_TOKEN = re.compile(r"\\([^\W\d_]+|[,;:! |{}%])( *)|([{}~])|([^\\{}~]+)")
 
