@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from zotrec.interrupts import held_while_forking, ignored_in_child
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -162,11 +163,8 @@ def _fork(target: Callable[..., None], *args: Any, name: str) -> Child:
     ctx = multiprocessing.get_context("fork")
     conn, child_end = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(target, child_end, *args), name=name, daemon=True)
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # a Ctrl-C now reaches this process
-    try:  # once the child is forked, not the child before it ignores it
+    with held_while_forking():  # the child ignores Ctrl-C before one can reach it
         process.start()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     child_end.close()
     return process, conn
 
@@ -175,8 +173,7 @@ def _child(target: Callable[..., None], *args: Any) -> None:
     """Run ``target(*args)`` in a forked child that ignores Ctrl-C: the terminal sends it to every
     process of the command, and this process answers it (one line, exit 130) and stops its children;
     a child interrupted itself would print its own traceback or send the interruption as its answer."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    ignored_in_child()
     target(*args)
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import atexit
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+
+from zotrec.interrupts import held_while_forking, ignored_in_child
 
 ENABLED = False
 _PENDING: dict[str, int] = {}  # path -> pid of the child writing it
@@ -30,18 +31,16 @@ def write(path: Path, writer: Callable[[], None]) -> None:
     if not (ENABLED and sys.platform.startswith("linux") and threading.active_count() == 1):
         writer()
         return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # a Ctrl-C now reaches this process
-    pid = os.fork()
+    with held_while_forking():
+        pid = os.fork()
     if pid == 0:  # the child: write, then leave without running this process's exit handlers
         code = 1
         try:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the command's: the file is finished
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            ignored_in_child()  # Ctrl-C is the command's: the file is finished
             writer()
             code = 0
         finally:
             os._exit(code)
-    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     _PENDING[str(path)] = pid
 
 
