@@ -184,3 +184,31 @@ def test_the_author_space_is_scikit_learns():
     assert np.array_equal(vec.authors.idf_, want_vec.idf_)
     assert _same(vec.authors.transform(authors[:50]), want_vec.transform(authors[:50]))
     assert Featurizer()._fit_authors(["a_b c_d", "e_f", ""]) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64])
+@pytest.mark.parametrize("limit", [1, 50, 400])
+def test_a_vocabulary_cut_to_max_features_is_scikit_learns(texts, dtype, limit):
+    """The terms of highest total count, ties at the cut broken as scikit-learn breaks them."""
+    params = {"stop_words": "english", "ngram_range": (1, 2), "min_df": 2, "max_df": 0.5, "dtype": dtype}
+    reference = CountVectorizer(max_features=limit, **params)
+    want = reference.fit_transform(texts[:300])
+    vocabulary, got = ngrams.fit_count(CountVectorizer(**params), texts[:300], max_features=limit)
+    assert len(vocabulary) == limit
+    assert vocabulary == reference.vocabulary_
+    assert _same(got, want)
+
+
+def test_grouping_is_numpys_unique():
+    rng = np.random.default_rng(0)
+    for values in (
+        rng.integers(0, 50, 1000),
+        rng.integers(0, 2**40, 5000),
+        rng.integers(2**55, 2**62, 300),  # too wide to pack with the positions: sorted by argsort
+        np.array([7]),
+    ):
+        terms, inverse, counts = ngrams._group(values.astype(np.int64))
+        want_terms, want_inverse, want_counts = np.unique(values, return_inverse=True, return_counts=True)
+        assert np.array_equal(terms, want_terms)
+        assert np.array_equal(inverse, want_inverse)
+        assert np.array_equal(counts, want_counts)

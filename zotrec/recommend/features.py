@@ -235,17 +235,30 @@ def _transform_texts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
     return sp.vstack(parts, format="csr")
 
 
-def _fit_counts(counter: CountVectorizer, texts: list[str] | ngrams.Tokens) -> tuple[dict[str, int], sp.csr_matrix]:
-    """The vocabulary and counts of ``counter.fit_transform(texts)`` (``texts`` or their tokens)."""
+def _fit_counts(
+    counter: CountVectorizer, texts: list[str] | ngrams.Tokens, limit: int | None
+) -> tuple[dict[str, int], sp.csr_matrix]:
+    """The vocabulary and counts of ``counter.fit_transform(texts)`` (``texts`` or their tokens), cut
+    to the ``limit`` terms of highest total count as scikit-learn cuts them (argsort of minus the
+    term frequency over the sorted survivors)."""
     if isinstance(texts, ngrams.Tokens):
-        return ngrams.fit_count(counter, texts)
+        return ngrams.fit_count(counter, texts, limit)
     if ngrams.supported(counter):
         try:
-            return ngrams.fit_count(counter, texts)
+            return ngrams.fit_count(counter, texts, limit)
         except OverflowError:  # more distinct words than pairs of int64 ids can tell apart
             pass
     counts = counter.fit_transform(texts)
-    return counter.vocabulary_, counts
+    vocabulary = counter.vocabulary_
+    if limit is not None and len(vocabulary) > limit:
+        tfs = np.asarray(counts.sum(axis=0)).ravel()
+        keep = np.sort((-tfs).argsort()[:limit])
+        names = np.empty(len(vocabulary), dtype=object)
+        for term, j in vocabulary.items():
+            names[j] = term
+        vocabulary = {str(term): i for i, term in enumerate(names[keep])}
+        counts = counts[:, keep]
+    return vocabulary, counts
 
 
 def fit_tfidf(vec: TfidfVectorizer, texts: list[str] | ngrams.Tokens) -> sp.csr_matrix:
@@ -262,15 +275,7 @@ def fit_tfidf(vec: TfidfVectorizer, texts: list[str] | ngrams.Tokens) -> sp.csr_
     counter = CountVectorizer(
         **{k: v for k, v in params.items() if k in CountVectorizer().get_params() and k != "max_features"}
     )
-    vocabulary, counts = _fit_counts(counter, texts)
-    if limit is not None and len(vocabulary) > limit:
-        tfs = np.asarray(counts.sum(axis=0)).ravel()
-        keep = np.sort((-tfs).argsort()[:limit])
-        names = np.empty(len(vocabulary), dtype=object)
-        for term, j in vocabulary.items():
-            names[j] = term
-        vocabulary = {str(term): i for i, term in enumerate(names[keep])}
-        counts = counts[:, keep]
+    vocabulary, counts = _fit_counts(counter, texts, limit)
     vec.vocabulary_ = vocabulary
     vec.fixed_vocabulary_ = False
     vec._tfidf = TfidfTransformer(

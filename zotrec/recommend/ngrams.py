@@ -99,15 +99,6 @@ def _matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], dtype: A
     return X
 
 
-def _sorted_unique(values: np.ndarray, counts: bool = False) -> Any:
-    """``np.unique`` by sorting (numpy's hash-based unique is several times slower on millions of ids)."""
-    values = np.sort(values)
-    first = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
-    if not counts:
-        return values[first]
-    return values[first], np.diff(np.append(first, len(values)))
-
-
 @dataclass(frozen=True)
 class Tokens:
     """Documents as word ids (stop words included): document ``i`` is ``ids[bounds[i]:bounds[i + 1]]``,
@@ -235,10 +226,13 @@ def count(vec: Any, docs: Sequence[str] | Tokens, table: Lookup | None = None) -
     return _matrix(np.concatenate(all_rows), np.concatenate(all_cols), (len(docs), table.n_columns), vec.dtype)
 
 
-def fit_count(vec: Any, docs: Sequence[str] | Tokens) -> tuple[dict[str, int], sp.csr_matrix]:
-    """The vocabulary ``vec.fit`` would learn without ``max_features`` (terms pruned by ``min_df``
-    and ``max_df``, sorted) and the counts of ``docs`` (texts, or their :class:`Tokens`) in it
-    (``CountVectorizer.fit_transform``)."""
+def fit_count(
+    vec: Any, docs: Sequence[str] | Tokens, max_features: int | None = None
+) -> tuple[dict[str, int], sp.csr_matrix]:
+    """The vocabulary ``vec.fit`` would learn (terms pruned by ``min_df`` and ``max_df``, sorted) and
+    the counts of ``docs`` (texts, or their :class:`Tokens`) in it (``CountVectorizer.fit_transform``).
+    ``max_features``: only the terms of highest total count are kept, chosen as scikit-learn chooses
+    them (argsort of minus the term frequency over the sorted survivors)."""
     tokens = docs if isinstance(docs, Tokens) else tokenize(vec, docs)
     stop = frozenset(vec.get_stop_words() or ())
     used = np.zeros(len(tokens.words), dtype=bool)
@@ -258,25 +252,74 @@ def fit_count(vec: Any, docs: Sequence[str] | Tokens) -> tuple[dict[str, int], s
         key_rows = np.concatenate([rows, pair_rows])
     if not len(keys):
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-    span = n_words + n_words * n_words
-    distinct = _sorted_unique(key_rows * span + keys) % span  # each term once per document
-    terms, dfs = _sorted_unique(np.sort(distinct), counts=True)
+    doc, key, tf = _document_terms(key_rows, keys, n_words + n_words * n_words)
+    terms, term_of, dfs = _group(key)
     n_docs = len(tokens)
     high = vec.max_df if isinstance(vec.max_df, Integral) else vec.max_df * n_docs
     low = vec.min_df if isinstance(vec.min_df, Integral) else vec.min_df * n_docs
     if high < low:
         raise ValueError("max_df corresponds to < documents than min_df")
-    terms = terms[(dfs <= high) & (dfs >= low)]
-    if not len(terms):
+    kept = np.flatnonzero((dfs <= high) & (dfs >= low))
+    if not len(kept):
         raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
     strings = [
         names[t] if t < n_words else f"{names[(t - n_words) // n_words]} {names[(t - n_words) % n_words]}"
-        for t in terms.tolist()
+        for t in terms[kept].tolist()
     ]
-    by_name = sorted(range(len(strings)), key=strings.__getitem__)
-    column = np.empty(len(terms), dtype=np.int64)
-    column[np.asarray(by_name, dtype=np.int64)] = np.arange(len(terms))
-    at = np.minimum(np.searchsorted(terms, keys), len(terms) - 1)
-    hit = terms[at] == keys
-    X = _matrix(key_rows[hit], column[at[hit]], (n_docs, len(terms)), vec.dtype)
-    return {strings[i]: n for n, i in enumerate(by_name)}, X
+    by_name = np.asarray(sorted(range(len(strings)), key=strings.__getitem__), dtype=np.int64)
+    if max_features is not None and len(by_name) > max_features:
+        tfs = np.bincount(term_of, weights=tf, minlength=len(terms))[kept[by_name]]
+        by_name = by_name[np.sort((-tfs.astype(_sum_dtype(vec.dtype))).argsort()[:max_features])]
+    column = np.full(len(terms), -1, dtype=np.int64)
+    column[kept[by_name]] = np.arange(len(by_name))
+    X = _document_matrix(doc, column[term_of], tf, (n_docs, len(by_name)), vec.dtype)
+    return {strings[i]: n for n, i in enumerate(by_name.tolist())}, X
+
+
+def _document_terms(rows: np.ndarray, keys: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each (row, key) pair once, sorted by row then key: (rows, keys, how often the pair occurs)."""
+    pairs = np.sort(rows * span + keys)
+    starts = np.flatnonzero(np.concatenate([[True], pairs[1:] != pairs[:-1]]))
+    counts = np.diff(np.append(starts, len(pairs)))
+    doc, key = np.divmod(pairs[starts], span)
+    return doc, key, counts
+
+
+def _group(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct values (sorted), the position of each value among them, and how often each occurs
+    (``np.unique`` with ``return_inverse`` and ``return_counts``, by one sort of value and position
+    packed in one integer when both fit in 63 bits)."""
+    low = max(1, (len(values) - 1).bit_length())
+    if len(values) and int(values.min()) >= 0 and int(values.max()).bit_length() + low <= 63:
+        packed = np.sort((values << low) | np.arange(len(values), dtype=values.dtype))
+        ordered, order = packed >> low, packed & ((1 << low) - 1)
+    else:
+        order = np.argsort(values, kind="stable")
+        ordered = values[order]
+    new = np.concatenate([[True], ordered[1:] != ordered[:-1]])
+    starts = np.flatnonzero(new)
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[starts], inverse, np.diff(np.append(starts, len(values)))
+
+
+def _sum_dtype(dtype: Any) -> np.dtype:
+    """The dtype of a column sum of a sparse matrix of ``dtype`` (scipy's: small integers widen)."""
+    import scipy.sparse as sp
+
+    return np.asarray(sp.csr_matrix((1, 1), dtype=dtype).sum(axis=0)).dtype
+
+
+def _document_matrix(
+    rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, shape: tuple[int, int], dtype: Any
+) -> sp.csr_matrix:
+    """The canonical CSR matrix of distinct (row, column) pairs given in row order (``cols`` -1: left out)."""
+    import scipy.sparse as sp
+
+    keep = cols >= 0
+    rows, cols = rows[keep], cols[keep]
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    X = sp.csr_matrix((counts[keep].astype(dtype), cols, indptr), shape=shape)
+    X.sort_indices()
+    return X
