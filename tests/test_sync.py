@@ -220,3 +220,35 @@ def test_sync_uses_the_trained_personal_model(demo_library):
     result, _ = run_sync(SyncRequest(demo=True, library=lib_path, dry_run=True))
     labels = {t.label for r in result.ranked for t in r.topics}
     assert "Chaos" in labels or DEMO_COLLECTION in labels
+
+
+def test_recommend_applies_the_configured_models_and_limits(tmp_path, demo_library):
+    """`zotrec recommend --library FILE` ranks with the settings a sync would use: model.topics,
+    model.personal, sync.threshold / top_n and sync.max_papers from the config; flags win."""
+    from zotrec.paper import Paper
+    from zotrec.topics import save_topic_model, train_topic_model
+
+    rows = [json.loads(line) for line in (demo_digest_path().parent / "library.jsonl").open()]
+    texts = [Paper(title=r["title"], abstract=r["summary"]) for r in rows]
+    mine = save_topic_model(
+        train_topic_model(texts, [["mine." + c for c in r["categories"]] for r in rows], min_examples=10),
+        tmp_path / "mine.joblib",
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"[model]\ntopics = {json.dumps(str(mine))}\npersonal = {json.dumps(str(mine))}\n"
+        "[sync]\nthreshold = 0\ntop_n = 7\nmax_papers = 5\n"
+    )
+    args = ["recommend", "--library", str(demo_library), "-d", str(demo_digest_path()), "--config", str(config)]
+    out = runner.invoke(app, [*args, "--json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.stdout)
+    assert len(rows) == 7  # threshold 0, top 7
+    labels = [t["label"] for r in rows for t in r["topics"]]
+    assert labels and all(label.startswith("mine.") for label in labels), labels
+    assert len(json.loads(runner.invoke(app, [*args, "--json", "--top", "3"]).stdout)) == 3  # the flag wins
+    # sync.max_papers: a JSON-lines digest of more entries is refused before it is read
+    big = tmp_path / "big.jsonl"
+    big.write_text("".join(json.dumps({"title": f"Paper {i}", "abstract": "x"}) + "\n" for i in range(6)))
+    refused = runner.invoke(app, ["recommend", "--library", str(demo_library), "-d", str(big), "--config", str(config)])
+    assert refused.exit_code == EXIT_INPUT and "sync.max_papers" in refused.stderr, refused.output

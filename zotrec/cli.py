@@ -348,15 +348,19 @@ def recommend(
     digest: list[str] = typer.Option([], "--digest", "-d", help="Digest file or URL (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     show_all: bool = typer.Option(False, "--all", help="Every digest paper, not only the recommended ones."),
-    top: int = typer.Option(20, "--top", help="Recommend at most N."),
-    threshold: float = typer.Option(60.0, "--threshold", help="Minimum score, 0-100."),
-    min_picks: int = typer.Option(
-        3, "--min-picks", help="When fewer pass the threshold, add the best above 50 up to N."
+    top: Optional[int] = typer.Option(None, "--top", help="Recommend at most N (default: sync.top_n, 20)."),
+    threshold: Optional[float] = typer.Option(
+        None, "--threshold", help="Minimum score, 0-100 (default: sync.threshold, 60)."
+    ),
+    min_picks: Optional[int] = typer.Option(
+        None,
+        "--min-picks",
+        help="When fewer pass the threshold, add the best above 50 up to N (default: sync.min_picks, 3).",
     ),
     digest_date: Optional[dt.datetime] = typer.Option(None, "--digest-date", formats=["%Y-%m-%d"]),
     report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML report to FILE."),
 ) -> None:
-    """Rank digest papers against a library without pushing anything."""
+    """Rank digest papers against a library with the configured settings, without pushing anything."""
 
     def body() -> int:
         from zotrec.errors import ConfigError

@@ -42,6 +42,11 @@ def demo_library_file() -> Path:
     return data_dir() / "demo-library.sqlite"
 
 
+def personal_model_file() -> Path:
+    """Where `zotrec train personal` keeps the user's topic model."""
+    return data_dir() / "models" / "personal.joblib"
+
+
 def ensure(path: Path) -> Path:
     """Create ``path`` (a directory) and return it."""
     path.mkdir(parents=True, exist_ok=True)

@@ -51,9 +51,7 @@ def personal_model_path(cfg: Config) -> Path | None:
     """The personal topic model: the configured one, else the one `zotrec train personal` saved."""
     if cfg.personal_model:
         return Path(cfg.personal_model)
-    from zotrec.topics.personal import personal_model_path as trained_path
-
-    trained = trained_path()
+    trained = paths.personal_model_file()
     return trained if trained.is_file() else None
 
 
@@ -230,26 +228,32 @@ def recommend_only(
     library_spec: str,
     digests: list[str],
     *,
-    top: int = 20,
-    threshold: float = 60.0,
-    min_picks: int = 3,
+    top: int | None = None,
+    threshold: float | None = None,
+    min_picks: int | None = None,
     digest_date: dt.date | None = None,
     report: Path | None = None,
     config_path: Path | None = None,
 ) -> SyncResult:
     """Rank digests against a library given as a file (export or embedded) or 'config'; push nothing.
 
-    The digests are read and labelled in a second process while this one reads the library
-    (:mod:`zotrec.digest_side`)."""
+    The settings are the ones a sync would use (:func:`sync_options`: the flags given here over the
+    config: topic and personal models, threshold, top N, caps, interests, ``sync.max_papers``), so
+    the picks are the ones `zotrec sync` would push. The digests are read and labelled in a second
+    process while this one reads the library (:mod:`zotrec.digest_side`)."""
     from zotrec import digest_side
-    from zotrec.config import SyncSettings
 
-    check_digest_sizes(list(digests), SyncSettings().max_papers)
-    options = SyncOptions(digests=digests, top_n=top, threshold=threshold, min_picks=min_picks, digest_date=digest_date)
+    cfg = load_config(config_path)
+    request = SyncRequest(
+        digests=list(digests), top=top, threshold=threshold, min_picks=min_picks, digest_date=digest_date
+    )
+    options = sync_options(cfg, request)
+    options.dry_run = True
+    check_digest_sizes(options.digests, cfg.sync.max_papers)
     side = digest_side.start(options)
     try:
         side.start_topics()  # scikit-learn first: the labeller then starts while the library is read
-        snapshot, description, library_id = _library_for(library_spec, options, config_path)
+        snapshot, description, library_id = _library_for(library_spec, cfg)
         state = StateStore(paths.state_file())
         try:
             index = library_index(
@@ -274,7 +278,7 @@ def recommend_only(
         ranked=ranked,
         library_size=len(snapshot.items),
         library_description=description,
-        threshold=threshold,
+        threshold=options.threshold,
         dry_run=True,
         # only the report shows the library's topics: labelling a large library is not done for nothing
         library_topics=library_topics(snapshot, library_id, options.model_path, options.collection) if report else {},
@@ -282,26 +286,23 @@ def recommend_only(
         warnings=[problem]
         if papers and (problem := library_problem(iter_profile_items(snapshot, options.collection)))
         else [],
-        min_picks=min_picks,
+        min_picks=options.min_picks,
     )
     write_reports(result, report)
     return result
 
 
-def _library_for(library_spec: str, options: SyncOptions, config_path: Path | None) -> tuple[Any, str, str]:
-    """The snapshot, description and state id of ``--library`` (a file, or 'config': the configured
-    library, whose interest settings and collection then go into ``options``)."""
+def _library_for(library_spec: str, cfg: Config) -> tuple[Any, str, str]:
+    """The snapshot, description and state id of ``--library``: a file, or 'config' (the configured
+    library)."""
     if library_spec == "config":
-        cfg = load_config(config_path)
         from zotrec.library import open_library
 
         library = open_library(cfg.zotero, cache_dir=paths.cache_dir())
         try:
-            snapshot, description, library_id = library.snapshot(), library.description, cfg.library_id()
+            return library.snapshot(), library.description, cfg.library_id()
         finally:
             library.close()
-        options.interests, options.collection = interest_settings(cfg), cfg.sync.collection
-        return snapshot, description, library_id
     from zotrec.library.transfer import snapshot_from_file
 
     path = Path(library_spec)

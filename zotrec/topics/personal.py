@@ -26,7 +26,7 @@ TAG_PREFIX = "#"  # tag labels are "#tag", collection labels are their path "A/B
 
 def personal_model_path() -> Path:
     """Where `zotrec train personal` keeps the user's model (under the data dir)."""
-    return paths.data_dir() / "models" / "personal.joblib"
+    return paths.personal_model_file()
 
 
 def paper_labels(paper: Paper, interests: Interests | None = None, *, tags: bool = False) -> list[str]:
