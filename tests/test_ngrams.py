@@ -212,3 +212,45 @@ def test_grouping_is_numpys_unique():
         assert np.array_equal(terms, want_terms)
         assert np.array_equal(inverse, want_inverse)
         assert np.array_equal(counts, want_counts)
+
+
+def _same_lookup(a: ngrams.Lookup, b: ngrams.Lookup) -> bool:
+    return (
+        a.words == b.words
+        and list(a.words) == list(b.words)
+        and a.n_columns == b.n_columns
+        and all(np.array_equal(getattr(a, k), getattr(b, k)) for k in ("unigram", "bigram_keys", "bigram_cols"))
+    )
+
+
+@pytest.mark.parametrize("params", SETTINGS)
+def test_the_lookup_of_a_fit_is_made_from_its_arrays_as_the_vocabulary_gives_it(texts, params, monkeypatch):
+    vec = CountVectorizer(dtype=np.float32, **params)
+    vec.vocabulary_, _ = ngrams.fit_count(vec, texts[:300])
+    want = ngrams.Lookup.of(vec.vocabulary_, vec.get_stop_words())
+
+    def not_from_strings(*args: object) -> None:
+        raise AssertionError("built from the vocabulary's strings")
+
+    monkeypatch.setattr(ngrams.Lookup, "of", not_from_strings)
+    got = ngrams.lookup(vec)
+    assert _same_lookup(got, want)
+    assert _same(
+        ngrams.count(vec, texts[300:]),
+        CountVectorizer(dtype=np.float32, **params).fit(texts[:300]).transform(texts[300:]),
+    )
+
+
+def test_the_bigram_table_is_made_once_and_not_pickled(texts):
+    import pickle
+
+    vec = CountVectorizer(dtype=np.float32, ngram_range=(1, 2)).fit(texts[:100])
+    table = ngrams.Lookup.of(vec.vocabulary_, vec.get_stop_words())
+    assert table.pairs is table.pairs
+    n = len(table.unigram)
+    first, second = np.divmod(table.bigram_keys, n)
+    assert np.array_equal(table.pairs[first, second] - 1, table.bigram_cols)
+    assert table.pairs.nnz == len(table.bigram_keys)
+    again = pickle.loads(pickle.dumps(table))
+    assert "pairs" not in again.__dict__ and _same_lookup(again, table)
+    assert np.array_equal(again.pairs.toarray(), table.pairs.toarray())

@@ -17,6 +17,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import repeat
 from numbers import Integral
 from typing import TYPE_CHECKING, Any
@@ -180,15 +181,62 @@ class Lookup:
             words.setdefault(word, STOP)
         return cls(words, unigram, keys[order], columns[~single][order], int(columns.max(initial=-1)) + 1)
 
+    @classmethod
+    def of_keys(cls, names: np.ndarray, n_words: int, keys: np.ndarray, stop_words: frozenset[str] | None) -> Lookup:
+        """:meth:`of` the vocabulary whose column ``j`` is the term of ``keys[j]`` (:func:`fit_count`'s
+        keys: a word id below ``n_words``, else ``n_words + first * n_words + second``; ``names``: the
+        word of each id), the same table made without splitting the terms' strings."""
+        single = keys < n_words
+        first, second = np.divmod(keys[~single] - n_words, n_words)
+        lengths = np.where(single, 1, 2)
+        starts = np.cumsum(lengths) - lengths
+        sequence = np.empty(int(lengths.sum()), dtype=np.int64)  # the terms' words, term by term
+        sequence[starts[single]] = keys[single]
+        sequence[starts[~single]] = first
+        sequence[starts[~single] + 1] = second
+        distinct, at = np.unique(sequence, return_index=True)
+        in_order = distinct[np.argsort(at, kind="stable")]  # in order of first appearance, as ``of`` numbers them
+        renumber = np.full(n_words, -1, dtype=np.int64)
+        renumber[in_order] = np.arange(len(in_order))
+        words: dict[str, int] = dict(zip(names[in_order].tolist(), range(len(in_order))))
+        unigram = np.full(len(words), -1, dtype=np.int64)
+        unigram[renumber[keys[single]]] = np.flatnonzero(single)
+        pair_keys = renumber[first] * len(words) + renumber[second]
+        order = np.argsort(pair_keys, kind="stable")
+        for word in stop_words or ():
+            words.setdefault(word, STOP)
+        return cls(words, unigram, pair_keys[order], np.flatnonzero(~single)[order], len(keys))
+
+    @cached_property
+    def pairs(self) -> Any:
+        """The bigram columns as a word x word matrix (CSR): entry (first, second) is the column of
+        the bigram plus one, 0 for none (made once; not pickled)."""
+        import scipy.sparse as sp
+
+        n = len(self.unigram)
+        first, second = np.divmod(self.bigram_keys, n)
+        table = sp.csr_array((self.bigram_cols + 1, (first, second)), shape=(n, n))
+        table.sort_indices()
+        return table
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "pairs"}
+
 
 _LOOKUPS: weakref.WeakKeyDictionary[Any, tuple[dict[str, int], Lookup]] = weakref.WeakKeyDictionary()
+# The vocabularies fit_count made lately, by id: (the vocabulary, how to make its Lookup from the fit's arrays).
+_FITTED: dict[int, tuple[dict[str, int], Callable[[frozenset[str] | None], Lookup]]] = {}
 
 
 def lookup(vec: Any) -> Lookup:
     """The :class:`Lookup` of a fitted vectorizer (built once per vectorizer and vocabulary)."""
     vocabulary, found = _LOOKUPS.get(vec, (None, None))
     if found is None or vocabulary is not vec.vocabulary_:
-        found = Lookup.of(vec.vocabulary_, vec.get_stop_words())
+        fitted = _FITTED.get(id(vec.vocabulary_))
+        if fitted is not None and fitted[0] is vec.vocabulary_:
+            found = fitted[1](vec.get_stop_words())
+        else:
+            found = Lookup.of(vec.vocabulary_, vec.get_stop_words())
         _LOOKUPS[vec] = (vec.vocabulary_, found)
     return found
 
@@ -218,11 +266,10 @@ def count(vec: Any, docs: Sequence[str] | Tokens, table: Lookup | None = None) -
     all_rows, all_cols = [uni_rows], [uni_cols]
     if tuple(vec.ngram_range) == (1, 2) and len(table.bigram_keys):
         first, second, pair_rows = _pairs(ids, rows)
-        keys = first * len(table.unigram) + second
-        at = np.minimum(np.searchsorted(table.bigram_keys, keys), len(table.bigram_keys) - 1)
-        hit = table.bigram_keys[at] == keys
+        columns = table.pairs[first, second] - 1
+        hit = columns >= 0
         all_rows.append(pair_rows[hit])
-        all_cols.append(table.bigram_cols[at[hit]])
+        all_cols.append(columns[hit])
     return _matrix(np.concatenate(all_rows), np.concatenate(all_cols), (len(docs), table.n_columns), vec.dtype)
 
 
@@ -273,7 +320,12 @@ def fit_count(
     column = np.full(len(terms), -1, dtype=np.int64)
     column[kept[by_name]] = np.arange(len(by_name))
     X = _document_matrix(doc, column[term_of], tf, (n_docs, len(by_name)), vec.dtype)
-    return {strings[i]: n for n, i in enumerate(by_name.tolist())}, X
+    vocabulary = {strings[i]: n for n, i in enumerate(by_name.tolist())}
+    term_keys = terms[kept[by_name]]
+    while len(_FITTED) >= 4:
+        del _FITTED[next(iter(_FITTED))]
+    _FITTED[id(vocabulary)] = (vocabulary, lambda stop_words: Lookup.of_keys(names, n_words, term_keys, stop_words))
+    return vocabulary, X
 
 
 def _document_terms(rows: np.ndarray, keys: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
