@@ -110,6 +110,23 @@ def test_precedence_flag_env_file_default(isolated_dirs, monkeypatch):
     assert sync_options(cfg, SyncRequest()).threshold == 80.0
 
 
+def test_a_missing_config_file_named_by_the_environment_is_an_error(isolated_dirs, monkeypatch, tmp_path):
+    """$ZOTREC_CONFIG works as --config: a typo in a cron line stops the run instead of running on defaults."""
+    missing = tmp_path / "typo.toml"
+    monkeypatch.setenv("ZOTREC_CONFIG", str(missing))
+    for args in (["sync", "--dry-run", "--digest", str(demo_digest_path())], ["doctor", "--no-sources"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == EXIT_CONFIG, result.output
+        assert f"{missing} (from $ZOTREC_CONFIG): config file not found" in result.stderr
+    monkeypatch.delenv("ZOTREC_CONFIG")
+    assert load_config().path is None  # no file named: defaults, as before
+    result = runner.invoke(app, ["--config", str(missing), "config", "show"])
+    assert result.exit_code == EXIT_CONFIG and f"{missing}: config file not found" in result.stderr
+    monkeypatch.setenv("ZOTREC_CONFIG", str(missing))  # init and config set create the file it names
+    assert runner.invoke(app, ["config", "set", "sync.threshold", "55"]).exit_code == 0
+    assert load_config().sync.threshold == 55.0
+
+
 def test_config_show_masks_the_key_and_warns_about_readable_files(isolated_dirs):
     path = write_config(
         paths.config_file(), f'[zotero]\nbackend = "web"\nlibrary_id = "1"\napi_key = "{FAKE_KEY}"\n', mode=0o644

@@ -517,14 +517,14 @@ def config_file(path: Path | None = None, env: Mapping[str, str] | None = None) 
 def load_config(path: Path | None = None, *, env: Mapping[str, str] | None = None) -> Config:
     """Read the config file (if any), then apply environment variables, then validate."""
     env = os.environ if env is None else env
-    explicit = path is not None
+    named = "" if path is not None else f" (from ${CONFIG_ENV})" if env.get(CONFIG_ENV) else None
     path = config_file(path, env)
     cfg = Config()
     if path.exists():
         cfg.path = path
         _apply_file(cfg, path)
-    elif explicit:
-        raise ConfigError(f"{path}: config file not found (create one with `zotrec init`)")
+    elif named is not None:  # a file the user named (--config or $ZOTREC_CONFIG) must exist
+        raise ConfigError(f"{path}{named}: config file not found (create one with `zotrec init`)")
     _apply_env(cfg, env)
     for s in SCHEMA:
         if s.secret:
