@@ -116,3 +116,14 @@ def test_library_features_cached_until_library_changes(tmp_path):
     assert len(added) == len(gone) == 1 and added.pop().startswith(f"{key}:") and gone.pop().startswith(f"{key}:")
     assert second.base_ids == first.base_ids
     assert "A retitled paper about Koopman operators" in second.index.titles
+
+
+def test_feedback_with_every_item_left_alone_says_so(demo_library):
+    """Synced twice, nothing marked: the summary says there is no signal, not that a sync is missing."""
+    for _ in range(2):
+        run_sync(SyncRequest(demo=True, library=demo_library, threshold=0, top=3))
+    shown = CliRunner().invoke(app, ["feedback"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "0 signals learned (0 liked, 0 disliked; 3 left alone)" in shown.stdout
+    assert "how they move scores: none yet, every item was left alone" in shown.stdout
+    assert "shown once" not in shown.stdout

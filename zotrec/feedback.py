@@ -92,7 +92,9 @@ class LibraryFeedback:
         ]
         effect = self.effect
         if effect is None:
-            lines.append("  how they move scores: shown once this library has been synced")
+            marked = self.count(1) or self.count(-1)
+            why = "shown once this library has been synced" if marked else "none yet, every item was left alone"
+            lines.append(f"  how they move scores: {why}")
             return "\n".join(lines)
         shifts = [
             f"papers you {word} {shift:+.0f} points"
