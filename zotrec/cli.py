@@ -357,7 +357,9 @@ def recommend(
         "--min-picks",
         help="When fewer pass the threshold, add the best above 50 up to N (default: sync.min_picks, 3).",
     ),
-    digest_date: Optional[dt.datetime] = typer.Option(None, "--digest-date", formats=["%Y-%m-%d"]),
+    digest_date: Optional[dt.datetime] = typer.Option(
+        None, "--digest-date", formats=["%Y-%m-%d"], help="Reference date for dates without a year."
+    ),
     report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML report to FILE."),
 ) -> None:
     """Rank digest papers against a library with the configured settings, without pushing anything."""
@@ -499,7 +501,7 @@ def _default_embedded() -> Path:
 def history(
     run_id: Optional[int] = typer.Option(None, "--run", help="Show what run ID pushed."),
     limit: int = typer.Option(20, "--limit", help="How many runs."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List recent runs with their counts, or what one run pushed."""
 
@@ -546,7 +548,7 @@ def history(
 
 
 @app.command()
-def feedback(as_json: bool = typer.Option(False, "--json")) -> None:
+def feedback(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show what zotrec learned from what you did with the items it pushed."""
 
     def body() -> int:
@@ -618,7 +620,7 @@ def interests(
 
 
 @config_app.command("show")
-def config_show(as_json: bool = typer.Option(False, "--json")) -> None:
+def config_show(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Print the effective configuration (flags > environment > file > defaults), secrets masked."""
 
     def body() -> int:
@@ -741,7 +743,7 @@ def schedule(
     at: str = typer.Option("07:30", "--at", help="Time of day, HH:MM (24-hour clock)."),
     install: bool = typer.Option(False, "--install", help="Add the line to your crontab (idempotent)."),
     systemd_dir: Optional[Path] = typer.Option(None, "--systemd-dir", help="Also write the systemd units into DIR."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Print a crontab line and a systemd service + timer that run `zotrec sync` daily for this config."""
 

@@ -1,0 +1,20 @@
+"""`zotrec COMMAND --help` explains every option a user can pass."""
+
+from __future__ import annotations
+
+import typer
+
+from zotrec.cli import app
+
+
+def _options_without_help(command, path: list[str]):
+    for name, sub in (getattr(command, "commands", None) or {}).items():
+        yield from _options_without_help(sub, [*path, name])
+    for param in command.params:
+        if getattr(param, "param_type_name", "") == "option" and param.name != "help" and not param.help:
+            yield " ".join(path), "/".join(param.opts)
+
+
+def test_every_option_of_every_command_has_help_text():
+    missing = list(_options_without_help(typer.main.get_command(app), ["zotrec"]))
+    assert missing == []
