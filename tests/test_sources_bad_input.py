@@ -182,3 +182,11 @@ def test_xml_entity_attacks_are_harmless(tmp_path):
         except SourceError:
             continue
         assert all("TOP-SECRET" not in str(p.to_json()) for p in papers)
+
+
+def test_a_truncated_json_digest_names_where_it_stops(tmp_path):
+    """A download cut inside a string: json's own wording and position, read as one sentence."""
+    path = tmp_path / "daily_papers.json"
+    path.write_bytes(b'[{"paper": {"id": "2410.00001",\n  "title": "A cut-off tit')
+    problem = pytest.raises(SourceError, read_source, str(path)).value.problem
+    assert problem == "invalid JSON (Unterminated string starting at: line 2 column 12)"

@@ -57,7 +57,7 @@ def _json_kind(text: str, name: str) -> str:
     except json.JSONDecodeError as err:
         if name.endswith((".jsonl", ".ndjson")):
             return "arxiv-jsonl"
-        raise ParseProblem(f"invalid JSON ({err.msg} at line {err.lineno})") from None
+        raise ParseProblem(f"invalid JSON ({err.msg}: line {err.lineno} column {err.colno})") from None
     from zotrec.sources import bbt_json
 
     if bbt_json.looks_like(data):
