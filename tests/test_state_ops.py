@@ -149,3 +149,20 @@ def test_mark_interrupted(tmp_path):
     assert state.mark_interrupted() == 1
     assert {r["id"]: r["outcome"] for r in state.runs()} == {dead: "interrupted", done: "ok"}
     state.close()
+
+
+def test_a_sync_stopped_by_ctrl_c_is_listed_as_interrupted(demo_library):
+    """Ctrl-C raises KeyboardInterrupt wherever the run is (here: as it starts scoring); history says
+    `interrupted`, as for a killed run, and the next run goes on normally."""
+    from zotrec.runner import SyncRequest, run_sync
+
+    def ctrl_c_while_scoring(message: str) -> None:
+        if message.startswith("scoring"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sync(SyncRequest(demo=True, library=demo_library, top=3), progress=ctrl_c_while_scoring)
+    run_sync(SyncRequest(demo=True, library=demo_library, top=3))
+    shown = runner.invoke(app, ["history", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert [r["outcome"] for r in json.loads(shown.stdout)] == ["ok", "interrupted"]

@@ -514,5 +514,6 @@ def sync(
         record(state, run_id, result, options)
         return result
     except BaseException as err:
-        state.finish_run(run_id, "failed", {"error": type(err).__name__})
+        outcome = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"  # Ctrl-C: as a killed run
+        state.finish_run(run_id, outcome, {"error": type(err).__name__})
         raise
