@@ -276,7 +276,12 @@ def test_schedule_needs_a_config_file_and_warns_about_env_only_settings(isolated
     monkeypatch.setenv("ZOTREC_TOP_N", "3")
     result = runner.invoke(app, ["schedule"])
     assert result.exit_code == 0
-    assert "ZOTREC_TOP_N set in your environment but not in" in result.stderr
+    assert "ZOTREC_TOP_N (sync.top_n) set in your environment to a value" in result.stderr
+    assert "zotrec config set sync.top_n VALUE" in result.stderr and "init --force" not in result.stderr
+    assert runner.invoke(app, ["config", "set", "sync.top_n", "5"]).exit_code == 0
+    assert "ZOTREC_TOP_N (sync.top_n)" in runner.invoke(app, ["schedule"]).stderr  # the file says 5, not 3
+    assert runner.invoke(app, ["config", "set", "sync.top_n", "3"]).exit_code == 0  # the advice, followed
+    assert "ZOTREC_TOP_N" not in runner.invoke(app, ["schedule"]).stderr
     setup["config"].unlink()
     result = runner.invoke(app, ["schedule"])
     assert result.exit_code == EXIT_CONFIG and "zotrec init" in result.stderr

@@ -119,9 +119,10 @@ def _environment_warnings(cfg: Config) -> list[str]:
     missing = [var for var in missing if var not in env_only]
     warnings = []
     if missing:
+        keys = ", ".join(f"{var} ({ENV_VARS[var].key})" for var in missing)
         warnings.append(
-            f"{', '.join(missing)} set in your environment but not in {cfg.path}: cron and systemd will not see "
-            "them; put the values in the config file (`zotrec init --force`, it is created private)"
+            f"{keys} set in your environment to a value {cfg.path} does not hold: cron and systemd read only "
+            f"the file; store the value there with `zotrec config set {ENV_VARS[missing[0]].key} VALUE`"
         )
     if env_only:
         warnings.append(
