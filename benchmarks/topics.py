@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         return mixes_main(argv[1:])
     if argv and argv[0] == "experts":
         return experts_main(argv[1:])
+    if argv and argv[0] == "metadata":
+        return metadata_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks.topics")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
@@ -231,22 +233,29 @@ def digest_of(records, corpora: Path = CORPORA) -> list[tuple[str, str]]:
     return [(repo.get(r.id or "", r.corpus), r.day.isoformat() if r.day else "") for r in records]
 
 
-def as_papers(records):
-    """Test papers as a digest gives them, without their categories: title, abstract, arXiv id."""
+def as_papers(records, metadata: bool = True):
+    """Test papers as a digest gives them, without their categories: title, abstract, arXiv id,
+    and (``metadata``) authors, comment and journal reference."""
     from zotrec.paper import Paper
 
+    if metadata:
+        return [r.paper() for r in records]
     return [Paper(title=r.title, abstract=r.abstract, arxiv_id=r.id) for r in records]
 
 
 def score(model, records, digests, only=None) -> dict:
-    """Evaluate ``model`` on ``records`` with digest context (``digests``) and without (None)."""
+    """Evaluate ``model`` on ``records`` with digest context (``digests``) and without (None); a
+    model with a metadata table also with digest context on the papers without their metadata."""
     from zotrec.topics.evaluate import evaluate
 
     papers, labels = as_papers(records), [r.labels for r in records]
+    modes = [("context", digests, papers), ("alone", None, papers)]
+    if model.has_metadata:
+        modes.append(("context_text_only", digests, as_papers(records, metadata=False)))
     out = {}
-    for mode, groups in (("context", digests), ("alone", None)):
+    for mode, groups, items in modes:
         t0 = time.perf_counter()
-        ev = evaluate(model, papers, labels, digests=groups, only=only)
+        ev = evaluate(model, items, labels, digests=groups, only=only)
         out[mode] = {
             **ev.summary(),
             "seconds": round(time.perf_counter() - t0, 1),
@@ -384,8 +393,10 @@ def print_quality(results: dict) -> None:
             continue
         title = "narrow, model trained for this evaluation only" if name == "narrow_reference" else name
         print(f"\n== {title}: {res.get('test_papers', '')} test papers")
-        for mode in ("alone", "context"):
-            got = res[mode]
+        for mode in ("alone", "context", "context_text_only"):
+            got = res.get(mode)
+            if got is None:
+                continue
             marks = []
             for key in ("micro_f1", "top1_primary", "top1_archive", "no_topic_rate"):
                 target = res.get("targets", {}).get(key)
@@ -393,7 +404,9 @@ def print_quality(results: dict) -> None:
                     "" if target is None else (f" (>= {target} ok)" if got[key] >= target else f" (>= {target} MISSED)")
                 )
                 marks.append(f"{key} {got[key]:.3f}{mark}")
-            label = "with digest context" if mode == "context" else "without context   "
+            label = {"context": "with digest context", "alone": "without context   "}.get(
+                mode, "with digest context, papers without their metadata"
+            )
             print(f"  {label}: " + ", ".join(marks))
     print("\n== no confident topic, per source kind (real digests, categories removed, each file one digest)")
     for kind, row in results["no_topic_by_source"].items():
@@ -468,6 +481,8 @@ def validate_main(argv: list[str]) -> int:
     attach_types(model, type_counts(fit, Path(args.corpora)))
     if not model.experts:
         add_experts(model, fit, log)
+    if not model.has_metadata:
+        add_metadata(model, fit)
     papers, labels, digests = as_papers(val), [r.labels for r in val], digest_of(val, Path(args.corpora))
     P_all, known = model._calibrated(papers)
     parts = {"narrow": [i for i, r in enumerate(val) if r.corpus in NARROW], "broad": list(range(len(val)))}
@@ -579,6 +594,40 @@ def mixes_main(argv: list[str]) -> int:
 # -- the shipped model ---------------------------------------------------------------------------------
 TRAIN_COMMAND = "python -m benchmarks.topics train --out models/topics.joblib"
 EXPERTS_COMMAND = "python -m benchmarks.topics experts --model models/topics.joblib"
+METADATA_COMMAND = "python -m benchmarks.topics metadata --model models/topics.joblib"
+
+
+def add_metadata(model, records) -> None:
+    """Give ``model`` the metadata table of ``records`` with the shipped weights (chosen on
+    validation days)."""
+    from zotrec.topics.build import add_metadata_table
+
+    add_metadata_table(model, records)
+
+
+def metadata_main(argv: list[str]) -> int:
+    """Add the metadata tables (authors, venue words) of the training side of the date split to a
+    model file (the test days stay unseen) and save it again (its card keeps its other sections)."""
+    from zotrec.topics import load_topic_model
+    from zotrec.topics.corpus import read_corpus
+    from zotrec.topics.model import save_topic_model
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.topics metadata")
+    parser.add_argument("--corpora", default=str(CORPORA))
+    parser.add_argument("--model", default="models/topics.joblib")
+    args = parser.parse_args(argv)
+    log = lambda m: print(m, file=sys.stderr, flush=True)
+    model = load_topic_model(args.model)
+    train, _test, cuts = date_split(read_corpus([args.corpora]))
+    seen = (model.card.get("training_data", {}).get("held_out") or {}).get("test_days_from")
+    if seen != cuts:
+        log(f"{args.model}: not trained on this split's training side; refusing to add metadata tables")
+        return 1
+    add_metadata(model, train)
+    save_topic_model(model, args.model, metadata_command=METADATA_COMMAND)
+    keys = model.card["metadata"]["keys"]
+    print(f"wrote {args.model}: metadata table of {keys:,} keys ({model.card['size_bytes'] / 1e6:.1f} MB)")
+    return 0
 
 
 def experts_main(argv: list[str]) -> int:
@@ -622,6 +671,7 @@ def train_main(argv: list[str]) -> int:
     log(f"{len(train)} training papers; {len(test)} test papers left out (days from {cuts})")
     model = train_from_records(train, progress=log, n_jobs=args.jobs)
     add_experts(model, train, log)
+    add_metadata(model, train)
     model.card["training_data"]["paths"] = ["../shared/data/corpora"]
     model.card["training_data"]["held_out"] = {
         "papers": len(test),

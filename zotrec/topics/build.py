@@ -9,7 +9,8 @@ from typing import Any
 
 from .corpus import Record, read_corpus
 from .experts import check_experts, train_expert
-from .model import Progress, TopicModel, save_topic_model, train_topic_model
+from .metadata import Weights, check_table, paper_keys, train_table
+from .model import Progress, TopicModel, _targets, save_topic_model, train_topic_model
 
 
 def corpus_summary(records: Sequence[Record]) -> dict[str, Any]:
@@ -70,4 +71,23 @@ def add_listing_experts(
     check_experts(experts, model.labels, len(model._p["idf"]))
     model._p["experts"] = experts
     model.card["experts"] = about
+    return model
+
+
+def add_metadata_table(model: TopicModel, records: Sequence[Record], weights: Weights | None = None) -> TopicModel:
+    """Give ``model`` the metadata table of ``records``: their authors and venue words, counted per
+    category (see :mod:`zotrec.topics.metadata`); the card says how many keys it holds."""
+    weights = weights or Weights()
+    index = {label: j for j, label in enumerate(model.labels)}
+    Y = _targets([r.labels for r in records], index, bool(model._p.get("primary")))
+    table = train_table([paper_keys(r.paper()) for r in records], Y, weights)
+    check_table(table, len(model._p["calib"]))
+    model._p["metadata"] = table
+    model.card["metadata"] = {
+        "papers": len(records),
+        "keys": len(table["keys"]),
+        "weights": table["weights"],
+        "what": "authors (first and last name part) and venue words of the comment and journal reference, "
+        "hashed; per key, its training papers per category (topic and main topic)",
+    }
     return model

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import ZotrecError
-from ..paper import normalize_arxiv_id, normalize_title
+from ..paper import Paper, normalize_arxiv_id, normalize_title
 from .taxonomy import canonical
 
 _DAY = re.compile(r"(\d{4}-\d{2}-\d{2})")
@@ -38,6 +38,9 @@ class Record:
     day: date | None = None  # announcement day when known
     corpus: str = ""
     raw_labels: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    comment: str = ""  # the submitter's comment ("Accepted to CVPR 2025", "12 pages")
+    journal_ref: str = ""
 
     @property
     def text(self) -> str:
@@ -46,6 +49,19 @@ class Record:
     @property
     def primary(self) -> str | None:
         return self.labels[0] if self.labels else None
+
+    def paper(self) -> Paper:
+        """The paper as an arXiv digest gives it, without its categories: title, abstract, arXiv id,
+        authors, comment and journal reference."""
+        extras = {"comment": self.comment} if self.comment else {}
+        return Paper(
+            title=self.title,
+            abstract=self.abstract,
+            arxiv_id=self.id,
+            authors=self.authors,
+            journal=self.journal_ref or None,
+            extras=extras,
+        )
 
 
 def clean_labels(values: Iterable[str]) -> list[str]:
@@ -111,7 +127,23 @@ def _read_jsonl(path: Path, corpus: str, days: dict[str, date]) -> Iterator[Reco
                 day=days.get(arxiv_id or "") or file_day or _id_day(arxiv_id),
                 corpus=corpus,
                 raw_labels=[str(c) for c in cats],
+                authors=_author_list(row.get("authors")),
+                comment=_one_line(row.get("comment") or row.get("comments")),
+                journal_ref=_one_line(row.get("journal_ref") or row.get("journal-ref")),
             )
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split()) if value else ""
+
+
+def _author_list(value: object) -> list[str]:
+    """Author names from a JSON list or a "A, B and C" string."""
+    if isinstance(value, list):
+        return [" ".join(str(a).split()) for a in value if isinstance(a, str) and a.strip()]
+    if isinstance(value, str):
+        return [n.strip() for n in re.split(r",\s*(?:and\s+)?|\s+and\s+", value) if n.strip()]
+    return []
 
 
 def _parse_label_cell(cell: str) -> list[str]:
@@ -139,6 +171,7 @@ def _read_csv(path: Path, corpus: str) -> Iterator[Record]:
         if not title_col or not label_col:
             raise CorpusError(f"{path}: a CSV corpus needs a title and a labels/categories column")
         id_col = pick("id", "arxiv_id")
+        authors_col, comment_col, journal_col = pick("authors"), pick("comments", "comment"), pick("journal-ref")
         for row in reader:
             cats = _parse_label_cell(row.get(label_col) or "")
             raw_id = (row.get(id_col) or "").strip() if id_col else ""
@@ -153,6 +186,9 @@ def _read_csv(path: Path, corpus: str) -> Iterator[Record]:
                 day=_id_day(arxiv_id),
                 corpus=corpus,
                 raw_labels=cats,
+                authors=_author_list(row.get(authors_col) or "") if authors_col else [],
+                comment=_one_line(row.get(comment_col)) if comment_col else "",
+                journal_ref=_one_line(row.get(journal_col)) if journal_col else "",
             )
 
 

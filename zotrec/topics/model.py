@@ -4,6 +4,8 @@ Features: tf-idf over words and word bigrams of title + abstract (the title coun
 Classifier: one linear SVM per label (one-vs-rest), its weights sparsified to the strongest terms
 and stored as float32; Platt-calibrated probabilities fitted on out-of-fold scores; a decision
 threshold per label chosen for F1 on those same out-of-fold probabilities.
+Metadata (optional, :mod:`zotrec.topics.metadata`): a paper's known authors move its calibrated
+columns on the log-odds scale; a paper without them is decoded from its text alone.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ..paper import Paper
 from ..ranked import Topic
 from . import context as digest
 from . import experts as listing
+from . import metadata as meta
 from . import taxonomy
 
 FORMAT = "zotrec-topic-model/1"
@@ -99,6 +102,8 @@ class TopicModel:
             raise ModelError(f"not a zotrec topic model (format {payload.get('format')!r})")
         if "experts" in payload:
             listing.check_experts(payload["experts"], payload.get("labels") or [], len(payload.get("idf", ())))
+        if "metadata" in payload:
+            meta.check_table(payload["metadata"], len(payload.get("calib", ())))
         self._p = payload
         self.card: dict[str, Any] = card or {}
         self._names: dict[str, str] = payload.get("names") or {}
@@ -136,12 +141,15 @@ class TopicModel:
         return self._proba(items)[0]
 
     def _proba(self, items: Sequence[TextLike]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Topic probabilities, main-topic scores, and whether each paper had a word the model knows."""
+        """Topic probabilities, main-topic scores, and whether each paper had a word the model knows
+        (the text's columns moved by the papers' metadata evidence)."""
         P, known = self._calibrated(items)
+        P = meta.apply(P, self.evidence(items))
         return P[:, : len(self._p["labels"])], _main(P, len(self._p["labels"])), known
 
     def _calibrated(self, items: Sequence[TextLike]) -> tuple[np.ndarray, np.ndarray]:
-        """Every calibrated column (topics, then main topics when trained), and the known-word mask."""
+        """Every calibrated column of the text (topics, then main topics when trained), and the
+        known-word mask."""
         P, known, _X = self._scored(items)
         return P, known
 
@@ -151,6 +159,12 @@ class TopicModel:
         X = self.features(items) if items else sp.csr_matrix((0, len(self._p["idf"])), dtype=np.float32)
         scores = np.asarray((X @ self._p["coef"].T).toarray(), dtype=np.float32) + self._p["intercept"]
         return _sigmoid(scores, self._p["calib"]).reshape(-1, L), np.diff(X.indptr) > 0, X
+
+    def evidence(self, items: Sequence[TextLike]) -> np.ndarray | None:
+        """The papers' metadata evidence (authors, venue words) on every calibrated column, in
+        log-odds units; None when the model has no metadata table or no paper has known metadata."""
+        table = self._p.get("metadata")
+        return meta.evidence(table, items) if table is not None and len(items) else None
 
     def main_scores(self, items: Sequence[TextLike]) -> np.ndarray:
         """How likely each label is the paper's main (primary) topic, shape (n, labels)."""
@@ -183,13 +197,16 @@ class TopicModel:
         """Probabilities, main scores and chosen topics of a batch of papers (see :meth:`predict`).
 
         ``settings``: how far the batch moves the decoding; ``scores``: the papers' calibrated
-        columns and known-word mask when already computed (``_calibrated``; benchmarks reuse them).
+        columns of the text and known-word mask when already computed (``_calibrated``; benchmarks
+        reuse them). The papers' metadata evidence moves the columns before any decoding.
         """
         X = None
         if scores is None:
-            P_all, known, X = self._scored(items)
+            P_text, known, X = self._scored(items)
         else:
-            P_all, known = scores
+            P_text, known = scores
+        E = self.evidence(items)
+        P_all = meta.apply(P_text, E)
         L = len(self._p["labels"])
         P = P_all[:, :L]
         thresholds = self._p["thresholds"]
@@ -213,6 +230,11 @@ class TopicModel:
         chosen = _confident(P, main, thresholds, self.kind, may_be_arxiv)
         chosen[~known] = False
         return Decoded(P, main, chosen)
+
+    @property
+    def has_metadata(self) -> bool:
+        """Whether the model reads paper metadata (authors, venue words) besides the text."""
+        return self._p.get("metadata") is not None
 
     @property
     def experts(self) -> list[str]:
