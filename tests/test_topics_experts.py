@@ -59,7 +59,7 @@ def test_a_listing_like_batch_is_decoded_by_its_expert(tiny):
     P_all, _known = model._calibrated(papers)
     L = len(model.labels)
     none = np.zeros((len(papers), L))
-    name, weights = listing.pick(model._p["experts"], model._p["prior"], P_all[:, L:], none, 0.5)
+    name, weights = listing.pick(model._p["experts"], model._p["prior"], P_all[:, L:], none)
     assert name == "cs-listing" and weights is not None and abs(weights.sum() - 1) < 1e-9
     own = set(model._p["experts"]["cs-listing"]["labels"])
     decoded, broad = model.decode(papers), _without_experts(model).decode(papers)
@@ -76,6 +76,47 @@ def test_a_batch_of_another_type_keeps_the_broad_model(tiny):
     papers = _papers([r for r in records if r.labels[0] not in CS][:20])
     decoded, broad = model.decode(papers), _without_experts(model).decode(papers)
     assert np.array_equal(decoded.chosen, broad.chosen) and np.allclose(decoded.main, broad.main)
+
+
+def test_a_batch_its_listing_mix_does_not_explain_keeps_the_broad_model(tiny):
+    """Only cs.CL papers still read most like the cs.CV/cs.CL listing, but their own mix explains them
+    far better than the listing's half-and-half: the broad model decodes them."""
+    model, records = tiny
+    prior, L = model._p["prior"], len(model.labels)
+    listing_mix = prior["types"][prior["type_names"].index("cs-listing")]
+
+    def main_columns(rows):
+        return model._calibrated(_papers(rows))[0][:, L:]
+
+    mixed = main_columns([r for r in records if r.labels[0] in CS][:30])
+    one_side = main_columns([r for r in records if r.labels[0] == "cs.CL"][:30])
+    limit = digest.SHIPPED.expert_drift + digest.SHIPPED.expert_drift_papers / 30
+    assert (
+        listing.drift(mixed, prior["main"], listing_mix)
+        < limit / 3
+        < limit
+        < listing.drift(one_side, prior["main"], listing_mix)
+    )
+    none = np.zeros_like(one_side)
+    name, weights = listing.pick(model._p["experts"], prior, one_side, none)
+    assert name is None and weights is not None and int(weights.argmax()) == prior["type_names"].index("cs-listing")
+    loose = digest.Settings(expert_drift=float("inf"))
+    assert listing.pick(model._p["experts"], prior, one_side, none, loose)[0] == "cs-listing"
+    papers = _papers([r for r in records if r.labels[0] == "cs.CL"][:30])
+    decoded, broad = model.decode(papers), _without_experts(model).decode(papers)
+    assert np.array_equal(decoded.chosen, broad.chosen) and np.allclose(decoded.main, broad.main)
+    assert not np.allclose(model.decode(papers, settings=loose).proba, broad.proba)
+
+
+def test_drift_is_small_for_a_batch_drawn_from_the_mix():
+    prior, mix = np.full(3, 1 / 3), np.array([0.5, 0.5, 0.0])
+    sure = np.eye(3) * 0.9 + 0.05  # confident posteriors of each class
+    drawn = sure[[0, 1] * 20]  # half class 0, half class 1: the listing's mix
+    one_class = sure[[0] * 40]
+    assert listing.drift(drawn, prior, mix) < 0.01 < 0.3 < listing.drift(one_class, prior, mix)
+    assert listing.drift(drawn[:0], prior, mix) == 0.0
+    known = np.eye(3)[[0] * 40]  # papers whose main topic the digest gives count as they are
+    assert listing.drift(drawn[:0], prior, mix, observed=known) > 0.3
 
 
 def test_one_paper_and_a_journal_feed_keep_todays_rules(tiny):

@@ -66,6 +66,8 @@ class Settings:
     expert_weight: float = 0.5  # the expert's weight in the geometric blend with the broad model (1 = alone)
     expert_strength: float = 100.0  # main_strength of an expert's decoding (pulled to its listing's mix)
     expert_floor: float = 0.5  # floor of an expert's decoding
+    expert_drift: float = 0.3  # most a batch's own mix may gain over its listing's for the expert (experts.drift)
+    expert_drift_papers: float = 2.0  # ... plus this over the batch size (a small batch gains by chance)
 
 
 SHIPPED = Settings()
@@ -185,6 +187,19 @@ def type_weights(
         loglik += np.log(np.asarray(observed, float) @ ratio + EPS).sum(0)
     weight = np.exp(loglik - loglik.max())
     return weight / weight.sum()
+
+
+def log_likelihood(
+    posteriors: np.ndarray, prior: np.ndarray, mix: np.ndarray, observed: np.ndarray | None = None
+) -> float:
+    """Log-likelihood of a batch under the main-topic ``mix`` (up to a constant that does not depend
+    on the mix): a paper's likelihood is proportional to sum_j posterior_j x mix_j / prior_j, that of a
+    paper whose main topic j is known (``observed``, one-hot rows) to mix_j / prior_j."""
+    ratio = _normalised(mix) / _normalised(prior)
+    total = float(np.log(_rows(posteriors) @ ratio).sum()) if len(posteriors) else 0.0
+    if observed is not None and len(observed):
+        total += float(np.log(np.asarray(observed, float) @ ratio + EPS).sum())
+    return total
 
 
 def digest_types(counts: dict[str, dict[str, float]], labels: list[str], prior: np.ndarray) -> np.ndarray:
