@@ -214,9 +214,14 @@ def test_sync_uses_the_trained_personal_model(demo_library):
         if "chao" in (item["title"] + item["abstractNote"]).lower():
             lib.update_item(item["key"], {"collections": item["collections"] + [other]})
     lib.close()
-    trained = runner.invoke(app, ["train", "personal", "--library", str(lib_path)])
+    trained = runner.invoke(app, ["train", "personal", "--library", str(lib_path)], env={"COLUMNS": "200"})
     assert trained.exit_code == 0, trained.output
     assert personal_model_path(Config()) is not None
+    assert trained.stdout.splitlines()[-1] == "the next sync uses it (model.personal)"
+    elsewhere = lib_path.parent / "my models" / "personal.joblib"
+    args = ["train", "personal", "--library", str(lib_path), "--out", str(elsewhere)]
+    hint = runner.invoke(app, args, env={"COLUMNS": "200"}).stdout.splitlines()[-1]
+    assert hint == f"use it in sync: zotrec config set model.personal '{elsewhere}'"
     result, _ = run_sync(SyncRequest(demo=True, library=lib_path, dry_run=True))
     labels = {t.label for r in result.ranked for t in r.topics}
     assert "Chaos" in labels or DEMO_COLLECTION in labels

@@ -965,7 +965,7 @@ def train_personal(
             out_console.print(
                 f"held-out fifth ({report.metrics['test_papers']} papers): {_metrics_line(report.metrics)}"
             )
-        out_console.print(f'use it in sync: model.personal = "{target}" in the config')
+        out_console.print(_personal_model_hint(target))
         return 0
 
     run(body)
@@ -1007,6 +1007,18 @@ def classify(
         return EXIT_INPUT if reports and failed == len(reports) else EXIT_PARTIAL if failed else 0
 
     run(body)
+
+
+def _personal_model_hint(target: Path) -> str:
+    """Whether the next sync reads the model just written, and if not, the command that makes it."""
+    import shlex
+
+    from zotrec.runner import personal_model_path
+
+    used = personal_model_path(load_cfg())
+    if used is not None and used.resolve() == target.resolve():
+        return "the next sync uses it (model.personal)"
+    return f"use it in sync: zotrec config set model.personal {shlex.quote(str(target))}"
 
 
 @eval_app.command("topics")

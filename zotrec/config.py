@@ -239,7 +239,9 @@ class ModelSettings:
         shown_default="the shipped arXiv model",
     )
     personal: str = setting(
-        "", "a personal topic model trained on your collections (`zotrec train personal`)", shown_default="none"
+        "",
+        "a personal topic model trained on your collections (`zotrec train personal`)",
+        shown_default="the one `zotrec train personal` saved (data dir `models/personal.joblib`), if any",
     )
 
 
