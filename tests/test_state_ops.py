@@ -166,3 +166,18 @@ def test_a_sync_stopped_by_ctrl_c_is_listed_as_interrupted(demo_library):
     shown = runner.invoke(app, ["history", "--json"])
     assert shown.exit_code == 0, shown.output
     assert [r["outcome"] for r in json.loads(shown.stdout)] == ["ok", "interrupted"]
+
+
+def test_a_dry_run_is_listed_as_dry_run_whatever_it_found(demo_library, tmp_path):
+    """A successful dry run is no "ok" run that pushed nothing; one with a missing digest neither."""
+    from zotrec.demo import demo_digest_path
+    from zotrec.runner import SyncRequest, run_sync
+
+    run_sync(SyncRequest(demo=True, library=demo_library, top=3, dry_run=True))
+    missing = str(tmp_path / "missing.xml")
+    run_sync(SyncRequest(library=demo_library, digests=[str(demo_digest_path()), missing], top=3, dry_run=True))
+    runs = json.loads(runner.invoke(app, ["history", "--json"]).stdout)
+    assert [(r["outcome"], r["counts"]["recommended"], r["counts"]["pushed"]) for r in runs] == [
+        ("dry-run", 3, 0),
+        ("dry-run", 3, 0),
+    ]

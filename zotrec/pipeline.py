@@ -440,14 +440,14 @@ def record(state: StateStore, run_id: int, result: SyncResult, options: SyncOpti
     counts = {
         "papers": result.papers_read,
         "recommended": len(result.recommended),
-        "pushed": len(result.outcome.pushed),
+        "pushed": 0 if options.dry_run else len(result.outcome.pushed),  # a dry run's are "would push"
         "failed": len(result.outcome.failed) + len(result.outcome.rejected),
         "rejected": len(result.outcome.rejected),
         "skipped_duplicates": len(result.outcome.skipped_duplicates),
         "known": len(result.known),
         "sources_failed": len(result.failed_sources),
     }
-    outcome = "ok" if result.exit_code == EXIT_OK else ("dry-run" if options.dry_run else "partial")
+    outcome = "dry-run" if options.dry_run else "ok" if result.exit_code == EXIT_OK else "partial"
     state.finish_run(run_id, outcome, counts, result.to_json())
 
 
