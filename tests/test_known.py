@@ -250,3 +250,24 @@ def test_report_lists_known_papers_with_why():
     }
     page = render_report(summary)
     assert "already in your library" in page and "pushed on 2026-11-24" in page
+
+
+def test_identity_indexes_of_several_groups_are_each_groups_index(tmp_path, monkeypatch):
+    """Live and trashed items' keys read in one pass: the indexes one pass per group gives."""
+    from zotrec.known import identity_index, identity_indexes
+
+    monkeypatch.setenv("ZOTREC_HOME", str(tmp_path))
+    live = [
+        {"key": "A1", "version": 3, "title": "Deep Sets of points", "DOI": "10.1000/xyz"},
+        {"key": "A2", "version": 1, "title": "Deep  sets of points!", "extra": "arXiv: 1703.06114"},
+        {"key": "A3", "title": "No version here", "url": "https://arxiv.org/abs/2101.00001v2"},
+    ]
+    trashed = [
+        {"key": "T1", "version": 2, "title": "Deep Sets of Points"},
+        {"key": "T2", "title": "Gone for good, this one"},
+    ]
+    together = identity_indexes(live, trashed)
+    assert together == [identity_index(live), identity_index(trashed)]
+    assert together[0]["title:deep sets of points"] == "A1" and together[1]["title:deep sets of points"] == "T1"
+    assert together[0]["doi:10.1000/xyz"] == "A1" and "title:gone for good this one" in together[1]
+    assert identity_indexes(live, []) == [identity_index(live), {}]

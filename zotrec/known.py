@@ -27,14 +27,23 @@ FUZZY_TITLE = 0.9  # difflib ratio of normalised titles from which two papers ar
 
 def identity_index(items: Iterable[dict[str, Any]]) -> dict[str, str]:
     """Identity key (arXiv id, DOI, normalised title) -> item key, first item wins."""
+    return identity_indexes(items)[0]
+
+
+def identity_indexes(*groups: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+    """:func:`identity_index` of each group of items, their keys read in one pass over the kept keys."""
     from zotrec.library.identity import identity_keys
 
-    items = list(items)
-    index: dict[str, str] = {}
-    for item, keys in zip(items, identity_keys(items)):  # kept between runs per item version
-        for key in keys:
-            index.setdefault(key, item["key"])
-    return index
+    lists = [list(items) for items in groups]
+    found = iter(identity_keys([item for items in lists for item in items]))  # kept between runs per item version
+    indexes = []
+    for items in lists:
+        index: dict[str, str] = {}
+        for item, keys in zip(items, found):
+            for key in keys:
+                index.setdefault(key, item["key"])
+        indexes.append(index)
+    return indexes
 
 
 def _timestamp(value: str | None) -> float | None:
@@ -98,7 +107,8 @@ class KnownPapers:
                     if added is not None:
                         for key in item_to_paper(item).identity_keys():
                             pushed.setdefault(key, added)
-        return cls(live=identity_index(snapshot.items), trashed=identity_index(snapshot.trashed), pushed=pushed)
+        live, trashed = identity_indexes(snapshot.items, snapshot.trashed)
+        return cls(live=live, trashed=trashed, pushed=pushed)
 
     @property
     def in_library(self) -> set[str]:

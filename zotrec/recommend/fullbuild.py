@@ -163,6 +163,7 @@ class _PipelinedBuild:
         self.blocks: dict[int, Any] = {}  # part -> its text rows, once the fit is done
         self.vec = Featurizer()
         self.fitted = False
+        self.background_rest: tuple[np.ndarray, Any] = (np.zeros(0, dtype=np.int64), None)  # rows, their text rows
         self.usable = True  # every row so far has text
 
     def run(self, fork: bool | None, meanwhile: Callable[[], Any]) -> tuple[Any, list[Row], list[int]]:
@@ -181,8 +182,7 @@ class _PipelinedBuild:
         rows = self._rows()
         if not self.usable:
             return self._fallback(rows)
-        bg_rest = self._background_rest(len(background))
-        X_text = self._join(background, bg_rest)
+        X_text = self._join()
         X = self.vec.with_authors(X_text, [r.authors for r in rows] + background_authors)
         keys = [item.get("key") for item in self.items]
         return _assemble(self.vec, X, rows, keys), rows, list(range(self.n))
@@ -196,6 +196,8 @@ class _PipelinedBuild:
             tokens = merge([self.results[0][1], self.results[1][1], background.take(bg_sample)])
             self.blocks[0] = self.vec.fit_text(tokens, self.n + len(background))
             self.fitted = True
+            bg_rest = self._background_rest(len(background))
+            self.background_rest = (bg_rest, self.vec.transform_tokens(background.take(bg_rest)))
         for i, (_, tokens) in self.results.items():
             if i >= 2 and i not in self.blocks:
                 self.blocks[i] = self.vec.transform_tokens(tokens)
@@ -212,16 +214,14 @@ class _PipelinedBuild:
         in_sample[self.sample[self.sample >= self.n] - self.n] = True
         return np.flatnonzero(~in_sample)
 
-    def _join(self, background: Tokens, bg_rest: np.ndarray) -> Any:
+    def _join(self) -> Any:
         """The text rows of the library and background in order (``join_rows`` of the blocks)."""
         from zotrec.recommend.features import join_rows
 
         blocks = [self.blocks[i] for i in range(2, len(self.parts))]
         positions = [self.parts[i] for i in range(2, len(self.parts))]
-        return join_rows(
-            [self.blocks[0], *blocks, self.vec.transform_tokens(background.take(bg_rest))],
-            [self.sample, *positions, bg_rest + self.n],
-        )
+        bg_rest, bg_block = self.background_rest
+        return join_rows([self.blocks[0], *blocks, bg_block], [self.sample, *positions, bg_rest + self.n])
 
     def _fallback(self, rows: list[Row]) -> tuple[Any, list[Row], list[int]]:
         tokens = merge([self.results[i][1] for i in range(len(self.parts))])

@@ -60,7 +60,7 @@ from __future__ import annotations
 import pickle
 import zlib
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -511,6 +511,12 @@ class Recommender:
     def _raw(self, margin: np.ndarray, X: sp.csr_matrix, fb_pos, fb_neg, exclude=None, k_keep: int = 3):
         """``raw`` (margin + neighbour part), the ``k_keep`` nearest library rows, and each interest's
         raw value (columns of ``ix.interests``; see :meth:`_interest_raw`)."""
+        near, nn_idx, nn_sim, per_interest = self._near(X, fb_pos, fb_neg, exclude, k_keep)
+        return margin + near, nn_idx, nn_sim, per_interest
+
+    def _near(self, X: sp.csr_matrix, fb_pos, fb_neg, exclude=None, k_keep: int = 3):
+        """What :meth:`_raw` adds to the margin (the neighbour part: the model plays no part in it), and
+        the rest of what it returns."""
         s, ix = self.settings, self.index
         k = max(s.knn_k, k_keep, INTEREST_NEIGHBOURS if ix.interests else 0)
         Xq = prune_rows(X, KNN_TERMS)
@@ -525,9 +531,8 @@ class Recommender:
         if fb_neg.shape[0]:
             _, neg_sim = top_k_similar(Xq, prune_rows(fb_neg, KNN_TERMS), 1)
             penalty = s.negative_penalty * neg_sim[:, 0]
-        raw = margin + s.knn_weight * (knn - penalty)
         per_interest = self._interest_raw(nn_idx, nn_sim, penalty)
-        return raw, nn_idx[:, :k_keep], nn_sim[:, :k_keep], per_interest
+        return s.knn_weight * (knn - penalty), nn_idx[:, :k_keep], nn_sim[:, :k_keep], per_interest
 
     def _interest_raw(self, nn_idx: np.ndarray, nn_sim: np.ndarray, penalty: np.ndarray) -> np.ndarray:
         """Each interest's raw value: ``knn_weight`` x the mean similarity to the ``knn_k`` nearest papers
@@ -563,17 +568,17 @@ class Recommender:
         if tokens is not None:
             tokens = tokens.take(research) if len(tokens.tokens) == len(papers) else None
         digest, fb_pos, fb_neg = self._features([papers[i] for i in research], tokens)
-        model = self._fit(digest, fb_pos, fb_neg)
-        raw, nn_idx, nn_sim, per_interest = self._raw(_margin(model, digest), digest, fb_pos, fb_neg)
+        model, (near, nn_idx, nn_sim, per_interest), references = self._fit_meanwhile(digest, fb_pos, fb_neg)
+        raw = _margin(model, digest) + near
         top = expansion_rows(raw, len(ix), self.settings)
         if top is not None:
             model = self._fit(digest, fb_pos, fb_neg, top)
-            raw, nn_idx, nn_sim, per_interest = self._raw(_margin(model, digest), digest, fb_pos, fb_neg)
+            raw = _margin(model, digest) + near
         interest: list[str | None] = [None] * len(raw)
         if len(ix) == 0 and fb_pos.shape[0] == 0:  # nothing to compare with: no paper is recommended
             scores, order_key = np.zeros(len(raw)), raw
         else:
-            scales = self._scales(model, fb_pos, fb_neg)
+            scales = self._scales(model, fb_pos, fb_neg, references)
             scores, order_key = scales.library(raw), raw - scales.library_median
             if ix.interests:
                 interest_scores = scales.interests(per_interest)
@@ -669,23 +674,53 @@ class Recommender:
         ]
         return np.asarray(kept, dtype=ix.lib_ref.dtype) if kept else ix.lib_ref
 
-    def _scales(self, model: _Linear | None, fb_pos, fb_neg) -> _Scales:
-        """The 0-100 scales of the library and of each interest, from the reference rows."""
+    def _fit_meanwhile(self, digest: sp.csr_matrix, fb_pos, fb_neg) -> tuple[_Linear | None, Any, _References]:
+        """:meth:`_fit`, in a second thread (liblinear lets go of the GIL while it trains), and meanwhile
+        in this one what does not depend on the model: :meth:`_near` of the digest, the reference
+        rows' (:meth:`_references`) and the feature names (:func:`explain_terms` reads them)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            fitting = pool.submit(self._fit, digest, fb_pos, fb_neg)
+            near = self._near(digest, fb_pos, fb_neg)
+            references = self._references(fb_pos, fb_neg)
+            _ = self.index.terms
+            return fitting.result(), near, references
+
+    def _references(self, fb_pos, fb_neg) -> _References:
+        """The scale's reference rows and their neighbour parts (:meth:`_near`)."""
         ix = self.index
-
-        def margin(X):
-            return _margin(model, X)
-
         bg = ix.background[ix.bg_ref]
-        bg_raw, _, _, bg_int = self._raw(margin(bg), bg, fb_pos, fb_neg, k_keep=0)
+        bg_near, _, _, bg_int = self._near(bg, fb_pos, fb_neg, k_keep=0)
         if len(ix.lib_ref) and len(ix) >= self.settings.small_library:
             refs = self._held_out()
         else:  # small library: its own items (all trained on, so a little optimistic)
             refs = np.arange(len(ix))
         lib = ix.library[refs]
-        lib_raw, _, _, lib_int = self._raw(margin(lib), lib, fb_pos, fb_neg, exclude=refs, k_keep=0)
-        interest_refs = [lib_int[ix.membership[refs, j], j] for j in range(len(ix.interests))]
-        return _Scales(bg_raw, lib_raw, bg_int, interest_refs)
+        lib_near, _, _, lib_int = self._near(lib, fb_pos, fb_neg, exclude=refs, k_keep=0)
+        return _References(bg, bg_near, bg_int, refs, lib, lib_near, lib_int)
+
+    def _scales(self, model: _Linear | None, fb_pos, fb_neg, references: _References | None = None) -> _Scales:
+        """The 0-100 scales of the library and of each interest, from the reference rows
+        (``references``: their :meth:`_references`, when made)."""
+        ix = self.index
+        r = references or self._references(fb_pos, fb_neg)
+        bg_raw = _margin(model, r.bg) + r.bg_near
+        lib_raw = _margin(model, r.lib) + r.lib_near
+        interest_refs = [r.lib_int[ix.membership[r.refs, j], j] for j in range(len(ix.interests))]
+        return _Scales(bg_raw, lib_raw, r.bg_int, interest_refs)
+
+
+class _References(NamedTuple):
+    """The scale's reference rows (background, library) with their neighbour parts and interest values."""
+
+    bg: sp.csr_matrix
+    bg_near: np.ndarray
+    bg_int: np.ndarray
+    refs: np.ndarray  # library rows
+    lib: sp.csr_matrix
+    lib_near: np.ndarray
+    lib_int: np.ndarray
 
 
 def _scale(bg_raw: np.ndarray, lib_raw: np.ndarray):
