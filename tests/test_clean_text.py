@@ -228,3 +228,44 @@ def test_plain_inline_math_is_what_the_parser_makes(shared_data):
     assert [text._island(f) for f in plain] == [_parsed(f) for f in plain]
     for case in (r"$a}{b$", r"$\mathrm$", "$a\nb$", r"$\&$", r"$\frac{a} {b}$", r"$\begin{x}$", r"$\sqrt[3]{x}$"):
         assert text._plain_math(case[1:-1]) is None and text._island(case) == _parsed(case)
+
+
+def test_text_the_latex_parser_reads_leaves_its_callers_locals_to_be_freed():
+    """The parser keeps an exception in a reference cycle; the caller's frame (and so its locals, such
+    as a run's previous library features) must not hang on it until the next garbage collection."""
+    import gc
+    import itertools
+    import weakref
+
+    from zotrec import text
+
+    class Held:
+        pass
+
+    fragment = rf"\sqrt[{next(_FRESH)}]{{x}}"  # an optional argument: read by the parser, not the fast path
+    calls = itertools.count()
+    parsed = text._parsed
+
+    def counting(latex):
+        next(calls)
+        return parsed(latex)
+
+    def caller() -> weakref.ref:
+        held = Held()
+        assert clean_text(f"Roots {fragment} of unity") != f"Roots {fragment} of unity"
+        return weakref.ref(held)
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        text._parsed = counting
+        freed = caller()
+    finally:
+        text._parsed = parsed
+        if enabled:
+            gc.enable()
+    assert next(calls) == 1  # the parser was used
+    assert freed() is None
+
+
+_FRESH = iter(range(1000, 10**6))  # a fragment not yet in the decoder's cache

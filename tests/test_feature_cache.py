@@ -398,3 +398,21 @@ def test_the_builds_conversion_is_item_to_papers(shared_data):
     ]
     want = Featurizer().tokenize([paper_text(p) for p in papers])
     assert [tokens.document(i) for i in range(len(items))] == [want.document(i) for i in range(len(items))]
+
+
+def test_interest_membership_marks_each_row_in_each_of_its_interests(base, tmp_path):
+    from zotrec.interests import InterestSettings, select_interests
+
+    folder, items = base
+    index = _cache_copy(folder, tmp_path).load("lib").index
+    rng = random.Random(5)
+    paths = ["Thesis", "Thesis/Chapter 1", "Reading", "Side/Tiny", "zotrec: Recommended"]
+    collections = [rng.sample(paths, rng.randint(0, 3)) for _ in range(len(index))]
+    settings = InterestSettings(min_items=8)
+    found = select_interests(collections, settings)
+    with_them = index.with_interests(collections, [""] * len(index), settings, key="k")
+    assert with_them.interests == found.names and len(found) >= 2
+    for row, labels in zip(with_them.membership, found.labels(collections)):
+        assert [found.names[j] for j in np.flatnonzero(row)] == sorted(labels, key=found.names.index)
+    none = index.with_interests([[] for _ in range(len(index))], [""] * len(index), settings, key="k")
+    assert none.interests == [] and none.membership.shape == (len(index), 0) and none.filing is None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -100,12 +100,23 @@ def _island(latex: str) -> str:
         text = None
     if text is not None:
         return text
+    (text,) = _parsed(latex)
+    return text
+
+
+def _parsed(latex: str) -> Iterator[str]:
+    """pylatexenc's text of ``latex`` (the fragment as written when it cannot read it), yielded.
+
+    A generator on purpose: the parser keeps the exception that ends its input, with its traceback,
+    in a reference cycle, and a finished frame in such a cycle holds its caller's frame, that one
+    its caller's, and so on with all their locals (in a run: the library's previous features) until
+    the next garbage collection. A generator's frame does not link to the frame that ran it."""
     try:
         walker_class, context, converter = _parser()
         walker = walker_class(_LITERAL.sub(r"\\\1", latex), latex_context=context, tolerant_parsing=True)
-        return str(converter.nodelist_to_text(walker.get_latex_nodes()[0]))
+        yield str(converter.nodelist_to_text(walker.get_latex_nodes()[0]))
     except Exception:  # a fragment the parser cannot read stays as written
-        return latex
+        yield latex
 
 
 # LaTeX the parser reads as plain characters, brace groups, ~, macros without arguments (\\alpha,

@@ -30,6 +30,7 @@ import logging
 import pickle
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +215,7 @@ def library_index(
         return index
     inputs: list[Any] = []  # the interests' inputs, when made while the items convert
     if cached is not None and cached.drift(ids) <= max_drift:
-        index = update_index(cached.index, cached.ids, items, ids, snapshot)
+        index = update_index(cached.index, cached.ids, items, ids, snapshot, keys)
         record = CachedIndex(index, ids, keys, cached.base_ids)
     else:
         from zotrec.library.identity import remember
@@ -228,7 +229,7 @@ def library_index(
         kept_ids = [ids[i] for i in kept]
         record = CachedIndex(index, ids, keys, frozenset(kept_ids))
         if len(kept) != len(items):  # rows are aligned with items: rebuild those without text incrementally
-            index = update_index(index, kept_ids, items, ids, snapshot)
+            index = update_index(index, kept_ids, items, ids, snapshot, keys)
     index = record.index = _with_interests(index, items, snapshot, settings, *inputs)
     if cache is not None:
         cache.store(library_id, record)
@@ -273,37 +274,42 @@ def _interest_inputs(
 
 
 def update_index(
-    index: Any, row_ids: list[str], items: list[dict[str, Any]], ids: list[str], snapshot: LibrarySnapshot
+    index: Any,
+    row_ids: list[str],
+    items: list[dict[str, Any]],
+    ids: list[str],
+    snapshot: LibrarySnapshot,
+    keys: list[str | None] | None = None,
 ) -> Any:
     """``index`` (rows identified by ``row_ids``) brought to ``items`` with its vectorizer unchanged:
-    reused rows for known ids, new rows for the others, in the order of ``items``."""
+    reused rows for known ids, new rows for the others, in the order of ``items`` (``keys``: their
+    item keys, when the caller has them)."""
     import numpy as np
-    import scipy.sparse as sp
 
     from zotrec.recommend.model import KNN_TERMS, LibraryIndex, prune_rows
 
-    where = {rid: row for row, rid in enumerate(row_ids)}
-    new_at = [i for i, cid in enumerate(ids) if cid not in where]
+    where = dict(zip(row_ids, range(len(row_ids))))
+    take = np.array(list(map(where.get, ids, repeat(-1))), dtype=np.int64)  # the row each item reuses, -1: none
+    new_at = np.flatnonzero(take < 0)
     papers = _papers([items[i] for i in new_at], snapshot)
     new_X = index.vectorizer.transform(papers) if papers else index.library[:0]
-    n_old = index.library.shape[0]
-    take = np.empty(len(ids), dtype=np.int64)
-    fresh = dict(zip(new_at, range(n_old, n_old + len(new_at))))
-    for i, cid in enumerate(ids):
-        take[i] = fresh[i] if i in fresh else where[cid]
-    library = sp.vstack([index.library, new_X], format="csr")[take]
-    neighbours = sp.vstack([index.neighbours, prune_rows(new_X, KNN_TERMS)], format="csr")[take]
-    new_titles = {i: p.title for i, p in zip(new_at, papers)}
-    new_added = {i: p.date_added or "" for i, p in zip(new_at, papers)}
-    titles = [new_titles[i] if i in new_titles else index.titles[where[cid]] for i, cid in enumerate(ids)]
-    added = [new_added[i] if i in new_added else index.added[where[cid]] for i, cid in enumerate(ids)]
-    keys = [item.get("key") for item in items]
+    take[new_at] = np.arange(len(row_ids), len(row_ids) + len(new_at))
+    order = take.tolist()
+    titles = list(map((index.titles + [p.title for p in papers]).__getitem__, order))
+    added = list(map((index.added + [p.date_added or "" for p in papers]).__getitem__, order))
     return LibraryIndex.assemble(
         index.vectorizer,
-        library.astype(np.float32, copy=False),
+        _take_rows(index.library, new_X, take).astype(np.float32, copy=False),
         titles,
-        keys,
+        [item.get("key") for item in items] if keys is None else keys,
         added,
         index.background,
-        neighbours.astype(np.float32, copy=False),
+        _take_rows(index.neighbours, prune_rows(new_X, KNN_TERMS), take).astype(np.float32, copy=False),
     )
+
+
+def _take_rows(old: Any, new: Any, take: Any) -> Any:
+    """Rows ``take`` of ``old`` stacked over ``new`` (CSR), as one CSR matrix."""
+    import scipy.sparse as sp
+
+    return sp.vstack([old, new], format="csr")[take] if new.shape[0] else old[take]

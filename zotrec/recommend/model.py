@@ -207,9 +207,12 @@ class LibraryIndex:
         if len(found) < 2:
             found = Interests([], {}, settings)
         membership = np.zeros((n, len(found)), dtype=bool)
-        column = {name: j for j, name in enumerate(found.names)}
-        for i, labels in enumerate(found.labels(collections)):
-            membership[i, [column[x] for x in labels]] = True
+        if len(found):
+            column = {name: j for j, name in enumerate(found.names)}
+            cells = [(i, column[x]) for i, labels in enumerate(found.labels(collections)) for x in labels]
+            if cells:
+                rows, cols = np.asarray(cells, dtype=np.int64).T
+                membership[rows, cols] = True
         return replace(
             self,
             interests=list(found.names),
@@ -233,7 +236,7 @@ class LibraryIndex:
         """An index from library rows already vectorised by ``vectorizer`` (``neighbours``: their pruned
         rows, when known). The references and the recency order depend only on these arguments."""
         n = library.shape[0]
-        order = sorted(range(n), key=lambda i: added[i], reverse=True)
+        order = sorted(range(n), key=added.__getitem__, reverse=True)
         recency = np.empty(n, dtype=np.int32)
         recency[np.asarray(order, dtype=np.int64)] = np.arange(n, dtype=np.int32)
         return cls(
