@@ -120,6 +120,17 @@ def test_delivery_defaults():
     assert not cfg.email.configured and cfg.email.when == "picks" and cfg.email.security == "starttls"
 
 
+def test_email_set_one_key_at_a_time_says_which_comes_first(isolated_dirs):
+    """README's [email] example lists `to` first; `zotrec config set email.to` alone names the next step."""
+    refused = runner.invoke(app, ["config", "set", "email.to", "me@example.org"])
+    assert refused.exit_code == EXIT_CONFIG
+    assert "email.to is set but email.host is empty" in refused.stderr
+    assert "`zotrec config set email.host smtp.example.org`" in refused.stderr
+    assert runner.invoke(app, ["config", "set", "email.host", "smtp.example.org"]).exit_code == 0
+    assert runner.invoke(app, ["config", "set", "email.to", "me@example.org"]).exit_code == 0
+    assert load_config().email.to == "me@example.org"
+
+
 @pytest.mark.parametrize(
     "section, message",
     [

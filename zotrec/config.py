@@ -596,7 +596,10 @@ def validate(cfg: Config) -> None:
     email = cfg.email
     if email.configured:
         if not email.host:
-            raise ConfigError("email.host is empty: set the SMTP server that sends the message (e.g. smtp.example.org)")
+            raise ConfigError(
+                "email.to is set but email.host is empty: set the SMTP server that sends the message first "
+                "(`zotrec config set email.host smtp.example.org`)"
+            )
         if _addresses_check(email.from_address()):
             raise ConfigError(f"email.from {_addresses_check(email.from_address())}: set email.from")
 
