@@ -249,6 +249,13 @@ def test_starttls_refused_and_missing_password_are_one_line():
             check_server(settings(server.port, security="starttls"), timeout=5)
         with pytest.raises(MailError, match="ZOTREC_SMTP_PASSWORD is not set"):
             check_server(settings(server.port, user="me@example.org"), timeout=5)
+        with pytest.raises(MailError) as err:  # a login the server does not offer: email.user is named
+            check_server(settings(server.port, user="me@example.org", password="pw-9"), timeout=5)
+        assert str(err.value) == (
+            f"SMTP server 127.0.0.1:{server.port} offers no login on this connection for email.user "
+            "'me@example.org' (SMTP AUTH extension not supported by server.): leave email.user empty if the "
+            "server needs none, or use email.security = starttls or tls"
+        )
         assert "EHLO ok" in check_server(settings(server.port), timeout=5) and server.inbox == []
     finally:
         server.stop()

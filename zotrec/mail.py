@@ -170,6 +170,11 @@ def _mail_error(settings: EmailSettings, err: BaseException) -> BaseException:
     if isinstance(err, smtplib.SMTPAuthenticationError):
         reply = err.smtp_error.decode("utf-8", "replace") if isinstance(err.smtp_error, bytes) else str(err.smtp_error)
         problem = f"refused the login of {settings.user!r} ({err.smtp_code} {' '.join(reply.split())})"
+    elif isinstance(err, smtplib.SMTPNotSupportedError) and "AUTH" in str(err):  # login(), not starttls()
+        problem = (
+            f"offers no login on this connection for email.user {settings.user!r} ({err}): leave email.user "
+            "empty if the server needs none, or use email.security = starttls or tls"
+        )
     elif isinstance(err, smtplib.SMTPNotSupportedError):
         problem = f"does not support what email.security = {settings.security!r} needs ({err})"
     elif isinstance(err, smtplib.SMTPRecipientsRefused):
