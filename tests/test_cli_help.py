@@ -18,3 +18,11 @@ def _options_without_help(command, path: list[str]):
 def test_every_option_of_every_command_has_help_text():
     missing = list(_options_without_help(typer.main.get_command(app), ["zotrec"]))
     assert missing == []
+
+
+def test_library_import_help_names_every_export_it_reads():
+    from typer.testing import CliRunner
+
+    shown = CliRunner().invoke(app, ["library", "import", "--help"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0
+    assert "BibTeX (.bib), CSL-JSON or Better BibTeX JSON (.json), Zotero RDF (.rdf)" in " ".join(shown.stdout.split())

@@ -321,6 +321,17 @@ def test_doctor_checks_email_login_and_feed_path_sending_nothing(tmp_path, monke
 
 
 # -- the feed ---------------------------------------------------------------------------------------
+def test_the_feed_is_the_one_file_others_may_read_and_readme_says_so(tmp_path):
+    """A web server publishes the feed, so it is 0644, unlike zotrec's other (0600) files."""
+    import stat
+
+    path = tmp_path / "feeds" / "zotrec.atom"
+    assert write_feed(path, [summary(1, [pick("Paper A", ids={"arxiv": "2401.00001"})])]) == 1
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    assert "The Atom feed (`feed.path`) is the exception: it is written 0644" in readme
+
+
 def test_feed_keeps_one_entry_per_paper_with_its_first_date(tmp_path):
     a = pick("Paper A", ids={"arxiv": "2401.00001"})
     b = pick("Paper B", ids={"doi": "10.1000/b"})

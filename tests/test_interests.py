@@ -376,3 +376,21 @@ def test_semanticbim_better_bibtex_and_rdf_exports_agree_on_collections(shared_d
     snapshot = snapshot_from_file(folder / "better-bibtex-json.json")
     paths = Counter(snapshot.collection_path(k) for k in snapshot.collections)
     assert paths["0 Proceedings/LDAC 2021"] == 1 and paths["0 Proceedings"] == 1 and "LDAC 2021" not in paths
+
+
+def test_readme_interests_example_is_the_real_output(shared_data):
+    """README's `zotrec interests` example rows (papers, held-out accuracy) are what the command prints."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ zotrec interests --library better-bibtex-json.json\n", 1)[1].split("```", 1)[0]
+    rows = re.findall(r"^ (\S.*?)\s{2,}(\d+)\s+(\d+)% of (\d+)\s", block, re.MULTILINE)
+    assert len(rows) == 3, block
+    export = shared_data / "libraries" / "semanticbim-accord" / "better-bibtex-json.json"
+    result = runner.invoke(app, ["interests", "--library", str(export), "--json"])
+    assert result.exit_code == 0, result.output
+    real = [(i["interest"], i["size"], round(100 * i["accuracy"]), i["held_out"]) for i in json.loads(result.stdout)]
+    assert len(real) == int(re.search(r"(\d+) interests in", block).group(1))
+    for (name, size, percent, held_out), got in zip(rows, real):
+        assert got[0].startswith(name.rstrip(". ")), (name, got)
+        assert (int(size), int(percent), int(held_out)) == got[1:], (name, got)

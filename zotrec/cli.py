@@ -446,7 +446,9 @@ def report(
 # -- library --------------------------------------------------------------------------------
 @library_app.command("import")
 def library_import(
-    file: Path = typer.Argument(..., help="Zotero export: BibTeX (.bib), CSL-JSON (.json) or Zotero RDF (.rdf)."),
+    file: Path = typer.Argument(
+        ..., help="Zotero export: BibTeX (.bib), CSL-JSON or Better BibTeX JSON (.json), Zotero RDF (.rdf)."
+    ),
     library: Optional[Path] = typer.Option(None, "--library", help="Embedded library file (default: the data dir)."),
 ) -> None:
     """Fill the embedded library from a Zotero export (collections and tags kept)."""
