@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zotrec.recommend.background import _load_rows, shipped_text
+from zotrec.recommend.background import _load_rows, background_texts, load_background, shipped_text
 from zotrec.text import clean_text
 
 
@@ -21,3 +21,9 @@ def test_shipped_text_is_already_clean_unless_cleaning_is_unstable():
 def test_shipped_text_gives_the_paper_the_raw_text_gives():
     for text in ["Fr\\'ed\\'eric's $\\alpha$-stable   process", "plain  text", "$x$ and $$y$$ in {braces}", ""]:
         assert clean_text(shipped_text(text)) == clean_text(text)
+
+
+def test_background_texts_are_the_papers_titles_and_abstracts():
+    papers = load_background()
+    assert background_texts() == [(p.title, p.abstract) for p in papers]
+    assert not any(p.authors for p in papers)  # the sample has no authors

@@ -69,6 +69,9 @@ def test_fit_and_transform_counts_are_scikit_learns(texts, params):
 def test_strip_accents_is_scikit_learns():
     rng = np.random.default_rng(0)
     samples = ODD + ["".join(map(chr, rng.integers(0x80, 0x2FFFF, size=300))) for _ in range(200)]
+    marks = [0x301, 0x327, 0x308, 0x20D7, 0x1DC0, 0xE9, 0xC5, 0xFB01, 0xBD, 0x2460]  # marks, accented, compat
+    mixed = [rng.choice([*range(0x20, 0x7F), *marks], size=200) for _ in range(200)]  # ASCII runs between them
+    samples += ["".join(map(chr, codes)) for codes in mixed] + [" e\u0301 a\u0327b ", "\u0301x", "x\u0301"]
     assert [ngrams.strip_accents(s) for s in samples] == [strip_accents_unicode(s) for s in samples]
 
 
@@ -177,13 +180,13 @@ def test_the_author_space_is_scikit_learns():
 
     authors = [author_tokens(p) for p in load_background()[:2000]] + ["", "solo_x", "solo_x  twice_y", " a_b\tc_d "]
     vec = Featurizer()
-    got = vec._fit_authors(authors)
+    got = vec.fit_authors(authors)
     want_vec = TfidfVectorizer(analyzer=str.split, min_df=2, sublinear_tf=True, dtype=np.float32)
     want = want_vec.fit_transform(authors).astype(np.float32) * vec.settings.author_weight
     assert vec.authors.vocabulary_ == want_vec.vocabulary_ and _same(got, want)
     assert np.array_equal(vec.authors.idf_, want_vec.idf_)
     assert _same(vec.authors.transform(authors[:50]), want_vec.transform(authors[:50]))
-    assert Featurizer()._fit_authors(["a_b c_d", "e_f", ""]) is None
+    assert Featurizer().fit_authors(["a_b c_d", "e_f", ""]) is None
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.int64])

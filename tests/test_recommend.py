@@ -236,6 +236,27 @@ def test_prune_rows_keeps_each_rows_heaviest_then_lowest_columns(monkeypatch):
             assert np.allclose(np.asarray(P.multiply(P).sum(1)).ravel(), 1.0, atol=1e-5)
 
 
+def test_rows_cut_to_their_top_entries_prune_as_the_whole_rows():
+    """``top_entries`` of one block of columns, then ``prune_rows`` beside the other columns: the
+    neighbour rows of the whole rows, bit for bit (ties among many equal weights included)."""
+    import scipy.sparse as sp
+
+    from zotrec.recommend.model import prune_rows, top_entries
+
+    rng = np.random.default_rng(5)
+    for density, k in ((0.5, 6), (0.05, 6), (0.3, 40)):
+        text = sp.random(70, 90, density=density, format="csr", dtype=np.float32, random_state=4)
+        text.data = rng.integers(1, 4, size=text.nnz).astype(np.float32) / 8  # many ties
+        authors = sp.random(70, 12, density=0.2, format="csr", dtype=np.float32, random_state=6)
+        authors.data = np.float32(0.125) * rng.integers(1, 3, size=authors.nnz).astype(np.float32)
+        cut = top_entries(text, k)
+        assert (np.diff(cut.indptr) == np.minimum(np.diff(text.indptr), k)).all()
+        whole = prune_rows(sp.hstack([text, authors], format="csr"), k)
+        parts = prune_rows(sp.hstack([cut, authors], format="csr"), k)
+        assert np.array_equal(whole.indptr, parts.indptr) and np.array_equal(whole.indices, parts.indices)
+        assert np.array_equal(whole.data, parts.data)
+
+
 def test_parallel_transform_matches_the_serial_one(corpus, monkeypatch):
     """Texts transformed in two joblib workers give the serial matrix bit for bit."""
     from zotrec.recommend import features

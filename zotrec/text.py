@@ -50,11 +50,19 @@ _MARKS = _Marks()
 
 
 def strip_accents(text: str) -> str:
-    """``text`` in NFKD with its combining marks dropped (scikit-learn's ``strip_accents_unicode``),
-    by one translate; ASCII text as it is."""
+    """``text`` in NFKD with its combining marks dropped (scikit-learn's ``strip_accents_unicode``):
+    ASCII text as it is, else only its runs of non-ASCII characters translated (a translate costs
+    per character, and most characters of a paper's text are ASCII)."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKD", text).translate(_MARKS)
+    return _NON_ASCII.sub(_unmarked, unicodedata.normalize("NFKD", text))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _unmarked(run: re.Match[str]) -> str:
+    return run.group(0).translate(_MARKS)
 
 
 def strip_controls(value: str) -> str:

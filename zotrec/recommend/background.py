@@ -44,6 +44,14 @@ def load_background() -> list[Paper]:
     return [copy.copy(p) for p in _papers()]
 
 
+def background_texts() -> list[tuple[str, str]]:
+    """The title and abstract of each background paper as its Paper holds them (cleaned as
+    :class:`~zotrec.paper.Paper` cleans them), without building the Papers; the sample has no authors."""
+    from zotrec.text import clean_text
+
+    return [(clean_text(title), clean_text(abstract)) for _, title, abstract, _ in _load_rows()]
+
+
 @lru_cache(maxsize=1)
 def _papers() -> tuple[Paper, ...]:
     return tuple(

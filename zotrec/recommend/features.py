@@ -130,12 +130,9 @@ class Featurizer:
     def with_authors(self, X: sp.csr_matrix, authors: list[str]) -> sp.csr_matrix:
         """Fit the author space on ``authors`` (one per row of ``X``, the text rows) and put its rows
         beside them."""
-        A = self._fit_authors(authors)
-        if A is not None:
-            X = sp.hstack([X, A], format="csr")
-        return X.tocsr()
+        return beside(X, self.fit_authors(authors))
 
-    def _fit_authors(self, authors: list[str]) -> sp.csr_matrix | None:
+    def fit_authors(self, authors: list[str]) -> sp.csr_matrix | None:
         """Fit the author space on papers' :func:`author_tokens`: their rows, scaled by ``author_weight``
         (None: no author block)."""
         self.authors = None
@@ -180,6 +177,13 @@ class Featurizer:
 
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def beside(X: sp.csr_matrix, A: sp.csr_matrix | None) -> sp.csr_matrix:
+    """Text rows ``X`` with their author rows ``A`` (:meth:`Featurizer.fit_authors`) beside them."""
+    if A is not None:
+        X = sp.hstack([X, A], format="csr")
+    return X.tocsr()
 
 
 def _terms(vec: Any) -> np.ndarray:

@@ -83,12 +83,13 @@ def background_tokens() -> tuple[Tokens, list[str]]:
     global _BACKGROUND
     if _BACKGROUND is None:
         from zotrec.recommend import features
-        from zotrec.recommend.background import load_background
+        from zotrec.recommend.background import background_texts
+        from zotrec.recommend.texts import text_of
 
-        background = load_background()
+        texts = background_texts()
         _BACKGROUND = (
-            features.Featurizer().tokenize([features.paper_text(p) for p in background]),
-            [features.author_tokens(p) for p in background],
+            features.Featurizer().tokenize([text_of(title, abstract) for title, abstract in texts]),
+            [features.author_tokens_of([])] * len(texts),
         )
     return _BACKGROUND
 
@@ -107,11 +108,12 @@ def build_index(rows: list[Row], keys: list[str | None], tokens: Tokens) -> Any:
     return _assemble(vec, X, rows, keys)
 
 
-def _assemble(vec: Any, X: Any, rows: list[Row], keys: list[str | None]) -> Any:
+def _assemble(vec: Any, X: Any, rows: list[Row], keys: list[str | None], neighbours: Any = None) -> Any:
     from zotrec.recommend.model import LibraryIndex
 
     n = len(rows)
-    return LibraryIndex.assemble(vec, X[:n], [r.title for r in rows], keys, [r.added for r in rows], X[n:])
+    titles, added = [r.title for r in rows], [r.added for r in rows]
+    return LibraryIndex.assemble(vec, X[:n], titles, keys, added, X[n:], neighbours)
 
 
 def full_build(
@@ -161,6 +163,7 @@ class _PipelinedBuild:
         ]
         self.results: dict[int, tuple[list[Row], Tokens]] = {}
         self.blocks: dict[int, Any] = {}  # part -> its text rows, once the fit is done
+        self.tops: dict[int, Any] = {}  # part -> its text rows cut to their KNN_TERMS largest entries
         self.vec = Featurizer()
         self.fitted = False
         self.background_rest: tuple[np.ndarray, Any] = (np.zeros(0, dtype=np.int64), None)  # rows, their text rows
@@ -182,25 +185,44 @@ class _PipelinedBuild:
         rows = self._rows()
         if not self.usable:
             return self._fallback(rows)
-        X_text = self._join()
-        X = self.vec.with_authors(X_text, [r.authors for r in rows] + background_authors)
+        from zotrec.recommend.features import beside
+
+        A = self.vec.fit_authors([r.authors for r in rows] + background_authors)
         keys = [item.get("key") for item in self.items]
-        return _assemble(self.vec, X, rows, keys), rows, list(range(self.n))
+        return (
+            _assemble(self.vec, beside(self._join(self.blocks), A), rows, keys, self._neighbours(A)),
+            rows,
+            list(range(self.n)),
+        )
+
+    def _neighbours(self, A: Any) -> Any:
+        """The library's neighbour rows (``prune_rows`` of its rows) from its text rows cut part by part
+        (``self.tops``) beside its author rows ``A`` (None: no author block)."""
+        from zotrec.recommend.features import beside
+        from zotrec.recommend.model import KNN_TERMS, prune_rows
+
+        text = self._join(self.tops, background=False)[: self.n]
+        return prune_rows(beside(text, A[: self.n] if A is not None else None), KNN_TERMS)
 
     def _advance(self, background: Tokens) -> None:
-        """Fit once both sampled parts are here; count every part that arrived since."""
+        """Fit once both sampled parts are here; count every part that arrived since (and cut its
+        rows to the entries their neighbour rows can keep: :func:`~zotrec.recommend.model.top_entries`)."""
+        from zotrec.recommend.model import KNN_TERMS, top_entries
+
         if not self.fitted:
             if 0 not in self.results or 1 not in self.results:
                 return
             bg_sample = self.sample[self.sample >= self.n] - self.n
             tokens = merge([self.results[0][1], self.results[1][1], background.take(bg_sample)])
             self.blocks[0] = self.vec.fit_text(tokens, self.n + len(background))
+            self.tops[0] = top_entries(self.blocks[0], KNN_TERMS)
             self.fitted = True
             bg_rest = self._background_rest(len(background))
             self.background_rest = (bg_rest, self.vec.transform_tokens(background.take(bg_rest)))
         for i, (_, tokens) in self.results.items():
             if i >= 2 and i not in self.blocks:
                 self.blocks[i] = self.vec.transform_tokens(tokens)
+                self.tops[i] = top_entries(self.blocks[i], KNN_TERMS)
 
     def _rows(self) -> list[Row]:
         rows: list[Row | None] = [None] * self.n
@@ -214,14 +236,19 @@ class _PipelinedBuild:
         in_sample[self.sample[self.sample >= self.n] - self.n] = True
         return np.flatnonzero(~in_sample)
 
-    def _join(self) -> Any:
-        """The text rows of the library and background in order (``join_rows`` of the blocks)."""
+    def _join(self, blocks: dict[int, Any], background: bool = True) -> Any:
+        """The rows of ``blocks`` (one per part; 0: the fit sample's, its background rows included) in
+        order: the library's, then the background's (with ``background``: also those beyond the
+        sample, ``self.background_rest``)."""
         from zotrec.recommend.features import join_rows
 
-        blocks = [self.blocks[i] for i in range(2, len(self.parts))]
-        positions = [self.parts[i] for i in range(2, len(self.parts))]
-        bg_rest, bg_block = self.background_rest
-        return join_rows([self.blocks[0], *blocks, bg_block], [self.sample, *positions, bg_rest + self.n])
+        matrices = [blocks[i] for i in [0, *range(2, len(self.parts))]]
+        positions = [self.sample, *self.parts[2:]]
+        if background:
+            bg_rest, bg_block = self.background_rest
+            matrices.append(bg_block)
+            positions.append(bg_rest + self.n)
+        return join_rows(matrices, positions)
 
     def _fallback(self, rows: list[Row]) -> tuple[Any, list[Row], list[int]]:
         tokens = merge([self.results[i][1] for i in range(len(self.parts))])
