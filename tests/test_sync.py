@@ -82,6 +82,19 @@ def test_demo_sync_table_output(demo_library):
     assert "pushed" in out.stdout
 
 
+def test_table_title_counts_the_daily_minimum_picks(demo_library):
+    """Picks under the threshold (the daily minimum) are counted in the title, so a 81.1 under
+    "threshold 90" is explained on the terminal too (JSON and report mark each one)."""
+    args = ["--library", str(demo_library), "--threshold", "90", "--min-picks", "3"]
+    shown = runner.invoke(app, ["recommend", "-d", str(demo_digest_path()), *args], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "3 recommended of 38 papers (threshold 90; 2 of them below it, as the daily minimum)" in shown.stdout
+    out = runner.invoke(app, ["sync", "--demo", *args, "--dry-run"], env={"COLUMNS": "200"})
+    assert "3 recommended of 38 papers (threshold 90; 2 of them below it, as the daily minimum)" in out.stdout
+    plain = runner.invoke(app, ["sync", "--demo", "--library", str(demo_library), "--dry-run"], env={"COLUMNS": "200"})
+    assert "11 recommended of 38 papers (threshold 60)" in plain.stdout  # README's morning, unchanged
+
+
 def test_quiet_prints_nothing(tmp_path, demo_library):
     """--quiet and --config work after the command name too (as before it, see the cron tests)."""
     config = tmp_path / "other.toml"

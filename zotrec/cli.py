@@ -308,8 +308,20 @@ class _nullcontext:
         return False
 
 
+def picks_title(result) -> str:
+    """The table's title: picks of papers read, the threshold, and how many picks only the daily minimum added."""
+    from zotrec.pipeline import DAILY_MINIMUM
+
+    below = sum(1 for r in result.recommended if r.reason_picked == DAILY_MINIMUM)
+    minimum = f"; {below} of them below it, as the daily minimum" if below else ""
+    return (
+        f"{len(result.recommended)} recommended of {result.papers_read} papers "
+        f"(threshold {result.threshold:g}{minimum})"
+    )
+
+
 def print_sync(result, out) -> None:
-    title = f"{len(result.recommended)} recommended of {result.papers_read} papers (threshold {result.threshold:g})"
+    title = picks_title(result)
     if result.recommended:
         out.print(ranked_table(result.recommended, title))
     else:
@@ -390,7 +402,7 @@ def recommend(
             print_json([r.to_json() for r in shown])
         else:
             out = console()
-            out.print(ranked_table(shown, f"{len(result.recommended)} recommended of {result.papers_read} papers"))
+            out.print(ranked_table(shown, picks_title(result)))
             if result.empty_reason:
                 out.print(result.empty_reason, soft_wrap=True, markup=False, highlight=False)
         return result.exit_code
