@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from zotrec import paths
 from zotrec.cli import app
 from zotrec.demo import demo_digest_path
+from zotrec.errors import EXIT_USAGE
 from zotrec.paper import Paper
 from zotrec.pipeline import SyncResult
 from zotrec.ranked import Ranked, Reason, Topic
@@ -215,13 +216,18 @@ def test_sync_report_and_rerender_from_state_are_identical(demo, tmp_path, monke
     assert {_text(x.dt): _text(x.dd) for x in soup.select("dl.stats > div")}["pushed"] == "0"
 
 
-def test_report_of_unknown_run_is_one_line_error(demo, monkeypatch):
+def test_report_of_unknown_run_is_one_line_error(demo, monkeypatch, tmp_path):
     res = runner.invoke(app, ["report"])  # a fresh home: no run yet
     assert res.exit_code != 0 and "no recorded run" in res.output
     monkeypatch.setenv("ZOTREC_HOME", str(demo[0].home))
     res = runner.invoke(app, ["report", "99"])
-    assert res.exit_code != 0
+    assert res.exit_code == EXIT_USAGE  # a wrong RUN argument, not an unexpected failure (exit 1)
     assert "no summary for run 99" in res.output and len(res.output.strip().splitlines()) == 1
+    mail = tmp_path / "mail.toml"
+    mail.write_text('[email]\nto = "me@example.org"\nhost = "127.0.0.1"\n', encoding="utf-8")
+    for args in (["history", "--run", "99"], ["--config", str(mail), "report", "--email", "99"]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == EXIT_USAGE and "run 99 in the state" in res.stderr, (args, res.output)
 
 
 def test_recommend_writes_a_report(demo, tmp_path, monkeypatch):

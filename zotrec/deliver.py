@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from zotrec.config import Config, EmailSettings
-from zotrec.errors import ConfigError, ZotrecError
+from zotrec.errors import ConfigError, UnknownRun, ZotrecError
 from zotrec.report import keep_report, new_picks, render_report, write_html
 
 
@@ -156,5 +156,5 @@ def resend(state: Any, cfg: Config, run_id: int | None = None) -> tuple[int, lis
             raise ReportError("no recorded run to send yet (run `zotrec sync` first)")
     summary = state.run_summary(run_id)
     if summary is None:
-        raise ReportError(f"no summary for run {run_id} in the state (see `zotrec history`)")
+        raise UnknownRun(f"no summary for run {run_id} in the state (see `zotrec history`)")
     return run_id, send_run(cfg.email, summary)

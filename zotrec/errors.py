@@ -19,6 +19,12 @@ class ZotrecError(Exception):
     exit_code = EXIT_FAILURE
 
 
+class UnknownRun(ZotrecError):
+    """The command line names a run the state does not hold (or holds no summary of)."""
+
+    exit_code = EXIT_USAGE
+
+
 class SourceError(ZotrecError):
     """A digest source could not be read or parsed."""
 

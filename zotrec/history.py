@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from zotrec.errors import ZotrecError
+from zotrec.errors import UnknownRun
 from zotrec.state import StateStore
 from zotrec.text import clean_text
 
@@ -30,7 +30,7 @@ def recent_runs(state: StateStore, limit: int = 20) -> list[dict[str, Any]]:
 def run_details(state: StateStore, run_id: int) -> dict[str, Any]:
     runs = {r["id"]: r for r in state.runs(10_000)}
     if run_id not in runs:
-        raise ZotrecError(f"no run {run_id} in the state (see `zotrec history`)")
+        raise UnknownRun(f"no run {run_id} in the state (see `zotrec history`)")
     pushed = [
         {
             "identity": p.identity,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zotrec import __version__, paths
-from zotrec.errors import ZotrecError
+from zotrec.errors import UnknownRun, ZotrecError
 from zotrec.ranked import NO_TOPIC, Reason, Topic
 from zotrec.text import clean_text
 
@@ -457,7 +457,7 @@ def run_report(state: Any, run_id: int | None = None, out: Path | None = None) -
             raise ReportError("no recorded run to report on yet (run `zotrec sync` first)")
     summary = state.run_summary(run_id)
     if summary is None:
-        raise ReportError(f"no summary for run {run_id} in the state (see `zotrec history`)")
+        raise UnknownRun(f"no summary for run {run_id} in the state (see `zotrec history`)")
     return write_report(summary, out or reports_dir() / report_name(summary))
 
 
