@@ -402,7 +402,7 @@ def recommend(
             print_json([r.to_json() for r in shown])
         else:
             out = console()
-            out.print(ranked_table(shown, picks_title(result)))
+            out.print(ranked_table(shown, picks_title(result)) if shown else picks_title(result))
             if result.empty_reason:
                 out.print(result.empty_reason, soft_wrap=True, markup=False, highlight=False)
         return result.exit_code
