@@ -181,3 +181,17 @@ def test_a_dry_run_is_listed_as_dry_run_whatever_it_found(demo_library, tmp_path
         ("dry-run", 3, 0),
         ("dry-run", 3, 0),
     ]
+
+
+def test_the_report_times_the_whole_run(demo_library):
+    """The summary's start (the report's date and "took") is the run's start, before the digests are
+    read, not the moment the result was assembled after ranking."""
+    from zotrec.runner import SyncRequest, run_sync
+
+    result, _ = run_sync(SyncRequest(demo=True, library=demo_library, top=3, dry_run=True))
+    state = StateStore(paths.state_file())
+    (run,) = state.runs()
+    state.close()
+    summary = result.to_json()
+    assert summary["started"] <= run["started"] and summary["finished"] >= run["finished"] - 0.5
+    assert summary["finished"] - summary["started"] >= run["finished"] - run["started"] - 0.5

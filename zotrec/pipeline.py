@@ -461,6 +461,7 @@ def sync(
 ) -> SyncResult:
     """Run the whole pipeline once and record the run in the state."""
     say = progress or (lambda _msg: None)
+    started = time.time()  # the report's date and "took": the whole run, not only its pushes
     run_id = state.start_run()
     try:
         say("reading digests")
@@ -496,6 +497,7 @@ def sync(
         problem = library_problem(iter_profile_items(snapshot, options.collection)) if papers else None
         result = SyncResult(
             run_id=run_id,
+            started=started,
             papers_read=len(papers),
             sources=reports,
             ranked=ranked,
