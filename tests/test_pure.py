@@ -136,3 +136,15 @@ def test_derived_key_is_a_stable_zotero_key():
     assert derived_key("ab", "c") != derived_key("a", "bc")
     keys = {derived_key("lib", f"arxiv:2401.{i:05d}") for i in range(2000)}
     assert len(keys) == 2000  # no collision among a realistic number of papers
+
+
+def test_a_score_just_under_the_threshold_is_never_shown_at_it():
+    """The empty day's sentence said "scored 50.0, below the threshold 50" for a 49.97."""
+    from zotrec.paper import Paper
+    from zotrec.pipeline import why_empty
+    from zotrec.ranked import Ranked
+
+    near = Ranked(Paper(title="UrbanInsight"), 49.97)
+    assert "'UrbanInsight', scored 49.97, below the threshold 50 and" in why_empty([near], 50.0, 3)
+    assert "scored 47.3, below the threshold 60" in why_empty([Ranked(Paper(title="T"), 47.31)], 60.0, 3)
+    assert "scored 59.999, below the threshold 60" in why_empty([Ranked(Paper(title="T"), 59.9991)], 60.0, 0)

@@ -361,6 +361,15 @@ def choose(ranked: list[Ranked], options: SyncOptions) -> None:
         chosen += 1
 
 
+def score_under(score: float, limit: float) -> str:
+    """``score`` with one decimal, or more when one would round it up to ``limit`` (49.97 under 50)."""
+    for decimals in (1, 2, 3):
+        text = f"{score:.{decimals}f}"
+        if float(text) < limit:
+            break
+    return text
+
+
 def why_empty(ranked: list[Ranked], threshold: float, min_picks: int) -> str:
     """One sentence for a run that recommends nothing: why, the best paper, and what to change."""
     if not ranked:
@@ -386,7 +395,7 @@ def why_empty(ranked: list[Ranked], threshold: float, min_picks: int) -> str:
         f" and not above {MIN_PICK_SCORE:g}, the floor of the daily minimum" if min_picks else "; sync.min_picks is 0"
     )
     return (
-        f"nothing recommended: the best paper, {title!r}, scored {best.score:.1f}, below the threshold "
+        f"nothing recommended: the best paper, {title!r}, scored {score_under(best.score, threshold)}, below the threshold "
         f"{threshold:g}{floor}; lower --threshold (sync.threshold) or see every score with "
         "`zotrec recommend --all`"
     )
