@@ -197,6 +197,29 @@ def test_content_id_follows_content_for_unversioned_items():
     assert content_id({"key": "ABCD1234", "version": 3, "title": "A"}) == "ABCD1234:3"
 
 
+def test_profile_rows_are_in_content_id_then_key_then_listing_order():
+    """Sorted by content id; items of equal content (an export file's duplicates) by key, then as listed."""
+    same = {"title": "A paper title", "abstractNote": "x"}
+    items = [
+        {"key": "B", "version": 2, "title": "Two"},
+        {"key": "0002", **same},
+        {"key": "A", "version": 7, "title": "One"},
+        {"key": "0001", **same},
+        {"key": "0001", **same, "extra": "listed second"},
+        {"key": "C", "version": 1, "title": " "},  # no title: not in the profile
+    ]
+    rows, ids = profile_rows(LibrarySnapshot(1, items))
+    want = sorted(
+        ((content_id(item), item["key"], n) for n, item in enumerate(items) if item["title"].strip()),
+    )
+    assert ids == [cid for cid, _, _ in want]
+    assert rows == [items[n] for _, _, n in want]
+    assert [row["key"] for row in rows] == ["A", "B", "0001", "0001", "0002"]
+    assert "extra" not in rows[2] and rows[3]["extra"] == "listed second"
+    distinct = [item for item in items if "version" in item]
+    assert profile_rows(LibrarySnapshot(1, distinct[::-1]))[1] == ["A:7", "B:2"]
+
+
 def test_library_file_rewritten_in_place_ranks_by_its_new_content(tmp_path):
     library = tmp_path / "library.json"
     digest = tmp_path / "digest.jsonl"

@@ -74,8 +74,13 @@ def profile_rows(
     """The profile items and their content ids, sorted by content id: the index's rows do not depend
     on the order a backend lists the items in."""
     items = profile_items(snapshot, collection)
-    rows = sorted(((content_id(item), item.get("key") or "", n) for n, item in enumerate(items)))
-    return [items[n] for _, _, n in rows], [cid for cid, _, _ in rows]
+    ids = [content_id(item) for item in items]
+    order = sorted(range(len(items)), key=ids.__getitem__)  # distinct ids (nearly always): sorted by id alone
+    if any(ids[a] == ids[b] for a, b in zip(order, order[1:])):  # equal ids: by key, then by position
+        order = [
+            n for _, _, n in sorted((cid, item.get("key") or "", n) for n, (cid, item) in enumerate(zip(ids, items)))
+        ]
+    return [items[n] for n in order], [ids[n] for n in order]
 
 
 def content_id(item: dict[str, Any]) -> str:
