@@ -467,6 +467,9 @@ def validate_main(argv: list[str]) -> int:
     parser.add_argument("--save-model", help="save the validation model here (e.g. /tmp/topics-val.joblib)")
     parser.add_argument("--out", help="write the results (JSON) here")
     parser.add_argument("--write-card", action="store_true", help="store the choice in the shipped model card")
+    parser.add_argument(
+        "--metadata", action="store_true", help="score metadata weights (shipped context settings) instead"
+    )
     args = parser.parse_args(argv)
     log = lambda m: print(m, file=sys.stderr, flush=True)
     train, _test, _cuts = date_split(read_corpus([args.corpora]))
@@ -503,6 +506,8 @@ def validate_main(argv: list[str]) -> int:
         log(f"  {res['settings']}: {res['objective']}")
         return res
 
+    if args.metadata:
+        return validate_metadata(model, fit, run, args.out)
     first, second, third = settings_grid()
     tried = [run(s) for s in first]
     best = max(tried, key=lambda r: r["objective"])
@@ -530,6 +535,47 @@ def validate_main(argv: list[str]) -> int:
         if args.model:
             command += " --model FILE (the validation model an earlier run saved with --save-model)"
         write_validation(results, command=command)
+    return 0
+
+
+METADATA_GRID = (  # (what, weights): the metadata weights scored on validation days; the first is "none"
+    ("no metadata", None),
+    ("authors, topic 0.3 / main 0.6, alpha 0.5 (shipped)", {}),
+    ("authors, topic 0.3 / main 0.6, alpha 1", {"author_alpha": 1.0}),
+    ("authors, topic 0.3 / main 0.6, alpha 0.1", {"author_alpha": 0.1}),
+    ("authors, topic 0.6 / main 0.6, alpha 0.5", {"author_topic": 0.6}),
+    ("authors, topic 0.3 / main 1.0, alpha 0.5", {"author_main": 1.0}),
+    ("authors, summed over known authors / sqrt(their number)", {"pool": 0.5}),
+    ("authors + venue words 0.2 (alpha 20, seen >= 5 times)", {"venue_topic": 0.2, "venue_main": 0.2}),
+    ("venue words alone 0.3", {"author_topic": 0.0, "author_main": 0.0, "venue_topic": 0.3, "venue_main": 0.3}),
+)
+
+
+def validate_metadata(model, fit, run, out: str | None) -> int:
+    """Score the metadata weights of METADATA_GRID on the validation days (shipped context settings):
+    each row's table is built from the fit days' papers."""
+    from dataclasses import replace
+
+    from zotrec.topics.build import add_metadata_table
+    from zotrec.topics.context import SHIPPED
+    from zotrec.topics.metadata import Weights
+
+    rows = []
+    for what, change in METADATA_GRID:
+        if change is None:
+            model._p.pop("metadata", None)
+        else:
+            add_metadata_table(model, fit, replace(Weights(), **change))
+        res = run(SHIPPED)
+        n, b = res["narrow"], res["broad"]
+        rows.append({"what": what, "weights": change, **res})
+        print(
+            f"{what}: narrow {n['micro_f1']:.3f} / {n['top1_primary']:.3f}; broad {b['micro_f1']:.3f} / "
+            f"{b['top1_primary']:.3f} / {b['top1_archive']:.3f}; objective {res['objective']:.4f}",
+            flush=True,
+        )
+    if out:
+        Path(out).write_text(json.dumps(rows, indent=2) + "\n")
     return 0
 
 

@@ -38,7 +38,11 @@ def write_benchmark(results: dict[str, Any], command: str, model_path: Path | No
 
 def _without_per_label(res: dict[str, Any]) -> dict[str, Any]:
     return {
-        k: ({kk: vv for kk, vv in v.items() if kk != "per_label"} if k in ("context", "alone") else v)
+        k: (
+            {kk: vv for kk, vv in v.items() if kk != "per_label"}
+            if k in ("context", "alone", "context_text_only")
+            else v
+        )
         for k, v in res.items()
     }
 
@@ -116,6 +120,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "measured on validation days and not adopted (see the decodings below).",
         "",
         *_expert_lines(card),
+        *_metadata_lines(card),
         "## Training data",
         "",
         f"{data.get('papers')} real arXiv papers (metadata CC0) from `../shared/data/corpora`, "
@@ -239,6 +244,33 @@ def _expert_lines(card: dict[str, Any]) -> list[str]:
     ]
 
 
+def _metadata_lines(card: dict[str, Any]) -> list[str]:
+    """What the metadata table in the file is and how it moves a paper (none: no lines)."""
+    about = card.get("metadata")
+    if not about:
+        return []
+    w = about["weights"]
+    return [
+        "Paper metadata (`zotrec/topics/metadata.py`, in the model file): the authors of the "
+        f"{about['papers']:,} training papers (first and last name part, accents and case folded, hashed: "
+        f"{about['keys']:,} keys), each with its training papers per category, as a topic and as the main "
+        "topic. A paper's evidence for a category is the mean over its known authors of the smoothed "
+        f"log-lift log((count + {w['author_alpha']:g} x share) / ((papers + {w['author_alpha']:g}) x share)) "
+        "(share = the category's training share); it is added to the log-odds of the text's calibrated "
+        f"columns, times {w['author_topic']:g} for the topic and {w['author_main']:g} for the main-topic "
+        "columns, before any decoding (in context, by an expert, or alone); the digest type and whether a "
+        "listing expert decodes the batch are read from the text's columns alone. A paper without a known author "
+        "(plain text, BibTeX without authors, a Hugging Face page copied as text) and a journal article "
+        "(DOI or journal, no arXiv id) keep the text's columns exactly. Venue words of the comment and "
+        "journal reference (CVPR, MNRAS, ...) were measured too and gave no gain on validation days; their "
+        "weight is 0 and they are not stored. On the five real arXiv digests of `../shared/data/digests` (132 "
+        "papers, categories removed) the primary is listed first for 88 papers with the author table, 79 without. "
+        "Added to a trained file with "
+        "`python -m benchmarks.topics metadata` (training days only).",
+        "",
+    ]
+
+
 def _row(name: str, res: dict[str, Any]) -> str:
     return (
         f"| {name} | {res['micro_f1']:.3f} | {res['macro_f1']:.3f} | {res['top1_primary']:.3f} | "
@@ -263,6 +295,8 @@ def _benchmark_lines(bench: dict[str, Any]) -> list[str]:
         where = f"{res['test_papers']} papers, {res['digests']} digests, median {res['median_papers']} papers"
         lines.append(_row(f"{name} ({where}), with digest context", res["context"]))
         lines.append(_row(f"{name}, each paper alone", res["alone"]))
+        if res.get("context_text_only"):
+            lines.append(_row(f"{name}, with digest context, papers without their metadata", res["context_text_only"]))
     ref = bench.get("narrow_reference")
     if ref:
         lines.append(

@@ -13,9 +13,10 @@ import pytest
 
 from zotrec.errors import ModelError
 from zotrec.paper import Paper
+from zotrec.topics import context as digest
 from zotrec.topics import load_topic_model, save_topic_model, train_topic_model
 from zotrec.topics import metadata as meta
-from zotrec.topics.build import add_metadata_table
+from zotrec.topics.build import add_listing_experts, add_metadata_table
 from zotrec.topics.corpus import Record, read_corpus
 from zotrec.topics.model import TopicModel
 
@@ -167,3 +168,31 @@ def test_a_table_without_venue_weights_stores_authors_only():
     table = meta.train_table(keys, Y, meta.Weights(venue_topic=0.1))
     assert len(table["keys"]) == 4 and table["counts"].shape == (4, 4)
     assert sorted(table["papers"].tolist()) == [1, 1, 1, 2]
+
+
+def test_the_digest_type_and_its_expert_are_read_from_the_text(tiny):
+    """A cs batch whose invented authors all post astro-ph papers stays a cs listing for its expert:
+    the authors move each paper's columns, not the choice of the decoding."""
+    model, records = tiny
+    cs_labels = ("cs.CV", "cs.CL")
+    counts: dict[str, dict[str, float]] = {"cs-listing": {}, "other": {}}
+    for r in records:
+        kind = "cs-listing" if r.labels[0] in cs_labels else "other"
+        counts[kind][r.labels[0]] = counts[kind].get(r.labels[0], 0.0) + 1.0
+    payload = copy.deepcopy(model._p)
+    payload["prior"]["types"] = digest.digest_types(counts, model.labels, payload["prior"]["main"])
+    payload["prior"]["type_names"] = list(counts)
+    payload["metadata"]["weights"] |= {"author_topic": 3.0, "author_main": 3.0}
+    typed = TopicModel(payload, model.card)
+    add_listing_experts(typed, {"cs-listing": [r for r in records if r.labels[0] in cs_labels]}, min_examples=5)
+    astro = next(label for label in typed.labels if label.startswith("astro"))
+    cs = [r for r in records if r.labels[0] in cs_labels][:30]
+    signed = [_paper(r, authors=[_lead(astro)]) for r in cs]
+    own = set(typed._p["experts"]["cs-listing"]["labels"])
+    chosen = typed.decode(signed).chosen
+    assert chosen.any() and {typed.labels[j] for j in np.flatnonzero(chosen.any(0))} <= own
+    alone = typed.decode(signed, context=False)
+    assert (
+        alone.chosen[:, typed.labels.index(astro)].sum()
+        > typed.decode([_paper(r) for r in cs], context=False).chosen[:, typed.labels.index(astro)].sum()
+    )

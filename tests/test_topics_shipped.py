@@ -19,6 +19,12 @@ def test_shipped_model_and_card_agree():
     assert model.labels == card["labels"] and len(model.labels) >= 100
     assert all(label in NAMES for label in model.labels)  # every label has a human-readable name
     assert model.name("q-bio.NC") == "Neurons and Cognition" or "q-bio.NC" not in model.labels
+    # the card's date-split figures were measured on this very file, metadata table included
+    assert card["benchmark"]["model"]["sha256"] == card["sha256"]
+    assert card["benchmark"]["model"]["trained_without_test_days"]
+    if model.has_metadata:
+        assert card["metadata"]["keys"] == len(model._p["metadata"]["keys"])
+        assert {"context", "alone", "context_text_only"} <= set(card["benchmark"]["narrow"])
 
 
 def test_seed_digest_papers_get_the_expected_topics(shared_data):

@@ -84,7 +84,7 @@ class Weights:
     author_main: float = 0.6
     venue_topic: float = 0.0
     venue_main: float = 0.0
-    author_alpha: float = 1.0
+    author_alpha: float = 0.5
     venue_alpha: float = 20.0
     venue_min: int = 5  # a venue word seen on fewer training papers is ignored
     pool: float = 1.0  # a paper's keys of one kind: their summed lift divided by (known keys) ** pool

@@ -217,7 +217,8 @@ class TopicModel:
             if not may_be_arxiv.any():  # digest types are arXiv listings' mixes: a journal feed is none of them
                 prior = {k: v for k, v in prior.items() if k not in ("types", "type_names")}
             experts = self._p.get("experts") or {}
-            name, weights = listing.pick(experts, prior, P_all[:, L:], main_known, settings)
+            # the digest's type and its expert are read from the text: authors move papers, not the digest
+            name, weights = listing.pick(experts, prior, P_text[:, L:], main_known, settings)
             if name is not None:
                 X = self.features(items) if X is None else X
                 P, main, thresholds = self._in_listing(name, P_all, X, topics_known, main_known, settings)
