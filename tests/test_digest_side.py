@@ -202,3 +202,19 @@ def test_ctrl_c_is_left_to_this_process(tmp_path, capfd):
     side.close()
     assert labeller.exitcode == 0 and side._process.exitcode == 0
     assert "Traceback" not in capfd.readouterr().err
+
+
+@needs_fork
+def test_interactive_sync_forks_the_digest_side_beside_its_spinner(tmp_path):
+    # the terminal UI on (no --quiet, no --json): the spinner must not keep the digest side in this process
+    import re
+    import subprocess
+
+    home = tmp_path / "home"
+    command = [sys.executable, "-m", "zotrec", "sync", "--demo", "--dry-run", "--digest", str(big_digest(tmp_path))]
+    run = subprocess.run(command, env=dict(os.environ, ZOTREC_HOME=str(home)), capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    log = (home / "data" / "logs" / "zotrec.log").read_text(encoding="utf-8")
+    (main,) = re.findall(r"sync start \(pid (\d+)", log)
+    ((reader, labeller),) = re.findall(r"digests read in process (\d+), topics labelled in process (\d+)", log)
+    assert main not in (reader, labeller) and reader != labeller

@@ -272,8 +272,10 @@ def sync(
             feed=feed,
             config_path=CTX.config_path,
         )
+        from zotrec.terminal import status as spinner
+
         out = console()
-        with out.status("syncing", spinner="dots") if not (CTX.quiet or as_json) else _nullcontext() as status:
+        with spinner(out, "syncing", spinner="dots") if not (CTX.quiet or as_json) else _nullcontext() as status:
             progress = (lambda msg: status.update(msg)) if status else None
             result, warnings = run_sync(request, progress=progress)
         for warning in warnings + result.warnings:

@@ -81,6 +81,10 @@ class DigestSide:
         makes them itself, as on the serial path)."""
         return None
 
+    def processes(self) -> tuple[int, int]:
+        """The ids of the processes that read the digests and labelled their topics."""
+        return os.getpid(), os.getpid()
+
     def close(self) -> None:
         """Stop whatever still runs for this side (nothing on the serial path)."""
 
@@ -94,6 +98,8 @@ class ForkedDigestSide(DigestSide):
         self._process, self._conn = _fork(_reader, options, name="zotrec-digest")
         self._labeller: Child | None = None
         self._tokens_sent = False  # the reader sends the tokens after the papers
+        self._read_there = self._labelled_there = False  # whether the children's answers were used
+        self._reader_done = False  # the reader sent its last answer and ends by itself
 
     def papers(self) -> Read:
         if self._read is None:
@@ -101,6 +107,7 @@ class ForkedDigestSide(DigestSide):
             if self._read is None:
                 self._read = super().papers()
             else:
+                self._read_there = True
                 self._tokens_sent = bool(self._read[0])
             if self._read[0] and (self._always or _forkable()):
                 self._labeller = _fork(_labeller, self.options, self._read[0], name="zotrec-topics")
@@ -124,7 +131,9 @@ class ForkedDigestSide(DigestSide):
             except (EOFError, OSError):  # the reader is gone: the ranking makes them itself
                 kind = "none"
             tokens = tokens if kind == "tokens" else None
-        _stop(self._process, self._conn)
+        self._reader_done = tokens is not None
+        if not self._reader_done:  # it may still be at work: stopped now (else it ends by itself)
+            _stop(self._process, self._conn)
         return tokens
 
     def topics(self) -> list[list[Topic]]:
@@ -132,7 +141,9 @@ class ForkedDigestSide(DigestSide):
             self.papers()
             if self._labeller is not None:
                 self._topics = self._receive(*self._labeller, "topics")
-                _stop(*self._labeller)
+                self._labelled_there = self._topics is not None
+                if not self._labelled_there:
+                    _stop(*self._labeller)
             if self._topics is None:
                 return super().topics()
         return self._topics
@@ -149,10 +160,15 @@ class ForkedDigestSide(DigestSide):
             raise rebuild(value)
         return value
 
+    def processes(self) -> tuple[int, int]:
+        reader = self._process.pid if self._read_there else os.getpid()
+        labeller = self._labeller[0].pid if self._labeller is not None and self._labelled_there else os.getpid()
+        return reader or os.getpid(), labeller or os.getpid()
+
     def close(self) -> None:
-        _stop(self._process, self._conn)
+        _stop(self._process, self._conn, ending=self._reader_done)
         if self._labeller is not None:
-            _stop(*self._labeller)
+            _stop(*self._labeller, ending=self._labelled_there)
 
 
 def _fork(target: Callable[..., None], *args: Any, name: str) -> Child:
@@ -177,7 +193,10 @@ def _child(target: Callable[..., None], *args: Any) -> None:
     target(*args)
 
 
-def _stop(process: BaseProcess, conn: Connection) -> None:
+def _stop(process: BaseProcess, conn: Connection, ending: bool = False) -> None:
+    """End ``process`` (``ending``: it sent all it had; it is given a second to end by itself)."""
+    if ending:
+        process.join(1.0)
     if process.is_alive():
         process.terminate()
     process.join()

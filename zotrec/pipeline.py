@@ -503,6 +503,9 @@ def sync(
             )
         finally:
             side.close()
+        from zotrec.logs import log as run_log
+
+        run_log.info("digests read in process %d, topics labelled in process %d", *side.processes())
         problem = library_problem(iter_profile_items(snapshot, options.collection)) if papers else None
         result = SyncResult(
             run_id=run_id,
