@@ -102,6 +102,16 @@ def test_table_title_counts_the_daily_minimum_picks(demo_library):
     assert "11 recommended of 38 papers (threshold 60)" in plain.stdout  # README's morning, unchanged
 
 
+def test_the_push_line_counts_in_words(demo_library):
+    """One item is "1 new item", one known paper "1 digest paper was"."""
+    args = ["sync", "--demo", "--library", str(demo_library), "--top", "1", "--min-picks", "0"]
+    first = " ".join(runner.invoke(app, args).stdout.split())
+    assert "pushed 1 new item; 0 digest papers were already in your library or pushed before;" in first
+    assert "(150 items)" in first
+    second = " ".join(runner.invoke(app, args).stdout.split())
+    assert "pushed 0 new items; 1 digest paper was already in your library or pushed before;" in second
+
+
 def test_quiet_prints_nothing(tmp_path, demo_library):
     """--quiet and --config work after the command name too (as before it, see the cron tests)."""
     config = tmp_path / "other.toml"

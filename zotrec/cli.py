@@ -310,6 +310,11 @@ class _nullcontext:
         return False
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 new item``, ``2 new items``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def picks_title(result) -> str:
     """The table's title: picks of papers read, the threshold, and how many picks only the daily minimum added."""
     from zotrec.pipeline import DAILY_MINIMUM
@@ -331,8 +336,9 @@ def print_sync(result, out) -> None:
     verb = "would push" if result.dry_run else "pushed"
     known = len(result.known) + len(result.outcome.skipped_duplicates)
     out.print(
-        f"{verb} {len(result.outcome.pushed)} new items; {known} digest papers were already in your library or "
-        f"pushed before; library: {result.library_description} ({result.library_size} items)"
+        f"{verb} {plural(len(result.outcome.pushed), 'new item')}; {plural(known, 'digest paper')} "
+        f"{'was' if known == 1 else 'were'} already in your library or pushed before; library: "
+        f"{result.library_description} ({plural(result.library_size, 'item')})"
     )
     if result.delivery is not None:
         print_delivery(result.delivery, out)
@@ -839,7 +845,9 @@ def papers_table(papers: list, reports: list):
     from rich.table import Table
 
     read = sum(r.count for r in reports)
-    table = Table(title=f"{len(papers)} papers ({read} read from {len(reports)} sources)", expand=True)
+    table = Table(
+        title=f"{plural(len(papers), 'paper')} ({read} read from {plural(len(reports), 'source')})", expand=True
+    )
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("date", no_wrap=True)
     table.add_column("title", ratio=3)

@@ -99,7 +99,7 @@ def _state() -> Check:
     if check != "ok":
         return Check("state", WARN, f"{path} is damaged ({check}); the next sync moves it aside and rebuilds it")
     upgrade = f", upgraded to {SCHEMA_VERSION} on the next sync" if version < SCHEMA_VERSION else ""
-    return Check("state", OK, f"{path}: schema {version}{upgrade}, {runs} runs")
+    return Check("state", OK, f"{path}: schema {version}{upgrade}, {runs} run{'' if runs == 1 else 's'}")
 
 
 def _lock() -> Check:
