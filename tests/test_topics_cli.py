@@ -60,3 +60,28 @@ def test_train_personal_from_an_embedded_library(shared_data, tmp_path):
     assert report["labels"] and report["left_out"]  # rare tags are reported, not learnt
     assert all(n < 5 for n in report["left_out"].values())
     assert report["metrics"]["micro_f1"] > 0
+
+
+def test_classify_gives_the_topics_a_sync_gives(tmp_path):
+    """Listed categories are kept as the digest gives them; the rest come from model.topics of the config."""
+    out = tmp_path / "mine.joblib"
+    result = runner.invoke(app, ["train", "topics", "--corpus", str(TINY), "--out", str(out), "--min-examples", "10"])
+    assert result.exit_code == 0, result.output
+    config = tmp_path / "config.toml"
+    config.write_text(f'[model]\ntopics = "{out}"\n')
+    digest = tmp_path / "d.jsonl"
+    rows = [
+        {"id": "2401.00001", "title": "Strings on branes", "summary": "Dualities.", "categories": ["hep-th", "gr-qc"]},
+        {"id": "2401.00002", "title": "Quasars at high redshift", "summary": "We find galaxies and quasars."},
+    ]
+    digest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    result = runner.invoke(app, ["--config", str(config), "classify", str(digest), "--json"])
+    assert result.exit_code == 0, result.output
+    listed, labelled = (entry["topics"] for entry in json.loads(result.stdout))
+    assert [(t["label"], t["source"], t["probability"]) for t in listed] == [
+        ("hep-th", "arxiv", 1.0),
+        ("gr-qc", "arxiv", 1.0),
+    ]
+    assert labelled and all(t["source"] == "model" for t in labelled)
+    mine = json.loads(out.with_suffix(".card.json").read_text())["labels"]
+    assert len(mine) < 20 and {t["label"] for t in labelled} <= set(mine)  # the configured model, not the shipped one

@@ -999,22 +999,22 @@ def train_personal(
 def classify(
     sources: list[str] = typer.Argument(..., help="Digest files or URLs (any supported format)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {title, topics}."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Topic model file (default: the shipped one)."),
+    model: Optional[Path] = typer.Option(
+        None, "--model", help="Topic model file (default: model.topics from the config, else the shipped one)."
+    ),
 ) -> None:
-    """Label every paper of the digests with its topics and their probabilities."""
+    """Label every paper of the digests as sync does: the arXiv categories a digest lists, the
+    topic model's labels (with their probabilities) for the papers it lists none for."""
 
     def body() -> int:
         from zotrec.errors import EXIT_INPUT, EXIT_PARTIAL
-        from zotrec.sources import read_sources
-        from zotrec.topics import load_topic_model
+        from zotrec.runner import classify_only
 
-        papers, reports = read_sources(list(sources))
+        papers, topics, reports = classify_only(list(sources), model=model, config_path=CTX.config_path)
         failed = sum(1 for report in reports if report.error)
         for report in reports:
             if report.error:
                 error_line(f"{report.source}: {report.error}")
-        topic_model = load_topic_model(model)
-        topics = topic_model.predict(papers) if papers else []
         if as_json:
             print_json([{"title": p.title, "topics": [t.to_json() for t in ts]} for p, ts in zip(papers, topics)])
         elif papers or not failed:

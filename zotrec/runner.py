@@ -335,3 +335,22 @@ def list_interests(request: SyncRequest) -> tuple[list[Any], int]:
         return [], len(items)
     venues = [venue_text(i.get("publicationTitle") or i.get("proceedingsTitle")) for i in items]
     return describe(index.library, venues, index.membership, index.interests, index.terms), len(items)
+
+
+def classify_only(
+    digests: list[str], *, model: Path | None = None, config_path: Path | None = None
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """The papers of ``digests``, their topics as a sync gives them, and one report per source.
+
+    A paper's own arXiv categories come first, the topic model labels the rest (``model``, else
+    ``model.topics`` from the config, else the shipped one), and the personal model's labels follow
+    when one is configured or trained, exactly as :func:`zotrec.pipeline.label_topics` does for sync."""
+    from zotrec.pipeline import label_topics, read_digests
+
+    cfg = load_config(config_path)
+    options = sync_options(cfg, SyncRequest(digests=list(digests)))
+    if model is not None:
+        options.model_path = model
+    check_digest_sizes(options.digests, cfg.sync.max_papers)
+    papers, reports = read_digests(options)
+    return papers, label_topics(papers, options), reports
