@@ -108,6 +108,37 @@ def test_a_batch_its_listing_mix_does_not_explain_keeps_the_broad_model(tiny):
     assert not np.allclose(model.decode(papers, settings=loose).proba, broad.proba)
 
 
+def test_the_order_head_picks_the_primary_among_the_expert_labels(tiny):
+    model, records = tiny
+    expert = model._p["experts"]["cs-listing"]
+    cs = [r for r in records if r.labels[0] in CS]
+    papers = _papers(cs)
+    own = listing.expert_columns(expert, model.features(papers))
+    S = listing.order_proba(expert, own)
+    assert S is not None and S.shape == (len(cs), len(expert["labels"]))
+    assert np.allclose(S.sum(1), 1.0, atol=1e-3)
+    truth = np.array([expert["labels"].index(r.labels[0]) for r in cs])
+    assert (S.argmax(1) == truth).mean() > 0.8  # the papers it was fitted on
+    off = digest.Settings(expert_order=0.0)
+    without = copy.deepcopy(model)
+    del without._p["experts"]["cs-listing"]["order"]  # a file from before the head decodes as expert_order 0
+    assert np.array_equal(without.decode(papers[:30]).main, model.decode(papers[:30], settings=off).main)
+    assert not np.allclose(model.decode(papers[:30]).main, model.decode(papers[:30], settings=off).main)
+
+
+def test_order_head_of_two_labels_is_a_softmax_over_both():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    Y = np.zeros((200, 4))
+    Y[np.arange(200), y] = Y[np.arange(200), 2 + y] = 1
+    cal_P = np.clip(0.8 * Y + 0.1 + 0.05 * rng.random((200, 4)), 0, 1)
+    head = listing.order_head(cal_P, Y, 2)
+    assert head is not None and head["coef"].shape == (2, 4) and list(head["classes"]) == [0, 1]
+    S = listing.order_proba({"labels": ["a", "b"], "order": head}, cal_P)
+    assert S is not None and (S.argmax(1) == y).mean() > 0.95
+    assert listing.order_head(cal_P, np.zeros((200, 4)), 2) is None
+
+
 def test_drift_is_small_for_a_batch_drawn_from_the_mix():
     prior, mix = np.full(3, 1 / 3), np.array([0.5, 0.5, 0.0])
     sure = np.eye(3) * 0.9 + 0.05  # confident posteriors of each class
@@ -154,6 +185,7 @@ def test_experts_round_trip_in_the_model_file(tiny, tmp_path):
         (lambda e: e["labels"].__setitem__(0, "no.such-label"), "labels the broad model does not have"),
         (lambda e: e.__setitem__("coef", e["coef"][:-1]), "do not match"),
         (lambda e: e.__setitem__("thresholds", e["thresholds"][:-1]), "do not match"),
+        (lambda e: e["order"].__setitem__("coef", e["order"]["coef"][:, :-1]), "order head"),
     ],
 )
 def test_a_malformed_expert_is_a_model_error(tiny, tmp_path, spoil, message):

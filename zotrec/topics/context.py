@@ -68,6 +68,7 @@ class Settings:
     expert_floor: float = 0.5  # floor of an expert's decoding
     expert_drift: float = 0.3  # most a batch's own mix may gain over its listing's for the expert (experts.drift)
     expert_drift_papers: float = 2.0  # ... plus this over the batch size (a small batch gains by chance)
+    expert_order: float = 1.0  # power of an expert's primary-label head on its main scores (0 = not used)
 
 
 SHIPPED = Settings()

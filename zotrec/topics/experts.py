@@ -44,7 +44,7 @@ def train_expert(
     """An expert over the labels of one listing's papers (``X``: their rows under the broad model's
     features; ``label_lists``: their categories, primary first). Labels the broad model lacks, or with
     fewer than ``min_examples`` papers here, are left out. Calibration: out-of-fold scores (``folds``)."""
-    from .model import _calibration, _Fit, _kept_labels, _label_mix, _targets
+    from .model import _calibration, _Fit, _kept_labels, _label_mix, _sigmoid, _targets
 
     known = set(model_payload["labels"])
     lists = [[label for label in labels if label in known] for labels in label_lists]
@@ -54,7 +54,7 @@ def train_expert(
     fit = _Fit(C, keep_weights, n_jobs, 0, seed, lambda _msg: None)
     coef, intercept, cal_scores, cal_Y, _held = fit.calibrated(X, Y, None, folds, 0.2, True, len(kept))
     calib, thresholds = _calibration(cal_scores, cal_Y, len(kept), "arxiv", 50.0, 0.3)
-    return {
+    expert = {
         "labels": kept,
         "coef": coef.astype(np.float32),
         "intercept": np.asarray(intercept, dtype=np.float32),
@@ -62,6 +62,50 @@ def train_expert(
         "thresholds": thresholds,
         "prior": _label_mix(Y, len(kept), True),
     }
+    order = order_head(_sigmoid(cal_scores.astype(np.float32), calib), cal_Y, len(kept))
+    if order is not None:
+        expert["order"] = order
+    return expert
+
+
+def order_head(cal_P: np.ndarray, Y: np.ndarray, L: int, C: float = 1.0) -> dict[str, np.ndarray] | None:
+    """Which of an expert's L labels is a paper's primary, from all its calibrated columns (topics and
+    main topics, as log-odds): a multinomial logistic regression fitted on out-of-fold columns
+    ``cal_P`` (n, 2L) and targets ``Y`` (n, 2L). It reads what the one-vs-rest main columns each miss
+    (a cs.CL column beside a strong cs.AI one). None when fewer than two labels are ever primary."""
+    from sklearn.linear_model import LogisticRegression
+
+    has = Y[:, L:].any(1)
+    y = Y[has, L:].argmax(1)
+    if len(np.unique(y)) < 2:
+        return None
+    fit = LogisticRegression(C=C, max_iter=2000).fit(_log_odds(cal_P[has]), y)
+    coef, intercept = fit.coef_, fit.intercept_
+    if len(fit.classes_) == 2:  # scikit-learn keeps one row for two classes: the softmax of (0, row)
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+    return {
+        "coef": coef.astype(np.float32),
+        "intercept": np.asarray(intercept, dtype=np.float32),
+        "classes": fit.classes_.astype(np.int64),
+    }
+
+
+def order_proba(expert: dict[str, Any], own: np.ndarray) -> np.ndarray | None:
+    """The expert's primary-label probabilities (n, its labels) from its calibrated columns ``own``;
+    None for an expert without an order head."""
+    head = expert.get("order")
+    if head is None:
+        return None
+    z = _log_odds(own) @ head["coef"].T + head["intercept"]
+    z = np.exp(z - z.max(1, keepdims=True))
+    S = np.full((len(own), len(expert["labels"])), 1e-6, dtype=np.float32)
+    S[:, head["classes"]] += (z / z.sum(1, keepdims=True)).astype(np.float32)
+    return S
+
+
+def _log_odds(P: np.ndarray) -> np.ndarray:
+    P = np.clip(np.asarray(P, dtype=np.float32), 1e-6, 1 - 1e-6)
+    return np.log(P / (1 - P))
 
 
 def check_experts(experts: Any, labels: Sequence[str], n_features: int) -> None:
@@ -87,6 +131,22 @@ def check_experts(experts: Any, labels: Sequence[str], n_features: int) -> None:
         prior = expert["prior"]
         if not shapes_ok or not isinstance(prior, dict) or np.shape(prior.get("given_main", ())) != (L, L):
             raise ModelError(f"listing expert {name!r}: its weights do not match its labels")
+        order = expert.get("order")
+        if order is not None and not _order_fits(order, L):
+            raise ModelError(f"listing expert {name!r}: its order head does not match its labels")
+
+
+def _order_fits(order: Any, L: int) -> bool:
+    if not isinstance(order, dict) or any(k not in order for k in ("coef", "intercept", "classes")):
+        return False
+    classes = np.asarray(order["classes"])
+    K = len(classes)
+    return (
+        np.shape(order["coef"]) == (K, 2 * L)
+        and np.shape(order["intercept"]) == (K,)
+        and K >= 2
+        and bool(((classes >= 0) & (classes < L)).all())
+    )
 
 
 def expert_columns(expert: dict[str, Any], X: sp.csr_matrix) -> np.ndarray:
@@ -181,11 +241,19 @@ def in_listing(
     ``broad``: (n, 2L) the broad model's calibrated columns, moved from its training mix to the
     listing's (topics by odds, main topics by prior shift) before the geometric blend with the
     expert's own columns ``own`` (n, 2 x its labels); the blend is then decoded in context, pulled
-    to the listing's mix. ``topics_known``/``main_known``: (n, L) rows of the given categories."""
+    to the listing's mix, and its main scores are weighed by the expert's order head (which label is
+    the primary, :func:`order_head`) when it has one. ``topics_known``/``main_known``: (n, L) rows
+    of the given categories."""
     L, Le, mine = len(prior["topic"]), len(cols), expert["prior"]
     P = digest.shift_topics(broad[:, cols], prior["topic"][cols], mine["topic"])
     M = digest.adjust(broad[:, L + cols], prior["main"][cols], mine["main"])
     P = blend(P, own[:, :Le], settings.expert_weight, geometric=True)
     M = blend(M, own[:, Le:], settings.expert_weight, geometric=True)
     decoding = replace(settings, main_strength=settings.expert_strength, main_discount=0.0, floor=settings.expert_floor)
-    return digest.in_context(P, M, mine, expert["thresholds"], topics_known[:, cols], main_known[:, cols], decoding)
+    P, main, cut = digest.in_context(
+        P, M, mine, expert["thresholds"], topics_known[:, cols], main_known[:, cols], decoding
+    )
+    S = order_proba(expert, own) if settings.expert_order > 0 else None
+    if S is not None:  # which listed label is the primary: the order head reads all the expert's columns
+        main = (main * S**settings.expert_order).astype(np.float32)
+    return P, main, cut
