@@ -101,6 +101,9 @@ def test_unreadable_state_file_is_moved_aside(tmp_path, damage):
     state = StateStore(path)
     assert state.recovered_from and state.recovered_from.exists()
     assert state.runs() == []
+    state.number_runs_after(7)
+    state.number_runs_after(3)  # never lowers the numbering
+    assert state.start_run() == 8
     state.close()
 
 
@@ -112,6 +115,9 @@ def test_truncated_state_file_mid_sync_history(isolated_dirs, model, shared_root
     assert first.exit_code == 0, first.output
     pushed = json.loads(first.stdout)["pushed"]
     assert pushed
+    from zotrec.report import reports_dir
+
+    first_report = (reports_dir() / "zotrec-run-1.html").read_bytes()
     path = paths.state_file()
     state = StateStore(path)  # make sure the WAL is folded into the main file, then cut it in half
     state._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -138,7 +144,10 @@ def test_truncated_state_file_mid_sync_history(isolated_dirs, model, shared_root
     assert len(items) == len(pushed) + len(result["pushed"])
     assert max(Counter(i["title"] for i in items).values()) == 1
     history = runner.invoke(app, ["history", "--json"])
-    assert history.exit_code == 0 and len(json.loads(history.stdout)) == 1
+    assert history.exit_code == 0 and [run["id"] for run in json.loads(history.stdout)] == [2]
+    # the rebuilt state numbers its runs after the kept reports: the first run's report is still there
+    assert (reports_dir() / "zotrec-run-1.html").read_bytes() == first_report
+    assert (reports_dir() / "zotrec-run-2.html").is_file()
 
 
 def test_mark_interrupted(tmp_path):

@@ -191,8 +191,8 @@ def open_state():
     from zotrec.state import StateStore
 
     state = StateStore(paths.state_file())
-    if state.recovered_from:
-        warn_line(f"state file was corrupt; moved to {state.recovered_from} and rebuilt")
+    if rebuilt := state.rebuilt_warning():
+        warn_line(rebuilt)
     return state
 
 

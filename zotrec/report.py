@@ -444,6 +444,15 @@ def prune_reports(folder: Path, keep: int) -> list[Path]:
     return removed
 
 
+def highest_kept_run(folder: Path | None = None) -> int:
+    """The largest run number among the kept ``zotrec-run-N.html`` reports (0 when there is none)."""
+    folder = folder or reports_dir()
+    try:
+        return max([0, *(_run_number(p.name) for p in folder.iterdir())])
+    except OSError:
+        return 0
+
+
 def _run_number(name: str) -> int:
     match = re.match(r"zotrec-run-(\d+)\.html$", name)
     return int(match.group(1)) if match else -1

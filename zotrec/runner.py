@@ -148,8 +148,8 @@ def _run_locked(request: SyncRequest, progress: Progress | None) -> tuple[SyncRe
     log.info("library: %s", library.description)
     state = StateStore(request.state_path or paths.state_file())
     warnings = list(cfg.warnings)
-    if state.recovered_from:
-        warnings.append(f"state file was corrupt; moved to {state.recovered_from} and rebuilt")
+    if rebuilt := state.rebuilt_warning():
+        warnings.append(rebuilt)
     interrupted = state.mark_interrupted()
     if interrupted:
         log.warning("%d earlier run(s) were interrupted; their pending pushes are reconciled now", interrupted)

@@ -181,6 +181,16 @@ class StateStore:
                 extra.rename(Path(str(aside) + suffix))
         return aside
 
+    def rebuilt_warning(self) -> str | None:
+        """The warning for a file that was corrupt and rebuilt (None when it was not). The rebuilt file
+        numbers its runs after the kept reports', so no new run's report replaces an older one."""
+        if not self.recovered_from:
+            return None
+        from zotrec.report import highest_kept_run
+
+        self.number_runs_after(highest_kept_run())
+        return f"state file was corrupt; moved to {self.recovered_from} and rebuilt"
+
     def unusable(self, err: BaseException) -> StateError:
         """The one-line error for a state file that cannot be written (or opened)."""
         return StateError(
@@ -195,6 +205,15 @@ class StateStore:
         return _Transaction(self._db)
 
     # -- runs ----------------------------------------------------------------------------
+    def number_runs_after(self, run_id: int) -> None:
+        """Make the next run's number larger than ``run_id`` (a rebuilt file would start again at 1)."""
+        with self._tx():
+            current = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'runs'").fetchone()
+            if current is None:
+                self._db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('runs', ?)", (run_id,))
+            elif current[0] < run_id:
+                self._db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'runs'", (run_id,))
+
     def start_run(self) -> int:
         cur = self._db.execute("INSERT INTO runs (started) VALUES (?)", (time.time(),))
         assert cur.lastrowid is not None
