@@ -9,8 +9,8 @@ from zotrec.library.embedded import KEY_ALPHABET
 
 
 def test_every_installation_gets_the_same_demo_library_and_ranking(tmp_path: Path):
-    # the library's rows follow the item keys and the scale's reference rows are picked by
-    # position: random keys gave each installation its own demo morning (8 to 17 picks)
+    # the library's rows follow the item keys: fixed keys and a scale that does not depend on
+    # them give every installation the same demo morning
     from zotrec.runner import recommend_only
 
     paths = [tmp_path / "one" / "demo.sqlite", tmp_path / "two" / "demo.sqlite"]

@@ -121,3 +121,42 @@ def test_a_library_item_marked_is_no_reference_of_the_scale(demo_index):
             changes = (after - before[part]) * value
             moved += [(row, value, marked is twins, round(float(c), 3)) for row, c in zip(refs[part], changes)]
     assert all(change > 0 for *_, change in moved), [m for m in moved if m[-1] <= 0]
+
+
+def test_the_scale_references_are_chosen_by_title_not_by_row(demo_index):
+    """The library's rows are sorted by content id (``KEY:VERSION``), so a random item key decides where
+    an item sorts. Which items are the scale's references (held out of training) must not depend on it,
+    nor change for the other items when one is added: the same library under other keys, and the
+    library of tomorrow, keep the same references and so the same scale."""
+    from zotrec.interests import InterestSettings
+
+    library, index = demo_index
+    order = np.random.default_rng(7).permutation(len(index))  # the rows as other item keys sort them
+    other = LibraryIndex.assemble(
+        index.vectorizer,
+        index.library[order],
+        [index.titles[i] for i in order],
+        [index.keys[i] for i in order],
+        [index.added[i] for i in order],
+        index.background,
+    )
+    refs = {index.titles[i] for i in index.lib_ref}
+    assert {other.titles[i] for i in other.lib_ref} == refs
+    one_more = LibraryIndex.assemble(
+        index.vectorizer,
+        index.library[:-1],
+        index.titles[:-1],
+        index.keys[:-1],
+        index.added[:-1],
+        index.background,
+    )
+    kept = refs & {one_more.titles[i] for i in one_more.lib_ref}
+    assert len(kept) >= len(refs) - 1  # the library without its last item: at most one reference swapped
+    # with interests: each interest's references too
+    groups = [p.categories[0].split(".")[0] for p in library]
+    settings = InterestSettings(min_items=5)
+    venues = [""] * len(library)
+    mine = index.with_interests([[g] for g in groups], venues, settings)
+    theirs = other.with_interests([[groups[i]] for i in order], venues, settings)
+    assert len(mine.interests) >= 2 and mine.interests == theirs.interests
+    assert {mine.titles[i] for i in mine.lib_ref} == {theirs.titles[i] for i in theirs.lib_ref}

@@ -83,23 +83,23 @@ def test_demo_sync_table_output(demo_library):
 
 
 def test_table_title_counts_the_daily_minimum_picks(demo_library):
-    """Picks under the threshold (the daily minimum) are counted in the title, so a 81.1 under
-    "threshold 90" is explained on the terminal too (JSON and report mark each one); `recommend` with
+    """Picks under the threshold (the daily minimum) are counted in the title, so a 92.9 under
+    "threshold 95" is explained on the terminal too (JSON and report mark each one); `recommend` with
     no pick prints its title line, as sync does, not an empty table."""
-    args = ["--library", str(demo_library), "--threshold", "90", "--min-picks", "3"]
+    args = ["--library", str(demo_library), "--threshold", "95", "--min-picks", "3"]
     shown = runner.invoke(app, ["recommend", "-d", str(demo_digest_path()), *args], env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
-    assert "3 recommended of 38 papers (threshold 90; 2 of them below it, as the daily minimum)" in shown.stdout
+    assert "3 recommended of 38 papers (threshold 95; 2 of them below it, as the daily minimum)" in shown.stdout
     out = runner.invoke(app, ["sync", "--demo", *args, "--dry-run"], env={"COLUMNS": "200"})
-    assert "3 recommended of 38 papers (threshold 90; 2 of them below it, as the daily minimum)" in out.stdout
+    assert "3 recommended of 38 papers (threshold 95; 2 of them below it, as the daily minimum)" in out.stdout
     none = runner.invoke(app, ["recommend", "-d", str(demo_digest_path()), *args[:4], "--min-picks", "0"])
-    assert none.stdout.splitlines()[0].strip() == "1 recommended of 38 papers (threshold 90)"
+    assert none.stdout.splitlines()[0].strip() == "1 recommended of 38 papers (threshold 95)"
     args[3] = "99"
     none = runner.invoke(app, ["recommend", "-d", str(demo_digest_path()), *args[:4], "--min-picks", "0"])
     assert none.stdout.splitlines()[0] == "0 recommended of 38 papers (threshold 99)"  # no empty table frame
     assert none.stdout.splitlines()[1].startswith("nothing recommended: the best paper")
     plain = runner.invoke(app, ["sync", "--demo", "--library", str(demo_library), "--dry-run"], env={"COLUMNS": "200"})
-    assert "11 recommended of 38 papers (threshold 60)" in plain.stdout  # README's morning, unchanged
+    assert "13 recommended of 38 papers (threshold 60)" in plain.stdout  # README's morning, unchanged
 
 
 def test_the_push_line_counts_in_words(demo_library):

@@ -54,8 +54,7 @@ def ensure_demo_library(path: Path) -> EmbeddedLibrary:
 
 
 def demo_key(text: str) -> str:
-    """The demo item key of the paper ``text`` names (its arXiv id). The scale's reference rows are
-    picked by row position and rows follow the item keys, so random keys gave every installation
-    its own demo morning (8 to 17 picks of the 38 papers); these give every one the same."""
+    """The demo item key of the paper ``text`` names (its arXiv id): every installation's demo
+    library has the same keys, as a real library keeps its own."""
     digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
     return "".join(KEY_ALPHABET[b % len(KEY_ALPHABET)] for b in digest)

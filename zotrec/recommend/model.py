@@ -39,9 +39,11 @@ the scale is anchored on your own library, a threshold (e.g. 60) means the same 
 whatever the digest. Beyond the outermost reference of each set the share does not clamp to 0 or
 1: the last half step of the set (``0.5 / n``) is spread over the distance to that reference (see
 :func:`_ecdf`), so the score is strictly increasing in the raw value, never reaches 0 or 100, and
-papers beyond every reference keep their order (no pile-up of ties at either end). The references are every 8th background paper (829) and a seeded 10% of the library (at
-most 200 items, less the items you marked +1 or -1: the model is trained on those as feedback; a library
-under 50 items, trained on in full, serves as its own reference). Papers flagged
+papers beyond every reference keep their order (no pile-up of ties at either end). The references
+are every 8th background paper (829) and 10% of the library (at most 200 items), drawn by a hash of
+each item's title so that neither its key nor the library's size decides which, less the items you
+marked +1 or -1 (the model is trained on those as feedback); a library under 50 items, trained on in
+full, serves as its own reference. Papers flagged
 ``extras["non_research"]`` score 0 and come last; against an empty library every paper scores 0.
 
 An interest's scale is the same formula with that interest's raw values: the same arXiv
@@ -57,6 +59,7 @@ scores below 50 on the library's scale and on every interest's.
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import zlib
 from dataclasses import dataclass, field, replace
@@ -74,7 +77,7 @@ from zotrec.recommend.background import load_background
 from zotrec.recommend.filing import InterestClassifier, venue_text
 from zotrec.recommend.texts import PaperTokens
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -125,25 +128,44 @@ class Recommendation:
         }
 
 
-def _reference_indices(n: int, share: float, cap: int, seed: int) -> np.ndarray:
+def _draws(titles: list[str], salt: bytes) -> np.ndarray:
+    """A number per row drawn from its title alone (a keyed hash, 64 bits): the same whatever the
+    item's key, its row, the library's size or the run. ``salt`` makes the draws of one use
+    independent of another's."""
+    blake2b = hashlib.blake2b
+    return np.fromiter(
+        (
+            int.from_bytes(blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8, key=salt).digest(), "big")
+            for t in titles
+        ),
+        dtype=np.uint64,
+        count=len(titles),
+    )
+
+
+def _reference_indices(titles: list[str], share: float, cap: int) -> np.ndarray:
+    """``share`` of the rows (at least 3, at most ``cap``; none under 10 rows): those whose title draws
+    lowest (:func:`_draws`), so an item is a reference or not by its title, not by where a random
+    item key sorts it, and adding or removing items leaves the others where they were."""
+    n = len(titles)
     if n < 10:
         return np.arange(0)
     count = min(cap, max(3, int(n * share)))
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n, size=count, replace=False))
+    return np.sort(np.argsort(_draws(titles, b"library"), kind="stable")[:count])
 
 
 DEFAULT_INTERESTS = InterestSettings()
 INTEREST_REFS = (0.2, 2, 40)  # share of each interest's papers held out as its references (at least, at most)
 
 
-def _reference_rows(n: int, membership: np.ndarray, seed: int) -> np.ndarray:
-    """The library's reference rows: a seeded 10% (at most 200), topped up so that each interest has
-    a fifth of its papers (at least 2, at most 40) among them."""
-    if n < 10:
+def _reference_rows(titles: list[str], membership: np.ndarray) -> np.ndarray:
+    """The library's reference rows: 10% (at most 200, :func:`_reference_indices`), topped up so that
+    each interest has a fifth of its papers (at least 2, at most 40) among them, its members that
+    draw lowest first."""
+    if len(titles) < 10:
         return np.arange(0)
-    refs = set(_reference_indices(n, 0.1, 200, seed).tolist())
-    rng = np.random.default_rng(seed + 1)
+    refs = set(_reference_indices(titles, 0.1, 200).tolist())
+    draws = _draws(titles, b"interest")
     share, low, high = INTEREST_REFS
     for j in range(membership.shape[1]):
         members = np.flatnonzero(membership[:, j])
@@ -151,7 +173,8 @@ def _reference_rows(n: int, membership: np.ndarray, seed: int) -> np.ndarray:
         have = [m for m in members if m in refs]
         if want > len(have):
             rest = np.setdiff1d(members, have)
-            refs.update(rng.choice(rest, size=min(len(rest), want - len(have)), replace=False).tolist())
+            rest = rest[np.argsort(draws[rest], kind="stable")]
+            refs.update(rest[: want - len(have)].tolist())
     return np.asarray(sorted(refs), dtype=np.int64)
 
 
@@ -217,7 +240,9 @@ class LibraryIndex:
             self,
             interests=list(found.names),
             membership=membership,
-            lib_ref=_reference_rows(n, membership, seed=n) if len(found) else _reference_indices(n, 0.1, 200, seed=n),
+            lib_ref=_reference_rows(self.titles, membership)
+            if len(found)
+            else _reference_indices(self.titles, 0.1, 200),
             filing=InterestClassifier.fit(self.library, venues, membership, seed=n) if len(found) else None,
             interest_key=key,
         )
@@ -247,7 +272,7 @@ class LibraryIndex:
             added=added,
             recency_rank=recency,
             background=background,
-            lib_ref=_reference_indices(n, 0.1, 200, seed=n),
+            lib_ref=_reference_indices(titles, 0.1, 200),
             bg_ref=np.arange(0, background.shape[0], 8),
             neighbours=prune_rows(library, KNN_TERMS) if neighbours is None else neighbours,
         )
