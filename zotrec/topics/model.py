@@ -39,8 +39,8 @@ from ..paper import Paper
 from ..ranked import Topic
 from . import context as digest
 from . import experts as listing
+from . import language, taxonomy
 from . import metadata as meta
-from . import taxonomy
 
 FORMAT = "zotrec-topic-model/1"
 SHIPPED_NAME = "topics.joblib"
@@ -198,15 +198,48 @@ class TopicModel:
 
         ``settings``: how far the batch moves the decoding; ``scores``: the papers' calibrated
         columns of the text and known-word mask when already computed (``_calibrated``; benchmarks
-        reuse them). The papers' metadata evidence moves the columns before any decoding.
+        reuse them). The papers' metadata evidence moves the columns before any decoding. An
+        arXiv-taxonomy model leaves a paper written in another language than English out of the
+        batch (:mod:`zotrec.topics.language`): it gets no topic, its probabilities are its own alone.
         """
         X = None
         if scores is None:
             P_text, known, X = self._scored(items)
         else:
             P_text, known = scores
-        E = self.evidence(items)
-        P_all = meta.apply(P_text, E)
+        P_all = meta.apply(P_text, self.evidence(items))
+        foreign = language.foreign(items) if self.kind == "arxiv" else np.zeros(len(items), dtype=bool)
+        if not foreign.any():
+            return self._decode(items, context, settings, P_text, P_all, known, X)
+        L = len(self._p["labels"])
+        P, main = P_all[:, :L].copy(), _main(P_all, L)
+        chosen = np.zeros(P.shape, dtype=bool)
+        keep = np.flatnonzero(~foreign)
+        if len(keep):
+            part = self._decode(
+                [items[i] for i in keep.tolist()],
+                context,
+                settings,
+                P_text[keep],
+                P_all[keep],
+                known[keep],
+                None if X is None else X[keep],
+            )
+            P[keep], main[keep], chosen[keep] = part.proba, part.main, part.chosen
+        return Decoded(P, main, chosen)
+
+    def _decode(
+        self,
+        items: Sequence[TextLike],
+        context: bool,
+        settings: digest.Settings,
+        P_text: np.ndarray,
+        P_all: np.ndarray,
+        known: np.ndarray,
+        X: sp.csr_matrix | None,
+    ) -> Decoded:
+        """:meth:`decode` of a batch of papers in the model's language (``P_text``: their calibrated
+        text columns, ``P_all``: the same with their metadata evidence applied)."""
         L = len(self._p["labels"])
         P = P_all[:, :L]
         thresholds = self._p["thresholds"]
@@ -275,8 +308,9 @@ class TopicModel:
         paper whose arXiv categories are given counts in that estimate with them. Otherwise, and
         for a single paper, each paper is decoded alone (:meth:`confident`).
         Order: the confident topic most likely to be the paper's main (primary) category first, then
-        the others by probability. A paper without a single word the model knows has no topic, and
-        a journal article (a DOI or journal, no arXiv id) gets no topic unless one clears its threshold.
+        the others by probability. A paper without a single word the model knows has no topic, nor
+        has a paper in another language than English, and a journal article (a DOI or journal, no
+        arXiv id) gets no topic unless one clears its threshold.
         """
         labels = self._p["labels"]
         proba, listed, _ = self.decode(papers, context).ordered(max_topics)
