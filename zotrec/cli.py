@@ -278,18 +278,7 @@ def sync(
         with spinner(out, "syncing", spinner="dots") if not (CTX.quiet or as_json) else _nullcontext() as status:
             progress = (lambda msg: status.update(msg)) if status else None
             result, warnings = run_sync(request, progress=progress)
-        for warning in warnings + result.warnings:
-            warn_line(warning)
-        for src in result.failed_sources:
-            error_line(f"{src.source}: {src.error}")
-        for paper, problem in result.outcome.failed:
-            error_line(f"could not push {paper.title!r}: {problem} (will retry next run)")
-        for paper, problem in result.outcome.rejected:
-            error_line(
-                f"could not push {paper.title!r}: {problem} (not retried; see zotrec history --run {result.run_id})"
-            )
-        for problem in result.delivery.errors if result.delivery else []:
-            error_line(problem)
+        _print_problems(result, warnings)
         if as_json:
             data = result.to_json()
             data.pop("all", None)
@@ -300,6 +289,20 @@ def sync(
         return result.exit_code
 
     run(body)
+
+
+def _print_problems(result: Any, warnings: list[str]) -> None:
+    """A sync's warnings and errors on stderr, one line each: sources, pushes, delivery."""
+    for warning in warnings + result.warnings:
+        warn_line(warning)
+    for src in result.failed_sources:
+        error_line(f"{src.source}: {src.error}")
+    for paper, problem in result.outcome.failed:
+        error_line(f"could not push {paper.title!r}: {problem} (will retry next run)")
+    for paper, problem in result.outcome.rejected:
+        error_line(f"could not push {paper.title!r}: {problem} (not retried; see zotrec history --run {result.run_id})")
+    for problem in result.delivery.errors if result.delivery else []:
+        error_line(problem)
 
 
 class _nullcontext:
