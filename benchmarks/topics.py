@@ -651,23 +651,32 @@ def add_metadata(model, records) -> None:
     add_metadata_table(model, records)
 
 
-def metadata_main(argv: list[str]) -> int:
-    """Add the metadata tables (authors, venue words) of the training side of the date split to a
-    model file (the test days stay unseen) and save it again (its card keeps its other sections)."""
+def _model_and_training_side(command: str, argv: list[str]) -> tuple[argparse.Namespace, Any, list[Any]]:
+    """The arguments of ``command`` (``--corpora``, ``--model``), the model file and the training side of
+    the date split; the model is None (after one line on stderr) when it was not trained on that side."""
     from zotrec.topics import load_topic_model
     from zotrec.topics.corpus import read_corpus
-    from zotrec.topics.model import save_topic_model
 
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.topics metadata")
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.topics {command}")
     parser.add_argument("--corpora", default=str(CORPORA))
     parser.add_argument("--model", default="models/topics.joblib")
     args = parser.parse_args(argv)
-    log = lambda m: print(m, file=sys.stderr, flush=True)
     model = load_topic_model(args.model)
     train, _test, cuts = date_split(read_corpus([args.corpora]))
     seen = (model.card.get("training_data", {}).get("held_out") or {}).get("test_days_from")
     if seen != cuts:
-        log(f"{args.model}: not trained on this split's training side; refusing to add metadata tables")
+        print(f"{args.model}: not trained on this split's training side; refusing to add {command}", file=sys.stderr)
+        return args, None, []
+    return args, model, train
+
+
+def metadata_main(argv: list[str]) -> int:
+    """Add the metadata tables (authors, venue words) of the training side of the date split to a
+    model file (the test days stay unseen) and save it again (its card keeps its other sections)."""
+    from zotrec.topics.model import save_topic_model
+
+    args, model, train = _model_and_training_side("metadata", argv)
+    if model is None:
         return 1
     add_metadata(model, train)
     save_topic_model(model, args.model, metadata_command=METADATA_COMMAND)
@@ -679,22 +688,12 @@ def metadata_main(argv: list[str]) -> int:
 def experts_main(argv: list[str]) -> int:
     """Train the listing experts of a model file on the training side of the date split (the test
     days stay unseen) and save the file again with them (its card keeps its other sections)."""
-    from zotrec.topics import load_topic_model
-    from zotrec.topics.corpus import read_corpus
     from zotrec.topics.model import save_topic_model
 
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.topics experts")
-    parser.add_argument("--corpora", default=str(CORPORA))
-    parser.add_argument("--model", default="models/topics.joblib")
-    args = parser.parse_args(argv)
-    log = lambda m: print(m, file=sys.stderr, flush=True)
-    model = load_topic_model(args.model)
-    train, _test, cuts = date_split(read_corpus([args.corpora]))
-    seen = (model.card.get("training_data", {}).get("held_out") or {}).get("test_days_from")
-    if seen != cuts:
-        log(f"{args.model}: not trained on this split's training side; refusing to add experts")
+    args, model, train = _model_and_training_side("experts", argv)
+    if model is None:
         return 1
-    add_experts(model, train, log)
+    add_experts(model, train, lambda m: print(m, file=sys.stderr, flush=True))
     save_topic_model(model, args.model, experts_command=EXPERTS_COMMAND)
     print(f"wrote {args.model}: experts for {', '.join(model.experts)} ({model.card['size_bytes'] / 1e6:.1f} MB)")
     return 0
