@@ -132,6 +132,11 @@ class Paper:
         self.arxiv_id, self.doi = clean_ids(self.arxiv_id, self.doi)
 
     @property
+    def journal_item(self) -> bool:
+        """A journal's item rather than an arXiv paper: a DOI or journal, no arXiv id."""
+        return not self.arxiv_id and bool(self.doi or self.journal)
+
+    @property
     def text(self) -> str:
         """Title and abstract, the text every model reads."""
         return f"{self.title}. {self.abstract}" if self.abstract else self.title

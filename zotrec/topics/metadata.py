@@ -61,7 +61,7 @@ def venue_words(comment: str, journal_ref: str = "") -> list[str]:
 def paper_keys(item: Any) -> tuple[list[str], list[str]]:
     """(author keys, venue words) of a :class:`Paper`; none for plain text and for a journal item
     (a DOI or journal without an arXiv id: its journal is not an arXiv journal reference)."""
-    if not isinstance(item, Paper) or (not item.arxiv_id and (item.doi or item.journal)):
+    if not isinstance(item, Paper) or item.journal_item:
         return [], []
     authors = list(dict.fromkeys(k for k in map(author_key, item.authors) if k))
     comment = item.extras.get("comment") or item.extras.get("comments") or ""

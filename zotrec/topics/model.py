@@ -360,7 +360,7 @@ def _may_be_arxiv(items: Sequence[TextLike]) -> np.ndarray:
     """False for a paper known not to be on arXiv: a journal item (DOI or journal, no arXiv id)."""
     return np.array(
         [
-            not (isinstance(i, Paper) and not i.arxiv_id and (i.doi or i.journal or i.extras.get("non_research")))
+            not (isinstance(i, Paper) and (i.journal_item or (not i.arxiv_id and i.extras.get("non_research"))))
             for i in items
         ],
         dtype=bool,
