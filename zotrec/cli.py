@@ -186,10 +186,13 @@ def load_cfg():
     return cfg
 
 
-def open_state():
+def open_state(read_only: bool = False):
+    """The state store; ``read_only``: a blank one in memory when no sync has created the file yet."""
     from zotrec import paths
     from zotrec.state import StateStore
 
+    if read_only and not paths.state_file().exists():
+        return StateStore.blank()
     state = StateStore(paths.state_file())
     if rebuilt := state.rebuilt_warning():
         warn_line(rebuilt)
@@ -291,12 +294,24 @@ def sync(
     run(body)
 
 
+def _print_sources(reports: list[Any]) -> int:
+    """Each failed source as an error line, each partly read one as a warning; how many failed."""
+    for report in reports:
+        if report.error:
+            error_line(f"{report.source}: {report.error}")
+        elif report.partial:
+            warn_line(f"{report.source}: {report.partial}")
+    return sum(1 for report in reports if report.error)
+
+
 def _print_problems(result: Any, warnings: list[str]) -> None:
     """A sync's warnings and errors on stderr, one line each: sources, pushes, delivery."""
     for warning in warnings + result.warnings:
         warn_line(warning)
     for src in result.failed_sources:
         error_line(f"{src.source}: {src.error}")
+    for src in result.partial_sources:
+        warn_line(f"{src.source}: {src.partial}")
     for paper, problem in result.outcome.failed:
         error_line(f"could not push {paper.title!r}: {problem} (will retry next run)")
     for paper, problem in result.outcome.rejected:
@@ -406,6 +421,8 @@ def recommend(
         )
         for src in result.failed_sources:
             error_line(f"{src.source}: {src.error}")
+        for src in result.partial_sources:
+            warn_line(f"{src.source}: {src.partial}")
         for warning in result.warnings:
             warn_line(warning)
         shown = result.ranked if show_all else result.recommended
@@ -443,7 +460,7 @@ def report(
             from zotrec.deliver import resend
 
             cfg = load_cfg()
-            state = open_state()
+            state = open_state(read_only=True)
             try:
                 sent_run, recipients = resend(state, cfg, run_id)
             finally:
@@ -453,7 +470,7 @@ def report(
         if open_it and run_id is None and out is None:
             path = latest_report()
         else:
-            state = open_state()
+            state = open_state(read_only=True)
             try:
                 path = run_report(state, run_id, out)
             finally:
@@ -480,9 +497,13 @@ def library_import(
         from zotrec.library.transfer import import_file
 
         target = library or _default_embedded()
-        added, skipped = import_file(file, target)
-        console().print(f"imported {added} items into {target} ({skipped} already there)")
-        return 0
+        from zotrec.errors import EXIT_PARTIAL
+
+        result = import_file(file, target)
+        if result.partial:
+            warn_line(f"{file}: {result.partial}")
+        console().print(f"imported {result.added} items into {target} ({result.skipped} already there)")
+        return EXIT_PARTIAL if result.partial else 0
 
     run(body)
 
@@ -533,11 +554,13 @@ def history(
     def body() -> int:
         from zotrec.history import recent_runs, run_details
 
-        state = open_state()
+        state = open_state(read_only=True)
         if run_id is None:
             runs = recent_runs(state, limit)
             if as_json:
                 print_json(runs)
+            elif not runs:
+                console().print("no runs recorded yet: `zotrec sync` records each run", markup=False)
             else:
                 from rich.table import Table
 
@@ -579,7 +602,7 @@ def feedback(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
     def body() -> int:
         from zotrec.feedback import feedback_report
 
-        state = open_state()
+        state = open_state(read_only=True)
         report = feedback_report(state)
         if as_json:
             print_json([entry.to_json() for entry in report])
@@ -822,8 +845,7 @@ def parse_cmd(
     """Read digests and print the papers found: a table, or with --json a list of objects."""
 
     def body() -> int:
-        from zotrec.errors import EXIT_INPUT, EXIT_PARTIAL
-        from zotrec.sources import read_sources
+        from zotrec.sources import read_sources, sources_exit_code
 
         papers, reports = read_sources(
             list(sources),
@@ -831,15 +853,12 @@ def parse_cmd(
             skip_replacements=skip_replacements,
             enrich=enrich,
         )
-        failed = sum(1 for report in reports if report.error)
-        for report in reports:
-            if report.error:
-                error_line(f"{report.source}: {report.error}")
+        failed = _print_sources(reports)
         if as_json:
             print_json([paper.to_json() for paper in papers])
         elif papers or not failed:
             console().print(papers_table(papers, reports))
-        return EXIT_INPUT if failed == len(reports) else EXIT_PARTIAL if failed else 0
+        return sources_exit_code(reports)
 
     run(body)
 
@@ -1010,14 +1029,11 @@ def classify(
     topic model's labels (with their probabilities) for the papers it lists none for."""
 
     def body() -> int:
-        from zotrec.errors import EXIT_INPUT, EXIT_PARTIAL
         from zotrec.runner import classify_only
+        from zotrec.sources import sources_exit_code
 
         papers, topics, reports = classify_only(list(sources), model=model, config_path=CTX.config_path)
-        failed = sum(1 for report in reports if report.error)
-        for report in reports:
-            if report.error:
-                error_line(f"{report.source}: {report.error}")
+        failed = _print_sources(reports)
         if as_json:
             print_json([{"title": p.title, "topics": [t.to_json() for t in ts]} for p, ts in zip(papers, topics)])
         elif papers or not failed:
@@ -1031,7 +1047,7 @@ def classify(
                 label = "; ".join(f"{t.label} {t.name} ({t.probability:.2f})" for t in ts) or "no confident topic"
                 table.add_row(str(number), paper.title, label)
             console().print(table)
-        return EXIT_INPUT if reports and failed == len(reports) else EXIT_PARTIAL if failed else 0
+        return sources_exit_code(reports)
 
     run(body)
 

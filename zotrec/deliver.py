@@ -146,14 +146,13 @@ def send_run(settings: EmailSettings, summary: dict[str, Any], html: str | None 
 
 def resend(state: Any, cfg: Config, run_id: int | None = None) -> tuple[int, list[str]]:
     """``zotrec report --email RUN``: send a recorded run's message again (default: the last run)."""
-    from zotrec.report import ReportError
 
     if not cfg.email.configured:
         raise ConfigError("no [email] section with `to` and `host` in the config (see README)")
     if run_id is None:
         run_id = state.last_run_id()
         if run_id is None:
-            raise ReportError("no recorded run to send yet (run `zotrec sync` first)")
+            raise UnknownRun("no recorded run to send yet (run `zotrec sync` first)")
     summary = state.run_summary(run_id)
     if summary is None:
         raise UnknownRun(f"no summary for run {run_id} in the state (see `zotrec history`)")

@@ -110,9 +110,24 @@ def _lock() -> Check:
     return Check("lock", OK, "no sync running")
 
 
+def _unborn_embedded(cfg) -> list[Check] | None:
+    """The checks of an embedded library whose file does not exist yet (doctor does not create it)."""
+    from zotrec.pipeline import library_problem
+
+    path = Path(cfg.zotero.library or paths.data_dir() / "library.sqlite")
+    if cfg.zotero.backend != "embedded" or path.exists():
+        return None
+    return [
+        Check("backend", OK, f"embedded library {path} not created yet (`zotrec library import FILE` creates it)"),
+        Check("library", FAIL, library_problem([]) or "", EXIT_CONFIG),
+    ]
+
+
 def _backend(cfg) -> list[Check]:
     from zotrec.library import open_library
 
+    if (unborn := _unborn_embedded(cfg)) is not None:
+        return unborn
     try:
         library = open_library(cfg.zotero, cache_dir=paths.cache_dir())
     except ZotrecError as err:
@@ -214,18 +229,20 @@ def _delivery(cfg) -> list[Check]:
 
 
 def _sources(cfg) -> list[Check]:
-    from zotrec.sources import read_source
+    from zotrec.sources import read_digest
 
     if not cfg.digests:
         return [Check("sources", WARN, "no digests configured: add sources.digests or pass --digest to sync")]
     checks = []
     for spec in cfg.digests:
         try:
-            papers = read_source(spec, cache_dir=paths.cache_dir())
+            digest = read_digest(spec, cache_dir=paths.cache_dir())
         except ZotrecError as err:
             checks.append(Check("source", FAIL, str(err), EXIT_INPUT))
         except Exception as err:
             checks.append(Check("source", FAIL, f"{spec}: {type(err).__name__}: {err}", EXIT_INPUT))
         else:
-            checks.append(Check("source", OK if papers else WARN, f"{spec}: {len(papers)} papers"))
+            papers, partial = digest.papers, digest.partial
+            detail = f"{spec}: {len(papers)} papers" + (f"; {partial}" if partial else "")
+            checks.append(Check("source", OK if papers and not partial else WARN, detail))
     return checks

@@ -20,7 +20,8 @@ class ZotrecError(Exception):
 
 
 class UnknownRun(ZotrecError):
-    """The command line names a run the state does not hold (or holds no summary of)."""
+    """The command line names a run the state does not hold (or holds no summary of), or asks for
+    the last run before any was recorded."""
 
     exit_code = EXIT_USAGE
 
@@ -52,6 +53,13 @@ class LibraryError(ZotrecError):
     """A library backend failed (unreachable, refused, inconsistent)."""
 
     exit_code = EXIT_BACKEND
+
+
+class NoSuchLibrary(LibraryError):
+    """The command names a library file, collection or export format that does not exist: a bad
+    command line (exit 2), not an unreachable backend."""
+
+    exit_code = EXIT_USAGE
 
 
 class RejectedWrite(LibraryError):

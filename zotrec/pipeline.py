@@ -107,11 +107,17 @@ class SyncResult:
         return [s for s in self.sources if s.error]
 
     @property
+    def partial_sources(self) -> list[Any]:
+        """Sources read only in part (a file cut off): their complete papers are used."""
+        return [s for s in self.sources if getattr(s, "partial", None)]
+
+    @property
     def exit_code(self) -> int:
         if self.sources and len(self.failed_sources) == len(self.sources):
             return EXIT_INPUT
         if (
             self.failed_sources
+            or self.partial_sources
             or self.outcome.failed
             or self.outcome.rejected
             or (self.delivery is not None and self.delivery.errors)
@@ -124,7 +130,13 @@ class SyncResult:
             "run_id": self.run_id,
             "papers": self.papers_read,
             "sources": [
-                {"source": s.source, "count": s.count, "error": s.error, "format": getattr(s, "format", None)}
+                {
+                    "source": s.source,
+                    "count": s.count,
+                    "error": s.error,
+                    "format": getattr(s, "format", None),
+                    "partial": getattr(s, "partial", None),
+                }
                 for s in self.sources
             ],
             "library": {"description": self.library_description, "size": self.library_size, "id": self.library_id},

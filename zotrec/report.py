@@ -311,6 +311,7 @@ def report_context(summary: dict[str, Any]) -> dict[str, Any]:
             "count": s.get("count", 0),
             "error": s.get("error"),
             "format": s.get("format"),
+            "partial": s.get("partial"),
         }
         for s in summary.get("sources") or []
     ]
@@ -416,7 +417,7 @@ def latest_report() -> Path:
     """The newest kept report (``latest.html``); one clear error when no sync has kept one yet."""
     path = reports_dir() / LATEST
     if not path.is_file():
-        raise ReportError(f"{path}: no report kept yet (run `zotrec sync`; reports.keep must be > 0)")
+        raise UnknownRun(f"{path}: no report kept yet (run `zotrec sync`; reports.keep must be > 0)")
     return path
 
 
@@ -463,7 +464,7 @@ def run_report(state: Any, run_id: int | None = None, out: Path | None = None) -
     if run_id is None:
         run_id = state.last_run_id()
         if run_id is None:
-            raise ReportError("no recorded run to report on yet (run `zotrec sync` first)")
+            raise UnknownRun("no recorded run to report on yet (run `zotrec sync` first)")
     summary = state.run_summary(run_id)
     if summary is None:
         raise UnknownRun(f"no summary for run {run_id} in the state (see `zotrec history`)")

@@ -13,9 +13,9 @@ from typing import Any
 
 from zotrec import paths
 from zotrec.config import Config, load_config
-from zotrec.errors import ConfigError, ZotrecError
+from zotrec.errors import ConfigError, NoSuchLibrary, ZotrecError
 from zotrec.interests import InterestSettings
-from zotrec.library.base import Library
+from zotrec.library.base import Library, LibrarySnapshot
 from zotrec.lock import RunLock
 from zotrec.logs import log, setup_file_log
 from zotrec.pipeline import Progress, SyncOptions, SyncResult, rank, sync
@@ -101,6 +101,11 @@ def resolve_library(cfg: Config, request: SyncRequest) -> tuple[Library, str]:
     if request.library:
         from zotrec.library.embedded import EmbeddedLibrary
 
+        if not request.library.exists():  # a typo must not become a new, empty library
+            raise NoSuchLibrary(
+                f"{request.library}: no such library file (--library names an embedded library; "
+                f"create one with `zotrec library import FILE --library {request.library}`)"
+            )
         return EmbeddedLibrary(request.library), f"embedded:{request.library.resolve()}"
     return open_library(cfg.zotero, cache_dir=paths.cache_dir()), cfg.library_id()
 
@@ -173,6 +178,8 @@ def log_result(result: SyncResult, warnings: list[str], seconds: float) -> None:
     for src in result.sources:
         if src.error:
             log.error("source %s failed: %s", src.source, src.error)
+        elif getattr(src, "partial", None):
+            log.warning("source %s: %d papers, %s", src.source, src.count, src.partial)
         else:
             log.info("source %s: %d papers", src.source, src.count)
     verb = "would push" if result.dry_run else "pushed"
@@ -254,7 +261,8 @@ def recommend_only(
     try:
         side.start_topics()  # scikit-learn first: the labeller then starts while the library is read
         snapshot, description, library_id = _library_for(library_spec, cfg)
-        state = StateStore(paths.state_file())
+        # read-only: a state file that does not exist yet (no sync ran) is not created for nothing
+        state = StateStore(paths.state_file()) if paths.state_file().exists() else None
         try:
             index = library_index(
                 snapshot, library_id, FeatureCache(), options.collection, interests=options.interest_settings()
@@ -264,7 +272,8 @@ def recommend_only(
                 papers, snapshot, library_id, options, state, topics=side.topics, index=index, tokens=side.tokens
             )
         finally:
-            state.close()
+            if state is not None:
+                state.close()
     finally:
         side.close()
     from zotrec.pipeline import library_problem
@@ -298,6 +307,9 @@ def _library_for(library_spec: str, cfg: Config) -> tuple[Any, str, str]:
     if library_spec == "config":
         from zotrec.library import open_library
 
+        embedded = Path(cfg.zotero.library or paths.data_dir() / "library.sqlite")
+        if cfg.zotero.backend == "embedded" and not embedded.exists():  # read-only: not created for nothing
+            return LibrarySnapshot(version=0), f"embedded library {embedded} (no such file yet)", cfg.library_id()
         library = open_library(cfg.zotero, cache_dir=paths.cache_dir())
         try:
             return library.snapshot(), library.description, cfg.library_id()
@@ -321,6 +333,8 @@ def list_interests(request: SyncRequest) -> tuple[list[Any], int]:
         from zotrec.library.transfer import snapshot_from_file
 
         snapshot, library_id = snapshot_from_file(request.library), f"file:{request.library.resolve()}"
+    elif request.library is None and not request.demo:
+        snapshot, _, library_id = _library_for("config", cfg)
     else:
         library, library_id = resolve_library(cfg, request)
         try:

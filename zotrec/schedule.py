@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zotrec.config import CRONTAB_ENV, ENV_VARS, HOME_ENV, Config, environ, environment_settings, load_config
-from zotrec.errors import ConfigError, ZotrecError
+from zotrec.errors import EXIT_CONFIG, ConfigError, ZotrecError
 
 TAG = "# zotrec-sync"
 UNIT = "zotrec-sync"
@@ -134,6 +134,13 @@ def _environment_warnings(cfg: Config) -> list[str]:
 
 
 # -- crontab -------------------------------------------------------------------------------------
+class CrontabError(ZotrecError):
+    """The crontab could not be read or written (no ``crontab`` program, cron refused): exit 4,
+    like a configuration the run cannot use; the printed line can be added by hand."""
+
+    exit_code = EXIT_CONFIG
+
+
 def crontab_command() -> list[str]:
     return shlex.split(environ(CRONTAB_ENV) or "crontab")
 
@@ -143,11 +150,11 @@ def read_crontab() -> str:
     try:
         proc = subprocess.run([*cmd, "-l"], capture_output=True, text=True, timeout=30)
     except FileNotFoundError:
-        raise ZotrecError(f"{cmd[0]}: command not found; add the printed line to your crontab by hand") from None
+        raise CrontabError(f"{cmd[0]}: command not found; add the printed line to your crontab by hand") from None
     if proc.returncode != 0:
         if "no crontab" in (proc.stderr + proc.stdout).lower():
             return ""
-        raise ZotrecError(f"`{' '.join(cmd)} -l` failed: {' '.join(proc.stderr.split()) or proc.returncode}")
+        raise CrontabError(f"`{' '.join(cmd)} -l` failed: {' '.join(proc.stderr.split()) or proc.returncode}")
     return proc.stdout
 
 
@@ -163,7 +170,7 @@ def install_crontab(schedule: Schedule) -> str:
     cmd = crontab_command()
     proc = subprocess.run([*cmd, "-"], input=text, capture_output=True, text=True, timeout=30)
     if proc.returncode != 0:
-        raise ZotrecError(f"`{' '.join(cmd)} -` failed: {' '.join(proc.stderr.split()) or proc.returncode}")
+        raise CrontabError(f"`{' '.join(cmd)} -` failed: {' '.join(proc.stderr.split()) or proc.returncode}")
     return status
 
 

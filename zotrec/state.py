@@ -136,6 +136,17 @@ class StateStore:
             except (OSError, sqlite3.Error) as again:
                 raise StateError(f"{self.path}: unusable state file ({err}) and cannot rebuild it ({again})") from None
 
+    @classmethod
+    def blank(cls) -> StateStore:
+        """An empty state in memory: what a read-only command reads before the first sync, so that
+        it does not create the state file for nothing."""
+        store = cls.__new__(cls)
+        store.path = Path(":memory:")
+        store.recovered_from = None
+        store.corruption = None
+        store._db = store._prepare(sqlite3.connect(":memory:", isolation_level=None))
+        return store
+
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:

@@ -4,7 +4,8 @@ Every field of a :class:`~zotrec.paper.Paper` passes through here once, when the
 no source has to remember it. LaTeX is read by pylatexenc (accents, escapes, ``\\textbf``, math):
 ``Fr\\'ed\\'eric`` -> ``Frédéric``, ``$z=2.06$`` -> ``z=2.06``, ``$\\alpha$`` -> ``α``. The parser
 runs only on strings holding a backslash or a brace; a string whose only markup is ``$...$`` loses
-the dollar signs by a regular expression (the parser's result for it), so plain text costs one scan.
+the dollar signs by a regular expression (the parser's result for it), so plain text costs one scan;
+TeX's paired double quotes become “ and ” there too.
 Plain fragments (``$\\frac{a}{b}$``, ``\\emph{x}``: most of them) are decoded by the parser's own
 rules and macro tables without running it.
 
@@ -32,6 +33,7 @@ _ESCAPES = re.compile(
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _LATEX = re.compile(r"[\\{}]")
 _MATH = re.compile(r"\$\$?([^$]+?)\$?\$")
+_TEX_QUOTES = re.compile(r"``((?:[^`'\n]|'(?!'))*)''")  # TeX's paired double quotes, also in text without macros
 # In running text (an HF abstract, a Zotero title) these are characters, not LaTeX specials:
 # % would start a comment and drop the rest of the string, & is an alignment tab.
 _LITERAL = re.compile(r"(?<!\\)([%&#])")
@@ -308,6 +310,8 @@ def latex_to_text(value: str) -> str:
         for ligature, char in _LIGATURES:
             value = value.replace(ligature, char)
         return value
+    if "``" in value:
+        value = _TEX_QUOTES.sub("\u201c\\1\u201d", value)
     if value.count("$") >= 2:
         return _MATH.sub(r"\1", value)
     return value

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from zotrec.errors import LibraryError
+from zotrec.errors import LibraryError, NoSuchLibrary
 from zotrec.library.base import MAX_OBJECTS_PER_WRITE, Collection, LibrarySnapshot, WriteResult
 from zotrec.library.items import NON_PAPER_TYPES
 
@@ -49,7 +49,7 @@ class EmbeddedLibrary:
         self.path = Path(path)
         self.description = f"embedded library {self.path}"
         if not self.path.exists() and not create:
-            raise LibraryError(f"{self.path}: no such library file (create one with `zotrec library import`)")
+            raise NoSuchLibrary(f"{self.path}: no such library file (create one with `zotrec library import`)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(self.path, timeout=30)

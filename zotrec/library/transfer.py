@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zotrec.errors import LibraryError
+from zotrec.errors import NoSuchLibrary
 from zotrec.library.base import Collection, LibrarySnapshot
 from zotrec.library.embedded import EmbeddedLibrary
 from zotrec.library.items import item_to_paper, paper_to_item
@@ -21,6 +22,16 @@ def read_export(path: Path) -> list[Paper]:
     from zotrec.sources import read_source
 
     return read_source(str(path))
+
+
+@dataclass
+class Imported:
+    """What ``zotrec library import`` did: items added, items already there, and why only part
+    of the file was read (a file cut off), if so."""
+
+    added: int
+    skipped: int
+    partial: str | None = None
 
 
 def _item_for(paper: Paper, collection_keys: list[str]) -> dict[str, Any]:
@@ -43,9 +54,13 @@ def _import_keys(paper: Paper) -> list[str]:
     return paper.identity_keys() or [f"raw:{paper.norm_title}|{first}"]
 
 
-def import_file(file: Path, target: Path) -> tuple[int, int]:
-    """Import an export into the embedded library at ``target``; returns (added, already there)."""
-    papers = read_export(file)
+def import_file(file: Path, target: Path) -> Imported:
+    """Import an export into the embedded library at ``target``: its complete entries, when the
+    file was cut off (``partial`` says so)."""
+    from zotrec.sources import read_digest
+
+    digest = read_digest(str(file))
+    papers = digest.papers
     library = EmbeddedLibrary(target)
     try:
         snapshot = library.snapshot()
@@ -63,7 +78,7 @@ def import_file(file: Path, target: Path) -> tuple[int, int]:
                     keys[path] = library.ensure_collection(path)
             items.append(_item_for(paper, [keys[p] for p in paper.collections]))
         library.add_items(items)
-        return len(items), skipped
+        return Imported(len(items), skipped, digest.partial)
     finally:
         library.close()
 
@@ -72,7 +87,7 @@ def snapshot_from_file(path: Path, lazy: bool = False) -> LibrarySnapshot:
     """A library given as a file: an embedded library (.sqlite) or a Zotero export. ``lazy``: an
     embedded library's items are decoded when read beyond their head (:mod:`zotrec.library.lazy`)."""
     if not path.exists():
-        raise LibraryError(f"{path}: no such file")
+        raise NoSuchLibrary(f"{path}: no such file")
     if path.suffix in (".sqlite", ".db"):
         library = EmbeddedLibrary(path, create=False)
         try:
@@ -109,13 +124,19 @@ def parse_export(path: Path) -> LibrarySnapshot:
 def export_collection(library_path: Path, collection: str, fmt: str) -> str:
     """The items of ``collection`` (with subcollections) as RIS, BibTeX or CSL-JSON text."""
     if fmt not in EXPORT_FORMATS:
-        raise LibraryError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+        raise NoSuchLibrary(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
     library = EmbeddedLibrary(library_path, create=False)
     try:
         snapshot = library.snapshot()
         roots = [k for k in snapshot.collections if snapshot.collection_path(k) == collection]
         if not roots:
-            raise LibraryError(f"{library_path}: no collection named {collection!r}")
+            names = sorted({snapshot.collection_path(k) for k in snapshot.collections})
+            known = (
+                f"its collections: {', '.join(names[:5])}{', ...' if len(names) > 5 else ''}"
+                if names
+                else "it has no collection yet (the first sync creates zotrec's)"
+            )
+            raise NoSuchLibrary(f"{library_path}: no collection named {collection!r}; {known}")
         keys = {
             k
             for k in snapshot.collections

@@ -1,8 +1,10 @@
 """Digest sources: read any supported format, from a file or a URL, into `Paper` records.
 
-``read_source(spec)`` reads one file path or URL and raises :class:`SourceError` with a one-line
-problem; ``read_sources(specs)`` reads many, never raises for one bad source, and de-duplicates.
-``parse_bytes(data, name)`` is the common path of files and downloaded URLs.
+``read_digest(spec)`` reads one file path or URL (``read_source`` gives just its papers) and raises
+:class:`SourceError` with a one-line problem; ``read_sources(specs)`` reads many, never raises for
+one bad source, and de-duplicates. ``parse_digest(data, name)`` is the common path of files and
+downloaded URLs. A digest cut off in the middle gives its complete entries, and a ``partial`` line
+that says so (:mod:`zotrec.sources.truncated`).
 
 Formats (detected from the content; ``format=`` forces one; each a module of this package):
 
@@ -55,23 +57,28 @@ log = logging.getLogger(__name__)
 __all__ = [
     "MAX_BYTES",
     "FORMATS",
+    "Digest",
     "SourceReport",
     "detect_format",
     "is_url",
     "parse_bytes",
+    "parse_digest",
+    "read_digest",
     "read_source",
     "read_sources",
+    "sources_exit_code",
 ]
 
 
 @dataclass
 class SourceReport:
-    """What happened to one source of a run: papers read, or the one-line error."""
+    """What happened to one source of a run: papers read (and why only part, if so), or the one-line error."""
 
     source: str
     count: int
     error: str | None = None
     format: str | None = None
+    partial: str | None = None  # read, but only in part: why (a file cut off, lines skipped)
 
 
 def is_url(spec: str) -> bool:
@@ -93,16 +100,50 @@ def _gunzip(data: bytes) -> bytes:
     return out
 
 
-def parse_bytes(
+@dataclass
+class Digest:
+    """The papers of one digest, and why only part of it was read (a file cut off), if so."""
+
+    papers: list[Paper]
+    partial: str | None = None
+
+
+def _parse_text(text: str, name: str, options: Options, format: str | None) -> tuple[str, list[Paper]]:
+    """The format of decoded ``text`` and its papers (:class:`ParseProblem` when it holds none)."""
+    try:
+        fmt = format or detect_format(text, name.removesuffix(".gz"))
+    except RecursionError:
+        raise ParseProblem("nested too deeply to be a digest") from None
+    if fmt not in FORMATS:
+        raise ParseProblem(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+    module = importlib.import_module(f"zotrec.sources.{FORMATS[fmt]}")
+    try:
+        papers = module.parse(text, name, options)
+    except (ParseProblem, SourceError, MemoryError):
+        raise
+    except RecursionError:
+        raise ParseProblem(f"could not parse as {fmt}: nested too deeply") from None
+    except Exception as err:  # a parser library choked: report it on one line
+        raise ParseProblem(f"could not parse as {fmt}: {type(err).__name__}: {err}") from err
+    if not papers and not options.skip_replacements:
+        raise ParseProblem(f"no papers found (read as {fmt})")
+    return fmt, papers
+
+
+def parse_digest(
     data: bytes,
     name: str,
     *,
     digest_date: dt.date | None = None,
     skip_replacements: bool = False,
     format: str | None = None,
-    **_ignored: object,
-) -> list[Paper]:
-    """Detect the format of ``data`` and parse it; ``name`` (path or URL) becomes ``Paper.source``."""
+) -> Digest:
+    """Detect the format of ``data`` and parse it; ``name`` (path or URL) becomes ``Paper.source``.
+
+    A feed or JSON list cut off in the middle gives the complete entries before the cut, with
+    ``partial`` saying so (:mod:`zotrec.sources.truncated`); so does a parser that skipped part
+    of its input (an unreadable line, an entry cut off).
+    """
     try:
         if len(data) > MAX_BYTES:
             raise ParseProblem(_size_problem(len(data)))
@@ -113,30 +154,39 @@ def parse_bytes(
             if not data.strip():
                 raise ParseProblem("empty after decompression")
         text = decode(data)
-        try:
-            fmt = format or detect_format(text, name.removesuffix(".gz"))
-        except RecursionError:
-            raise ParseProblem("nested too deeply to be a digest") from None
-        if fmt not in FORMATS:
-            raise ParseProblem(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
-        module = importlib.import_module(f"zotrec.sources.{FORMATS[fmt]}")
         options = Options(digest_date=digest_date or dt.date.today(), skip_replacements=skip_replacements)
         try:
-            papers = module.parse(text, name, options)
-        except (ParseProblem, SourceError, MemoryError):
-            raise
-        except RecursionError:
-            raise ParseProblem(f"could not parse as {fmt}: nested too deeply") from None
-        except Exception as err:  # a parser library choked: report it on one line
-            raise ParseProblem(f"could not parse as {fmt}: {type(err).__name__}: {err}") from err
-        if not papers and not skip_replacements:
-            raise ParseProblem(f"no papers found (read as {fmt})")
+            fmt, papers = _parse_text(text, name, options, format)
+        except ParseProblem as problem:
+            from zotrec.sources.truncated import repair
+
+            repaired = repair(text, problem)
+            if repaired is None:
+                raise
+            try:
+                fmt, papers = _parse_text(repaired.text, name, options, format)
+            except ParseProblem:
+                raise problem from None
+            options.partial = repaired.note
     except ParseProblem as err:
         raise source_error(name, err) from None
     for paper in papers:
         paper.source = name
         paper.extras.setdefault("format", fmt)
-    return papers
+    return Digest(papers, options.partial)
+
+
+def parse_bytes(
+    data: bytes,
+    name: str,
+    *,
+    digest_date: dt.date | None = None,
+    skip_replacements: bool = False,
+    format: str | None = None,
+    **_ignored: object,
+) -> list[Paper]:
+    """The papers of :func:`parse_digest` (whether it read only part of ``data`` is not kept)."""
+    return parse_digest(data, name, digest_date=digest_date, skip_replacements=skip_replacements, format=format).papers
 
 
 def _read_file(spec: str) -> bytes:
@@ -178,7 +228,7 @@ def _read_file(spec: str) -> bytes:
         os.close(fd)
 
 
-def read_source(
+def read_digest(
     spec: str,
     *,
     digest_date: dt.date | None = None,
@@ -187,7 +237,7 @@ def read_source(
     format: str | None = None,
     dedupe_within: bool = True,
     timeout: float | None = None,
-) -> list[Paper]:
+) -> Digest:
     """Read one digest (file path, http(s) URL, or a shorthand: ``cs.LG``, ``hf``; see
     :mod:`zotrec.sources.shorthand`) into papers, de-duplicated within the source.
 
@@ -201,8 +251,15 @@ def read_source(
         data = fetch(spec, cache_dir=cache_dir, deadline=timeout or DEADLINE)
     else:
         data = _read_file(spec)
-    papers = parse_bytes(data, spec, digest_date=digest_date, skip_replacements=skip_replacements, format=format)
-    return dedupe(papers) if dedupe_within else papers
+    digest = parse_digest(data, spec, digest_date=digest_date, skip_replacements=skip_replacements, format=format)
+    if dedupe_within:
+        digest.papers = dedupe(digest.papers)
+    return digest
+
+
+def read_source(spec: str, **options: object) -> list[Paper]:
+    """The papers of :func:`read_digest` (same options)."""
+    return read_digest(spec, **options).papers  # type: ignore[arg-type]
 
 
 def read_sources(
@@ -222,7 +279,7 @@ def read_sources(
     reports: list[SourceReport] = []
     for spec in specs:
         try:
-            got = read_source(
+            digest = read_digest(
                 spec,
                 digest_date=digest_date,
                 skip_replacements=skip_replacements,
@@ -235,8 +292,9 @@ def read_sources(
         except Exception as err:  # never let one source kill the run
             reports.append(SourceReport(str(spec), 0, one_line(f"{type(err).__name__}: {err}")))
             continue
+        got = digest.papers
         fmt = got[0].extras.get("format") if got else None
-        reports.append(SourceReport(str(spec), len(got), None, fmt))
+        reports.append(SourceReport(str(spec), len(got), None, fmt, digest.partial))
         papers.extend(got)
     if enrich and papers:
         from zotrec.sources.enrich import enrich_papers
@@ -246,6 +304,16 @@ def read_sources(
         except Exception as err:  # enrichment is a bonus: never lose the papers over it
             log.warning("enrichment failed: %s", one_line(f"{type(err).__name__}: {err}"))
     return dedupe(merge_duplicates(papers)), reports
+
+
+def sources_exit_code(reports: list[SourceReport]) -> int:
+    """The exit code the sources make: 7 when every one failed, 3 when one failed or was read in part."""
+    from zotrec.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL
+
+    failed = sum(1 for report in reports if report.error)
+    if reports and failed == len(reports):
+        return EXIT_INPUT
+    return EXIT_PARTIAL if failed or any(report.partial for report in reports) else EXIT_OK
 
 
 _FILLABLE = ("arxiv_id", "arxiv_version", "doi", "authors", "abstract", "date", "categories", "journal", "url")

@@ -73,16 +73,18 @@ def record_to_paper(rec: dict, source: str) -> Paper | None:
 
 def parse(text: str, source: str, options: Options) -> list[Paper]:
     papers: list[Paper] = []
-    bad = 0
+    bad: list[int] = []
     first_bad = ""
+    last = 0
     for lineno, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line:
             continue
+        last = lineno
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as err:
-            bad += 1
+            bad.append(lineno)
             first_bad = first_bad or f"line {lineno}: {err.msg}"
             continue
         if isinstance(rec, list):  # a JSON array of records instead of lines
@@ -92,11 +94,23 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
             paper = record_to_paper(rec, source)
             if paper:
                 papers.append(paper)
-    if bad and (not papers or bad > len(papers)):
-        raise ParseProblem(f"not JSON lines ({bad} bad lines; first at {one_line(first_bad, 80)})")
+    if bad and (not papers or len(bad) > len(papers)):
+        raise ParseProblem(f"not JSON lines ({len(bad)} bad lines; first at {one_line(first_bad, 80)})")
     if not papers:
         raise ParseProblem("no records with a title in the JSON lines")
     if bad:
+        options.partial = _skipped(bad, last, text, first_bad, len(papers))
         for paper in papers:
-            paper.extras["skipped_bad_lines"] = bad
+            paper.extras["skipped_bad_lines"] = len(bad)
     return papers
+
+
+def _skipped(bad: list[int], last: int, text: str, first_bad: str, read: int) -> str:
+    """The one line that says which lines were not read."""
+    if bad == [last] and not text.endswith("\n"):
+        return (
+            f"partly read: the file ends in the middle of a record at line {last} (cut off?); "
+            f"read the {read} records before it, the rest is missing"
+        )
+    lines = "1 line is" if len(bad) == 1 else f"{len(bad)} lines are"
+    return f"partly read: {lines} not valid JSON and skipped (first at {one_line(first_bad, 80)}); read {read} records"

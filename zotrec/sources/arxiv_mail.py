@@ -107,6 +107,12 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
                 i += 1
         link = lines[i] if i < len(lines) and lines[i].startswith("\\\\ (") else ""
         n_entries += 1
+        if not link and i >= len(lines):  # the text ends inside this entry: it was cut off
+            options.partial = (
+                f"partly read: the file ends in the middle of entry arXiv:{raw_id} at line {len(lines)} "
+                f"(cut off?); read the {len(papers)} entries before it, the rest is missing"
+            )
+            break
         entry_section = section if section != "end" else "replacement"
         if options.skip_replacements and entry_section == "replacement":
             continue

@@ -136,7 +136,7 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
     first = _ENTRY_START.search(text)
     if not first:
         raise ParseProblem("no BibTeX entries (no line starts with @type{)")
-    text = text[first.start() :]
+    whole, text = text, text[first.start() :]
     parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
     try:
         database = bibtexparser.loads(text, parser=parser)
@@ -145,4 +145,31 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
     papers = [p for p in (entry_to_paper(e, source) for e in database.entries) if p]
     if not papers:
         raise ParseProblem("no BibTeX entries with a title")
+    options.partial = _unread(text, database.entries, len(papers), first.start(), whole)
     return papers
+
+
+_KEYED_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(][ \t]*([^,\s]*)", re.MULTILINE)
+
+
+def _unread(text: str, entries: list[dict], read: int, offset: int, whole: str) -> str | None:
+    """One line naming the entries bibtexparser dropped (a file cut off, a broken entry), or None."""
+    parsed = {e.get("ID") for e in entries}
+    starts = [m for m in _KEYED_START.finditer(text) if m.group(1).lower() not in ("comment", "string", "preamble")]
+    missing = [m for m in starts if m.group(2) not in parsed]
+    if not missing:
+        return None
+    first = missing[0]
+    line = whole.count("\n", 0, offset + first.start()) + 1
+    name = f"@{first.group(1)}{{{first.group(2)}"
+    if (
+        len(missing) == 1
+        and first is starts[-1]
+        and text[first.start() :].count("{") > text[first.start() :].count("}")
+    ):
+        return (
+            f"partly read: the file ends in the middle of entry {name} at line {line} (cut off?); "
+            f"read the {read} entries before it, the rest is missing"
+        )
+    entries_text = "1 entry" if len(missing) == 1 else f"{len(missing)} entries"
+    return f"partly read: {entries_text} could not be read (the first: {name} at line {line}); read {read} entries"

@@ -45,6 +45,7 @@ class Options:
 
     digest_date: dt.date = field(default_factory=dt.date.today)
     skip_replacements: bool = False
+    partial: str | None = None  # set by a parser that skipped part of its input: one line saying what
 
 
 def one_line(text: object, limit: int = 200) -> str:
