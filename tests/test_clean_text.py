@@ -275,6 +275,7 @@ def test_tex_quotes_become_curly_quotes_without_other_latex():
     """``quoted'' is TeX even in a string without a backslash or brace: it reads as with them."""
     assert clean_text("a ``quoted'' word") == "a \u201cquoted\u201d word" == clean_text("a ``quoted'' w{o}rd")
     assert clean_text("``don't'' and ``go''") == "\u201cdon't\u201d and \u201cgo\u201d"
+    assert clean_text("the ``non-strict\n  consensus''") == "the \u201cnon-strict consensus\u201d"  # across lines
     assert clean_text("a 5'' screen, ``unclosed") == "a 5'' screen, ``unclosed"  # no pair: left alone
     (paper,) = parse_bytes(b'{"id": "2501.00001", "title": "On ``Attention\'\'", "summary": "s"}\n', "d.jsonl")
     assert paper.title == "On \u201cAttention\u201d"

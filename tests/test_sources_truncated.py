@@ -117,3 +117,10 @@ def test_a_sync_on_a_cut_off_digest_pushes_its_complete_papers_and_exits_3(
     warnings = [line for line in out.stderr.splitlines() if line.startswith("warning: ")]
     assert any(line.startswith(f"warning: {cut}: partly read: ") for line in warnings), out.stderr
     assert "Traceback" not in out.output and "error:" not in out.stderr
+
+
+def test_a_byte_that_is_not_utf8_is_named_by_line_and_column(tmp_path):
+    path = tmp_path / "library.bib"
+    path.write_bytes(b"@article{a,\n  title = {A},\n}\n@article{b,\n  title = {Caf\xe9},\n}\n")
+    problem = pytest.raises(SourceError, read_digest, str(path)).value.problem
+    assert problem == "not UTF-8 text (invalid byte 0xe9 at line 5, column 15); re-save the file as UTF-8"

@@ -33,7 +33,7 @@ _ESCAPES = re.compile(
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _LATEX = re.compile(r"[\\{}]")
 _MATH = re.compile(r"\$\$?([^$]+?)\$?\$")
-_TEX_QUOTES = re.compile(r"``((?:[^`'\n]|'(?!'))*)''")  # TeX's paired double quotes, also in text without macros
+_TEX_QUOTES = re.compile(r"``((?:[^`']|'(?!'))*)''")  # TeX's paired double quotes, also in text without macros
 # In running text (an HF abstract, a Zotero title) these are characters, not LaTeX specials:
 # % would start a comment and drop the rest of the string, & is an alignment tab.
 _LITERAL = re.compile(r"(?<!\\)([%&#])")

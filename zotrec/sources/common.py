@@ -79,8 +79,11 @@ def decode(data: bytes) -> str:
                 return data.decode(declared.group(1).decode("ascii"))
             except (LookupError, UnicodeDecodeError):
                 pass
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
         raise ParseProblem(
-            f"not UTF-8 text (invalid byte 0x{data[err.start]:02x} at offset {err.start}); re-save the file as UTF-8"
+            f"not UTF-8 text (invalid byte 0x{data[err.start]:02x} at line {line}, column {column}); "
+            "re-save the file as UTF-8"
         ) from None
 
 
