@@ -54,7 +54,8 @@ class Server:
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
+                if "Content-Length" not in headers:  # a route may announce more than it sends (a cut)
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -197,3 +198,12 @@ def test_read_sources_mixes_urls_and_files(server, seed_bytes, tmp_path, shared_
     assert [r.count for r in reports] == [38, 0, 11]
     assert reports[1].error == "HTTP 404 Not Found"
     assert len(papers) == 49
+
+
+def test_a_download_that_breaks_off_says_so(server, seed_bytes, tmp_path):
+    """The server announces the whole file and closes after part of it: not "cannot connect"."""
+    server.routes["/cut.txt"] = [(200, {"Content-Length": str(len(seed_bytes))}, seed_bytes[:5000])]
+    with pytest.raises(SourceError) as info:
+        fetch_result(server.url("/cut.txt"), cache_dir=tmp_path, attempts=3, sleep=lambda s: None)
+    assert info.value.problem.startswith("the download broke off after 5,000 bytes"), info.value.problem
+    assert info.value.problem.endswith("(gave up after 3 attempts)") and "cannot connect" not in info.value.problem

@@ -117,6 +117,9 @@ def test_a_sync_on_a_cut_off_digest_pushes_its_complete_papers_and_exits_3(
     warnings = [line for line in out.stderr.splitlines() if line.startswith("warning: ")]
     assert any(line.startswith(f"warning: {cut}: partly read: ") for line in warnings), out.stderr
     assert "Traceback" not in out.output and "error:" not in out.stderr
+    quiet = runner.invoke(app, ["--quiet", "sync", "--dry-run", "--digest", str(cut)])  # as cron runs it
+    assert quiet.exit_code == EXIT_PARTIAL and quiet.stdout == ""
+    assert quiet.stderr.startswith(f"warning: {cut}: partly read: "), quiet.stderr  # the reason for exit 3
 
 
 def test_a_byte_that_is_not_utf8_is_named_by_line_and_column(tmp_path):

@@ -123,11 +123,13 @@ def error_line(message: str) -> None:
     sys.stderr.write(f"error: {redact(' '.join(strip_controls(str(message)).split()))}\n")
 
 
-def warn_line(message: str) -> None:
+def warn_line(message: str, *, always: bool = False) -> None:
+    """One ``warning:`` line on stderr (secrets redacted); in --quiet mode only when ``always`` (a
+    warning that makes the exit code 3, such as a source read only in part)."""
     from zotrec.logs import redact
     from zotrec.text import strip_controls
 
-    if not CTX.quiet:
+    if always or not CTX.quiet:
         sys.stderr.write(f"warning: {redact(' '.join(strip_controls(str(message)).split()))}\n")
 
 
@@ -300,7 +302,7 @@ def _print_sources(reports: list[Any]) -> int:
         if report.error:
             error_line(f"{report.source}: {report.error}")
         elif report.partial:
-            warn_line(f"{report.source}: {report.partial}")
+            warn_line(f"{report.source}: {report.partial}", always=True)
     return sum(1 for report in reports if report.error)
 
 
@@ -311,7 +313,7 @@ def _print_problems(result: Any, warnings: list[str]) -> None:
     for src in result.failed_sources:
         error_line(f"{src.source}: {src.error}")
     for src in result.partial_sources:
-        warn_line(f"{src.source}: {src.partial}")
+        warn_line(f"{src.source}: {src.partial}", always=True)
     for paper, problem in result.outcome.failed:
         error_line(f"could not push {paper.title!r}: {problem} (will retry next run)")
     for paper, problem in result.outcome.rejected:
@@ -422,7 +424,7 @@ def recommend(
         for src in result.failed_sources:
             error_line(f"{src.source}: {src.error}")
         for src in result.partial_sources:
-            warn_line(f"{src.source}: {src.partial}")
+            warn_line(f"{src.source}: {src.partial}", always=True)
         for warning in result.warnings:
             warn_line(warning)
         shown = result.ranked if show_all else result.recommended
@@ -501,7 +503,7 @@ def library_import(
 
         result = import_file(file, target)
         if result.partial:
-            warn_line(f"{file}: {result.partial}")
+            warn_line(f"{file}: {result.partial}", always=True)
         console().print(f"imported {result.added} items into {target} ({result.skipped} already there)")
         return EXIT_PARTIAL if result.partial else 0
 

@@ -96,6 +96,7 @@ def request(
             left = end - time.monotonic()
             if left <= 0:
                 raise source_error(name, f"{late}; last problem: {problem}")
+            size = 0  # bytes of the body received in this attempt
             try:
                 with client.stream("GET", url, timeout=min(timeout, left)) as response:
                     if response.status_code in RETRY_STATUS:
@@ -114,7 +115,7 @@ def request(
                         length = response.headers.get("Content-Length")
                         if length and length.isdigit() and int(length) > MAX_BYTES:
                             raise source_error(name, _too_large(int(length)))
-                        chunks, size = [], 0
+                        chunks = []
                         for chunk in response.iter_bytes():
                             if time.monotonic() > end:
                                 raise source_error(name, f"{late} (still receiving after {size:,} bytes)")
@@ -126,7 +127,10 @@ def request(
             except httpx2.TimeoutException:
                 problem = f"timed out after {timeout:g} s"
             except httpx2.TransportError as err:
-                problem = f"cannot connect ({one_line(err, 100) or type(err).__name__})"
+                reason = one_line(err, 100) or type(err).__name__
+                problem = (
+                    f"the download broke off after {size:,} bytes ({reason})" if size else f"cannot connect ({reason})"
+                )
             except httpx2.InvalidURL as err:
                 raise source_error(name, f"invalid URL ({one_line(err, 100)})") from None
             if attempt < attempts:
