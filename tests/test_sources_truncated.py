@@ -127,3 +127,13 @@ def test_a_byte_that_is_not_utf8_is_named_by_line_and_column(tmp_path):
     path.write_bytes(b"@article{a,\n  title = {A},\n}\n@article{b,\n  title = {Caf\xe9},\n}\n")
     problem = pytest.raises(SourceError, read_digest, str(path)).value.problem
     assert problem == "not UTF-8 text (invalid byte 0xe9 at line 5, column 15); re-save the file as UTF-8"
+
+
+def test_recommend_against_a_cut_off_library_export_warns_on_every_run(isolated_dirs, model, shared_data, tmp_path):
+    bib, _ = _cut(shared_data, "libraries/nlp-ChenghaoMou/My Library.bib", tmp_path, 0.3)
+    embedded_config(isolated_dirs, model, tmp_path / "library.sqlite")
+    digest = str(shared_data / "digests/hf-daily-papers-api/2025-06-12.json")
+    for _ in range(2):  # the second run reads the parsed file from the cache: the warning stays
+        out = runner.invoke(app, ["recommend", "--library", str(bib), "--digest", digest])
+        assert out.exit_code == EXIT_OK, out.output
+        assert f"warning: {bib}: partly read: the file ends in the middle of entry @" in out.stderr, out.stderr

@@ -297,6 +297,8 @@ def recommend_only(
         else [],
         min_picks=options.min_picks,
     )
+    if partial := getattr(snapshot, "partial", None):  # a library export cut off: say so on every run
+        result.warnings.insert(0, f"{description}: {partial}")
     write_reports(result, report)
     return result
 

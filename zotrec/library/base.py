@@ -30,6 +30,7 @@ class LibrarySnapshot:
     items: list[dict[str, Any]] = field(default_factory=list)
     collections: dict[str, Collection] = field(default_factory=dict)
     trashed: list[dict[str, Any]] = field(default_factory=list)
+    partial: str | None = None  # an export file read only in part (cut off): why
 
     def collection_path(self, key: str) -> str:
         """``Parent/Child`` path of a collection key (unknown keys give the key itself)."""

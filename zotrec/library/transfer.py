@@ -17,13 +17,6 @@ from zotrec.paper import Paper
 EXPORT_FORMATS = ("ris", "bibtex", "csljson")
 
 
-def read_export(path: Path) -> list[Paper]:
-    """Papers of a Zotero export (BibTeX, CSL-JSON, Zotero RDF) with their tags and collections."""
-    from zotrec.sources import read_source
-
-    return read_source(str(path))
-
-
 @dataclass
 class Imported:
     """What ``zotrec library import`` did: items added, items already there, and why only part
@@ -101,7 +94,10 @@ def snapshot_from_file(path: Path, lazy: bool = False) -> LibrarySnapshot:
 
 def parse_export(path: Path) -> LibrarySnapshot:
     """An export file as a snapshot: items keyed ``F0000000``, ``F0000001``... in file order, version 0."""
-    papers = read_export(path)
+    from zotrec.sources import read_digest
+
+    digest = read_digest(str(path))
+    papers = digest.papers
     collections: dict[str, Collection] = {}
     by_path: dict[str, str] = {}
     items = []
@@ -118,7 +114,7 @@ def parse_export(path: Path) -> LibrarySnapshot:
         item["key"] = f"F{number:07d}"
         item["dateAdded"] = paper.date_added or ""
         items.append(item)
-    return LibrarySnapshot(version=0, items=items, collections=collections)
+    return LibrarySnapshot(version=0, items=items, collections=collections, partial=digest.partial)
 
 
 def export_collection(library_path: Path, collection: str, fmt: str) -> str:
