@@ -163,7 +163,7 @@ def test_the_ascii_token_pattern_finds_the_same_words_in_ascii_text(texts):
     odd = ["".join(rng.choice(alphabet, size=200)) for _ in range(300)]
     odd += ["_a a_ -ab ab- a-b- __ x1 1x é-ab ab_1-2 a\nb\tc", "word-\nnext", "-", "a"]
     ascii_texts = [t for t in texts + odd if t.isascii()]
-    assert len(ascii_texts) > 700
+    assert len(ascii_texts) > 650  # the sample's ASCII texts and the odd strings
     fast = re.compile(texts_module.ASCII_PATTERN).findall
     for pattern in (texts_module.TOKEN_PATTERN, texts_module.LATIN_PATTERN):
         assert texts_module.ASCII_FORMS[pattern] == texts_module.ASCII_PATTERN
