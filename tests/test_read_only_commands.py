@@ -74,3 +74,36 @@ def test_schedule_install_without_a_crontab_program_exits_4(isolated_dirs, model
     result = runner.invoke(app, ["schedule", "--install"])
     assert result.exit_code == EXIT_CONFIG, result.output
     assert "command not found; add the printed line to your crontab by hand" in result.stderr
+
+
+def test_zoteros_own_database_or_an_export_as_the_embedded_library_is_refused_untouched(
+    isolated_dirs, model, shared_data, tmp_path
+):
+    """`zotero.library` may name zotero.sqlite (for the sqlite backend): with the default embedded
+    backend zotrec must not add its tables to Zotero's database, nor touch an export file."""
+    import hashlib
+    import sqlite3
+
+    import pytest
+
+    from zotrec.errors import EXIT_BACKEND, LibraryError
+    from zotrec.library.embedded import EmbeddedLibrary
+
+    zotero = tmp_path / "zotero.sqlite"
+    db = sqlite3.connect(zotero)
+    db.executescript((shared_data / "zotero-schema" / "userdata.sql").read_text(encoding="utf-8"))
+    db.close()
+    export = tmp_path / "My Library.bib"
+    export.write_bytes((shared_data / "libraries" / "nlp-ChenghaoMou" / "My Library.bib").read_bytes())
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (zotero, export)}
+    with pytest.raises(LibraryError, match="this is Zotero's own database, not a zotrec library file"):
+        EmbeddedLibrary(zotero)
+    with pytest.raises(LibraryError, match="goes in with `zotrec library import FILE`"):
+        EmbeddedLibrary(export)
+    embedded_config(isolated_dirs, model, zotero)
+    result = runner.invoke(app, ["sync", "--digest", str(demo_digest_path())])
+    assert result.exit_code == EXIT_BACKEND and 'set zotero.backend = "sqlite"' in result.stderr, result.output
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (zotero, export)} == before
+    cut_short = tmp_path / "new.sqlite"  # a library whose creation stopped after its first table
+    sqlite3.connect(cut_short).executescript("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);")
+    EmbeddedLibrary(cut_short).close()

@@ -31,6 +31,39 @@ CREATE TABLE IF NOT EXISTS collections (
     key TEXT PRIMARY KEY, version INTEGER NOT NULL, name TEXT NOT NULL, parent TEXT);
 """
 FORMAT_TAG = "zotrec-embedded-library-1"
+_OWN_TABLES = {"meta", "items", "write_tokens", "collections"}
+
+
+def refuse_foreign(path: Path) -> None:
+    """Raise :class:`LibraryError`, before anything writes to it, when ``path`` holds something
+    other than a zotrec library: Zotero's own ``zotero.sqlite``, another SQLite file, an export.
+
+    The file is opened read-only; an empty or missing file, or one holding only this module's
+    tables (a library whose creation was cut short), passes.
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as err:
+        raise LibraryError(
+            f"{path}: not a zotrec library file ({err}); a Zotero export (BibTeX, RDF, JSON) goes in with "
+            "`zotrec library import FILE`"
+        ) from None
+    if tables <= _OWN_TABLES:
+        return
+    if {"itemDataValues", "libraries"} <= tables:
+        raise LibraryError(
+            f"{path}: this is Zotero's own database, not a zotrec library file; to read it, set "
+            'zotero.backend = "sqlite" (zotrec only reads it); nothing was written to it'
+        )
+    raise LibraryError(
+        f"{path}: not a zotrec library file (an SQLite file with other tables); nothing was written to it"
+    )
 
 
 def new_key() -> str:
@@ -50,6 +83,7 @@ class EmbeddedLibrary:
         self.description = f"embedded library {self.path}"
         if not self.path.exists() and not create:
             raise NoSuchLibrary(f"{self.path}: no such library file (create one with `zotrec library import`)")
+        refuse_foreign(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(self.path, timeout=30)
