@@ -119,7 +119,8 @@ class ZoteroSettings:
     )
     library: str = setting(
         "",
-        "the embedded library file, or the path of `zotero.sqlite`",
+        "the embedded library file, or the path of `zotero.sqlite` with the sqlite backend "
+        "(read only; the embedded backend refuses it)",
         env="ZOTREC_LIBRARY",
         shown_default="data dir `library.sqlite`",
         prompt="Library file",
