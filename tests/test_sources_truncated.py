@@ -137,3 +137,12 @@ def test_recommend_against_a_cut_off_library_export_warns_on_every_run(isolated_
         out = runner.invoke(app, ["recommend", "--library", str(bib), "--digest", digest])
         assert out.exit_code == EXIT_OK, out.output
         assert f"warning: {bib}: partly read: the file ends in the middle of entry @" in out.stderr, out.stderr
+
+
+def test_a_feed_cut_between_two_entries_says_so(shared_data, tmp_path):
+    data = (shared_data / FEEDS["arxiv-feed"][0]).read_text(encoding="utf-8")
+    path = tmp_path / "cut.xml"
+    path.write_text(data[: data.index("</entry>", len(data) // 2) + len("</entry>\n")], encoding="utf-8")
+    digest = read_digest(str(path))
+    assert digest.partial and "without its closing tags (cut off?)" in digest.partial, digest.partial
+    assert len(digest.papers) == path.read_text(encoding="utf-8").count("</entry>")

@@ -29,10 +29,16 @@ class Repaired:
     text: str
     kept: int
     line: int
+    mid_entry: bool = True  # the text ends inside an entry (else between two, before its closing tags)
 
     @property
     def note(self) -> str:
         entries = "entry" if self.kept == 1 else f"{self.kept} entries"
+        if not self.mid_entry:
+            return (
+                f"partly read: the file ends at line {self.line} without its closing tags (cut off?); "
+                f"read the {entries} before the cut, any later ones are missing"
+            )
         return (
             f"partly read: the file ends in the middle of an entry at line {self.line} (cut off?); "
             f"read the {entries} before the cut, the rest is missing"
@@ -89,7 +95,7 @@ def repair_xml(text: str) -> Repaired | None:
     if _xml_error_line(repaired) is not None:
         return None
     kept = len(_RECORD_START.findall(prefix))
-    return Repaired(repaired, kept, error_line)
+    return Repaired(repaired, kept, error_line, bool(_RECORD_START.search(text, ends[-1].end())))
 
 
 def _closes(text: str, start: int) -> bool:
@@ -139,7 +145,7 @@ def repair_json_list(text: str) -> Repaired | None:
         pos += 1
     if not kept or (pos < len(stripped) and _closes(stripped, pos)):
         return None  # nothing complete, or the element after the last good one is broken, not cut off
-    return Repaired(stripped[:end] + "]", kept, _line_of(text, len(text.rstrip())))
+    return Repaired(stripped[:end] + "]", kept, _line_of(text, len(text.rstrip())), pos < len(stripped))
 
 
 def repair(text: str, problem: ParseProblem) -> Repaired | None:
