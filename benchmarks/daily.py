@@ -17,7 +17,7 @@ one library and digest, in one home:
 Also, when ../shared/data is there, a real 2.7 MB BibTeX export (1,040 items) with a 108-paper arXiv
 day: its first run parses the file, the second must not (the file's bytes did not change).
 
-    python -m benchmarks.daily [--sizes 10000,50000] [--digests 2000] [--file-size 10000] [--no-bibtex]
+    python -m benchmarks.daily [--sizes 10000,50000] [--digests 2000] [--file-size 10000] [--no-bibtex] [--collections]
 """
 
 from __future__ import annotations
@@ -77,15 +77,20 @@ def digest_file(work: Path, size: int) -> Path:
     return path
 
 
-def embedded_library(work: Path, size: int) -> Path:
-    """The first ``size`` scale items in an embedded library file (keys kept)."""
+def embedded_library(work: Path, size: int, collections: bool = False) -> Path:
+    """The first ``size`` scale items in an embedded library file (keys kept); ``collections``: filed
+    in the scale library's collections (about half of the items, one collection per arXiv archive),
+    as a user's library is, so the run also finds the interests and files the papers."""
     from benchmarks import scale_data
     from zotrec.library.embedded import EmbeddedLibrary
 
     path = work / f"library-{size}.sqlite"
-    items, _ = scale_data.load_library(size)
+    items, folders = scale_data.load_library(size)
     lib = EmbeddedLibrary(path)
-    lib.add_items([{k: v for k, v in item.items() if k != "collections"} for item in items])
+    keys = {c["key"]: lib.ensure_collection(c["name"]) for c in folders} if collections else {}
+    lib.add_items(
+        [dict(item, collections=[keys[c] for c in item.get("collections", []) if c in keys]) for item in items]
+    )
     lib.close()
     return path
 
@@ -225,16 +230,19 @@ def measure(
     anchor: bool = True,
     log=print,
     bibtex: bool = True,
+    collections: bool = False,
 ) -> tuple[list[Row], dict[str, Any]]:
     """The daily targets, the growth curve (library sizes at a 2k digest, digest sizes at a 10k
-    library) and the anchor at each point; returns table rows and raw figures."""
+    library) and the anchor at each point; returns table rows and raw figures. ``collections``: the
+    libraries' items filed in collections (see :func:`embedded_library`)."""
     work = Path(tempfile.mkdtemp(prefix="zotrec-bench-daily-"))
     raw: dict[str, Any] = {"curve": {}, "anchor": {}, "file": {}}
     rows: list[Row] = []
     try:
         points = [(s, 2000) for s in sizes] + [(10_000, d) for d in digests if d != 2000 and 10_000 in sizes]
         digest_paths = {d: digest_file(work, d) for d in sorted({d for _, d in points})}
-        libraries = {s: embedded_library(work, s) for s in sorted({s for s, _ in points})}
+        libraries = {s: embedded_library(work, s, collections) for s in sorted({s for s, _ in points})}
+        raw["collections"] = collections
         for size, dsize in points:
             seq = sequence(libraries[size], digest_paths[dsize], work, repeats, log)
             raw["curve"][f"{size}x{dsize}"] = seq
@@ -267,6 +275,7 @@ def _load_note(runs: list[dict[str, Any]]) -> str:
 def target_rows(raw: dict[str, Any]) -> list[Row]:
     rows = []
     curve = raw["curve"]
+    filed = " (items in collections)" if raw.get("collections") else ""
     for key, step, label, limit in (
         ("10000x2000", "unchanged", "2k digest x 10k library, unchanged", 3.0),
         ("50000x2000", "changed", "2k digest x 50k library, 50 items added/edited/deleted", 6.0),
@@ -279,7 +288,7 @@ def target_rows(raw: dict[str, Any]) -> list[Row]:
         rows.append(
             Row(
                 "1 daily",
-                label,
+                label + filed,
                 fmt_s(value),
                 f"<= {limit:g} s",
                 "ok" if value <= limit else "MISS",
@@ -355,6 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--no-anchor", action="store_true")
     parser.add_argument("--no-bibtex", action="store_true", help="leave out the shared BibTeX library")
+    parser.add_argument(
+        "--collections",
+        action="store_true",
+        help="file the libraries' items in collections (interests found, papers filed)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     from benchmarks import print_table
@@ -367,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         anchor=not args.no_anchor,
         log=lambda m: print(m, file=sys.stderr, flush=True),
         bibtex=not args.no_bibtex,
+        collections=args.collections,
     )
     print_table(rows)
     if args.json:

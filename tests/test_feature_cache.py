@@ -439,3 +439,48 @@ def test_interest_membership_marks_each_row_in_each_of_its_interests(base, tmp_p
         assert [found.names[j] for j in np.flatnonzero(row)] == sorted(labels, key=found.names.index)
     none = index.with_interests([[] for _ in range(len(index))], [""] * len(index), settings, key="k")
     assert none.interests == [] and none.membership.shape == (len(index), 0) and none.filing is None
+
+
+def _filed(count_changed: int) -> tuple[list[dict], dict]:
+    """120 items in three collections (one per vocabulary), and ``count_changed`` of them edited."""
+    from zotrec.library.base import Collection
+
+    items = []
+    for n, (words, name) in enumerate(((NLP, "NLP"), (CATTLE, "Cattle"), (SPACE, "Space"))):
+        for item in _items(words, 40, 10 + n, start=40 * n):
+            items.append(dict(item, collections=[name]))
+    for item in items[:count_changed]:
+        item.update(version=2, title="Revised " + item["title"])
+    return items, {name: Collection(name, name) for name in ("NLP", "Cattle", "Space")}
+
+
+def test_filing_classifier_is_kept_while_few_rows_change_and_fitted_again_past_the_drift(tmp_path):
+    from zotrec.recommend.model import FILING_DRIFT, filing_signature
+
+    cache = FeatureCache(tmp_path / "features")
+    items, collections = _filed(0)
+    first = library_index(LibrarySnapshot(1, items, collections), "lib", cache)
+    assert first.interests and first.filing is not None and len(first.filing_rows) == 120
+
+    few = int(FILING_DRIFT * 120 / 2)  # an edit changes two signatures: the old row's and the new one's
+    items, _ = _filed(few)
+    kept = library_index(LibrarySnapshot(2, items, collections), "lib", cache)
+    assert kept.filing_rows == first.filing_rows  # the rows it was fitted on, not today's
+    assert np.array_equal(kept.filing.coef, first.filing.coef)
+    assert kept.interests == first.interests and kept.membership.sum() == 120
+
+    items, _ = _filed(few + 2)  # past the drift: fitted again, on today's rows
+    refit = library_index(LibrarySnapshot(3, items, collections), "lib", cache)
+    _rows, ids = profile_rows(LibrarySnapshot(3, items, collections))
+    assert refit.filing_rows == filing_signature(ids, refit.membership, refit.interests)
+    assert not np.array_equal(refit.filing.coef, first.filing.coef)
+
+
+def test_a_row_moved_to_another_collection_counts_as_changed_for_the_filing_classifier():
+    from zotrec.recommend.model import filing_signature
+
+    membership = np.array([[True, False], [False, True]])
+    moved = np.array([[False, True], [False, True]])
+    before = filing_signature(["a", "b"], membership, ["X", "Y"])
+    assert len(before ^ filing_signature(["a", "b"], moved, ["X", "Y"])) == 2
+    assert before == filing_signature(["a", "b"], membership.copy(), ["X", "Y"])

@@ -204,8 +204,9 @@ def library_index(
 
     Papers are built only for the items that are vectorised (every item on a full build, the
     added and edited ones on an incremental update, none when nothing changed). The interests are
-    found again (and the filing classifier retrained) only when the items' collections, venues or
-    the settings changed.
+    found again only when the items' collections, venues or the settings changed; the filing
+    classifier is fitted again only past ``FILING_DRIFT`` of changed rows or with new features or
+    interests.
     """
     from zotrec.interests import InterestSettings
 
@@ -213,8 +214,9 @@ def library_index(
     items, ids = profile_rows(snapshot, collection)
     keys = [item.get("key") for item in items]
     cached = cache.load(library_id) if cache is not None else None
+    previous = cached.index if cached is not None else None
     if cached is not None and cached.ids == ids and cached.keys == keys:
-        index = _with_interests(cached.index, items, snapshot, settings)
+        index = _with_interests(cached.index, items, snapshot, settings, ids, previous)
         if cache is not None and (index is not cached.index or _lacks_lookup(cached)):
             cache.store(library_id, CachedIndex(index, ids, keys, cached.base_ids))
         return index
@@ -235,7 +237,7 @@ def library_index(
         record = CachedIndex(index, ids, keys, frozenset(kept_ids))
         if len(kept) != len(items):  # rows are aligned with items: rebuild those without text incrementally
             index = update_index(index, kept_ids, items, ids, snapshot, keys)
-    index = record.index = _with_interests(index, items, snapshot, settings, *inputs)
+    index = record.index = _with_interests(index, items, snapshot, settings, ids, previous, *inputs)
     if cache is not None:
         cache.store(library_id, record)
     return index
@@ -250,14 +252,22 @@ def _lacks_lookup(cached: CachedIndex) -> bool:
 
 
 def _with_interests(
-    index: Any, items: list[dict[str, Any]], snapshot: LibrarySnapshot, settings: Any, inputs: Any = None
+    index: Any,
+    items: list[dict[str, Any]],
+    snapshot: LibrarySnapshot,
+    settings: Any,
+    ids: list[str],
+    previous: Any,
+    inputs: Any = None,
 ) -> Any:
-    """``index`` (rows aligned with ``items``) with the interests of these items under ``settings``;
-    the same object when it already has them. ``inputs``: their :func:`_interest_inputs`, when made."""
+    """``index`` (rows aligned with ``items``, content ids ``ids``) with the interests of these items
+    under ``settings``; the same object when it already has them. ``previous``: the cached index,
+    whose filing classifier is kept while few rows changed (``LibraryIndex.with_interests``).
+    ``inputs``: the items' :func:`_interest_inputs`, when made."""
     collections, venues, key = inputs or _interest_inputs(items, snapshot, settings)
     if getattr(index, "interest_key", None) == key:
         return index
-    return index.with_interests(collections, venues, settings, key=key)
+    return index.with_interests(collections, venues, settings, key=key, row_ids=ids, previous=previous)
 
 
 def _interest_inputs(

@@ -196,6 +196,7 @@ class LibraryIndex:
     membership: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # library row x interest
     filing: InterestClassifier | None = None  # which interest a paper belongs to
     interest_key: str = ""  # identifies the collections and settings the interests were found with
+    filing_rows: frozenset[str] = frozenset()  # the rows the filing classifier was fitted on (see filing_signature)
     _terms: np.ndarray | None = field(default=None, repr=False)
     _neighbours_t: sp.csr_matrix | None = field(default=None, repr=False)
 
@@ -220,11 +221,21 @@ class LibraryIndex:
         return index.with_interests([p.collections for p in papers], [venue_text(p) for p in papers], interests)
 
     def with_interests(
-        self, collections: list[list[str]], venues: list[str], settings: InterestSettings, key: str = ""
+        self,
+        collections: list[list[str]],
+        venues: list[str],
+        settings: InterestSettings,
+        key: str = "",
+        row_ids: list[str] | None = None,
+        previous: LibraryIndex | None = None,
     ) -> LibraryIndex:
         """This index with the interests of its rows (``collections[i]``: row i's collection paths,
         ``venues[i]``: its journal or proceedings title): membership, each interest's reference rows and
-        the filing classifier. Fewer than two interests: none (a single interest is the library itself)."""
+        the filing classifier. Fewer than two interests: none (a single interest is the library itself).
+
+        ``row_ids`` (each row's content id) and ``previous`` (the index of an earlier run) let the
+        filing classifier of ``previous`` be kept when it reads the same features and interests and
+        at most ``FILING_DRIFT`` of the rows it was fitted on changed since (:func:`reusable_filing`)."""
         n = len(self)
         found = select_interests(collections, settings)
         if len(found) < 2:
@@ -236,15 +247,22 @@ class LibraryIndex:
             if cells:
                 rows, cols = np.asarray(cells, dtype=np.int64).T
                 membership[rows, cols] = True
+        names = list(found.names)
+        signature = filing_signature(row_ids, membership, names) if row_ids is not None and names else frozenset()
+        kept = reusable_filing(previous, self, names, signature)
+        filing: InterestClassifier | None
+        if kept is not None:
+            filing, signature = kept
+        else:
+            filing = InterestClassifier.fit(self.library, venues, membership, seed=n) if names else None
         return replace(
             self,
-            interests=list(found.names),
+            interests=names,
             membership=membership,
-            lib_ref=_reference_rows(self.titles, membership)
-            if len(found)
-            else _reference_indices(self.titles, 0.1, 200),
-            filing=InterestClassifier.fit(self.library, venues, membership, seed=n) if len(found) else None,
+            lib_ref=_reference_rows(self.titles, membership) if names else _reference_indices(self.titles, 0.1, 200),
+            filing=filing,
             interest_key=key,
+            filing_rows=signature,
         )
 
     @classmethod
@@ -310,6 +328,33 @@ class LibraryIndex:
         if version != FORMAT_VERSION:
             raise ValueError(f"library index format {version}, expected {FORMAT_VERSION}")
         return cls(**state)
+
+
+FILING_DRIFT = 0.05  # share of its rows that may change before the filing classifier is fitted again
+
+
+def filing_signature(row_ids: list[str], membership: np.ndarray, names: list[str]) -> frozenset[str]:
+    """One text per row: its content id and the interests it is in (a row moved to another
+    collection counts as changed even where its content id does not say so)."""
+    members = [",".join(names[j] for j in np.flatnonzero(row)) for row in membership]
+    return frozenset(f"{rid}\x1f{m}" for rid, m in zip(row_ids, members))
+
+
+def reusable_filing(
+    previous: LibraryIndex | None, index: LibraryIndex, names: list[str], rows: frozenset[str]
+) -> tuple[InterestClassifier, frozenset[str]] | None:
+    """``previous``'s filing classifier and the rows it was fitted on, when ``index`` can keep it: the
+    same vectorizer (the classifier's weights are over its features), the same interests, and at
+    most ``FILING_DRIFT`` of those rows changed (added, edited, deleted or moved; ``rows``: the
+    current :func:`filing_signature`). None: fit it again."""
+    if previous is None or previous.filing is None or not rows:
+        return None
+    fitted: frozenset[str] = getattr(previous, "filing_rows", frozenset())
+    if not fitted or previous.vectorizer is not index.vectorizer or previous.interests != names:
+        return None
+    if len(rows ^ fitted) > FILING_DRIFT * len(fitted):
+        return None
+    return previous.filing, fitted
 
 
 def _mask_out(n: int, idx: np.ndarray) -> np.ndarray:
