@@ -146,3 +146,22 @@ def test_a_feed_cut_between_two_entries_says_so(shared_data, tmp_path):
     digest = read_digest(str(path))
     assert digest.partial and "without its closing tags (cut off?)" in digest.partial, digest.partial
     assert len(digest.papers) == path.read_text(encoding="utf-8").count("</entry>")
+
+
+def test_a_cut_off_gzip_digest_gives_the_papers_before_the_cut(shared_data, tmp_path):
+    import gzip
+
+    whole = (shared_data / "corpora/arxiv-daily-cs/2025-09-03.jsonl").read_bytes()
+    packed = gzip.compress(whole, mtime=0)
+    path = tmp_path / "day.jsonl.gz"
+    path.write_bytes(packed[: len(packed) // 3])
+    digest = read_digest(str(path), dedupe_within=False)
+    expected = [
+        p.title
+        for p in read_digest(str(shared_data / "corpora/arxiv-daily-cs/2025-09-03.jsonl"), dedupe_within=False).papers
+    ]
+    assert 0 < len(digest.papers) < len(expected)
+    assert [p.title for p in digest.papers] == expected[: len(digest.papers)]
+    assert digest.partial and digest.partial.startswith("partly read: the compressed file ends early (cut off?)")
+    path.write_bytes(packed[:15])  # nothing but the header: still one line, no papers
+    assert pytest.raises(SourceError, read_digest, str(path)).value.problem.startswith("broken gzip data")

@@ -89,15 +89,25 @@ def _size_problem(size: int) -> str:
     return f"too large ({size / 1e6:.1f} MB; the limit for a digest is {MAX_BYTES // (1024 * 1024)} MB)"
 
 
-def _gunzip(data: bytes) -> bytes:
+def _gunzip(data: bytes) -> tuple[bytes, bool]:
+    """The decompressed bytes, and whether the compressed stream ends early (a file cut off: the
+    part before the cut is returned)."""
+    cut = False
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
             out = fh.read(MAX_BYTES + 1)
-    except (OSError, EOFError, zlib.error) as err:
+    except EOFError as err:  # the stream ends before its end marker: keep what it holds
+        try:
+            out, cut = zlib.decompressobj(wbits=31).decompress(data, MAX_BYTES + 1), True
+        except zlib.error:
+            out = b""
+        if not out.strip():
+            raise ParseProblem(f"broken gzip data ({one_line(err, 80)})") from None
+    except (OSError, zlib.error) as err:
         raise ParseProblem(f"broken gzip data ({one_line(err, 80)})") from None
     if len(out) > MAX_BYTES:
         raise ParseProblem(_size_problem(len(out)) + " after decompression")
-    return out
+    return out, cut
 
 
 @dataclass
@@ -149,8 +159,9 @@ def parse_digest(
             raise ParseProblem(_size_problem(len(data)))
         if not data.strip():
             raise ParseProblem("empty file" if data == b"" else "empty (only whitespace)")
+        cut = False
         if data[:2] == b"\x1f\x8b":
-            data = _gunzip(data)
+            data, cut = _gunzip(data)
             if not data.strip():
                 raise ParseProblem("empty after decompression")
         text = decode(data)
@@ -161,6 +172,8 @@ def parse_digest(
             from zotrec.sources.truncated import repair
 
             repaired = repair(text, problem)
+            if repaired is None and cut:
+                raise ParseProblem("broken gzip data (it ends early, before one complete entry)") from None
             if repaired is None:
                 raise
             try:
@@ -168,6 +181,11 @@ def parse_digest(
             except ParseProblem:
                 raise problem from None
             options.partial = repaired.note
+        if cut:
+            options.partial = (
+                "partly read: the compressed file ends early (cut off?); "
+                f"read the {len(papers)} papers before the cut, the rest is missing"
+            )
     except ParseProblem as err:
         raise source_error(name, err) from None
     for paper in papers:
