@@ -116,8 +116,13 @@ def test_config_set_checks_keeps_comments_and_masks_secrets(isolated_dirs):
     assert path.stat().st_mode & 0o777 == 0o600
     result = runner.invoke(app, ["config", "set", "sources.digests", "a.txt, https://x.org/feed"])
     assert result.exit_code == 0 and load_config(env={}).digests == ["a.txt", "https://x.org/feed"]
+    as_in_file = '["b.xml", "https://x.org/feed?a=1,2"]'  # TOML's own list: not split at its commas
+    result = runner.invoke(app, ["config", "set", "sources.digests", as_in_file])
+    assert result.exit_code == 0 and load_config(env={}).digests == ["b.xml", "https://x.org/feed?a=1,2"]
     before = path.read_text()
     for key, value, message in [
+        ("sources.digests", '["b.xml", 3]', "sources.digests must be a list of strings"),
+        ("sources.digests", '["b.xml"', "sources.digests must be a list of strings"),
         ("sync.threshold", "lots", "sync.threshold must be a number"),
         ("sync.top_n", "-1", "sync.top_n must be >= 0"),
         ("zotero.backend", "dropbox", "zotero.backend must be one of"),

@@ -693,7 +693,7 @@ def config_show(as_json: bool = typer.Option(False, "--json", help="Print JSON."
 @config_app.command("set")
 def config_set(
     key: str = typer.Argument(..., help="Setting, as section.name (see `zotrec config show`), e.g. sync.threshold."),
-    value: str = typer.Argument(..., help="New value (a list: comma-separated)."),
+    value: str = typer.Argument(..., help='New value (a list: comma-separated, or as in the file: \'["a", "b"]\').'),
 ) -> None:
     """Change one setting in the config file (checked first; comments and other values kept)."""
 

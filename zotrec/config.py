@@ -418,7 +418,12 @@ def _coerce(kind: str, value: Any, text: bool) -> Any:
     elif kind == "str" and isinstance(value, (str, int)) and not isinstance(value, bool):
         return str(value)
     elif kind == "list":
-        if isinstance(value, str) and text:  # a command line or environment value: comma-separated
+        if isinstance(value, str) and text and value.strip().startswith("["):  # as in the file: ["a", "b"]
+            try:
+                value = tomllib.loads(f"v = {value.strip()}")["v"]
+            except tomllib.TOMLDecodeError:
+                return _INVALID
+        elif isinstance(value, str) and text:  # a command line or environment value: comma-separated
             return [v.strip() for v in value.split(",") if v.strip()]
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return list(value)
