@@ -165,3 +165,23 @@ def test_a_cut_off_gzip_digest_gives_the_papers_before_the_cut(shared_data, tmp_
     assert digest.partial and digest.partial.startswith("partly read: the compressed file ends early (cut off?)")
     path.write_bytes(packed[:15])  # nothing but the header: still one line, no papers
     assert pytest.raises(SourceError, read_digest, str(path)).value.problem.startswith("broken gzip data")
+
+
+def test_a_cut_off_ris_export_says_so(shared_data, tmp_path):
+    from zotrec.library.embedded import EmbeddedLibrary
+    from zotrec.library.transfer import export_collection
+
+    library = tmp_path / "lib.sqlite"
+    import_file(shared_data / "libraries" / "semanticbim-accord" / "better-bibtex-json.json", library)
+    snapshot = EmbeddedLibrary(library).snapshot()
+    collection = snapshot.collection_path(next(iter(snapshot.collections)))
+    ris = export_collection(library, collection, "ris")
+    whole = tmp_path / "whole.ris"
+    whole.write_text(ris, encoding="utf-8")
+    cut = tmp_path / "cut.ris"
+    cut.write_text(ris[: ris.index("AB  - ", len(ris) // 2) + 20], encoding="utf-8")
+    complete = cut.read_text(encoding="utf-8").count("\nER  -")
+    assert read_digest(str(whole)).partial is None
+    digest = read_digest(str(cut), dedupe_within=False)
+    assert len(digest.papers) == complete and complete > 0
+    assert digest.partial and digest.partial.startswith("partly read: the file ends in the middle of the record at")

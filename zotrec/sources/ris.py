@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import rispy
 
 from zotrec.paper import Paper, normalize_arxiv_id, normalize_doi
@@ -87,6 +89,10 @@ def entry_to_paper(entry: dict, source: str) -> Paper | None:
     )
 
 
+_RECORD_START = re.compile(r"^TY  - ", re.MULTILINE)
+_RECORD_END = re.compile(r"^ER  -", re.MULTILINE)
+
+
 def parse(text: str, source: str, options: Options) -> list[Paper]:
     try:
         entries = rispy.loads(text, skip_unknown_tags=True)
@@ -95,4 +101,11 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
     papers = [p for p in (entry_to_paper(e, source) for e in entries) if p]
     if not papers:
         raise ParseProblem("no RIS records with a title")
+    starts = [m.start() for m in _RECORD_START.finditer(text)]
+    if len(starts) > len(_RECORD_END.findall(text)) and not _RECORD_END.search(text, starts[-1]):
+        line = text.count("\n", 0, starts[-1]) + 1  # the last record has no ER line: cut off
+        options.partial = (
+            f"partly read: the file ends in the middle of the record at line {line} (cut off?); "
+            f"read the {len(papers)} records before it, the rest is missing"
+        )
     return papers
