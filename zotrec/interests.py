@@ -76,8 +76,18 @@ class Interests:
         return _map(collections, set(self.names), self.settings)
 
     def labels(self, papers: Sequence[Paper | Sequence[str]]) -> list[list[str]]:
-        """Each paper's interests (``papers``: Papers, or each paper's collection paths)."""
-        return [self.of(_paths(p)) for p in papers]
+        """Each paper's interests (``papers``: Papers, or each paper's collection paths); papers in the
+        same collections are mapped once (a large library has few distinct sets of collections)."""
+        qualifying = set(self.names)
+        mapped: dict[tuple[str, ...], list[str]] = {}
+        out = []
+        for paper in papers:
+            paths = tuple(_paths(paper))
+            found = mapped.get(paths)
+            if found is None:
+                found = mapped[paths] = _map(paths, qualifying, self.settings)
+            out.append(list(found))
+        return out
 
 
 def _paths(paper: Paper | Sequence[str]) -> Sequence[str]:
@@ -105,11 +115,15 @@ def select_interests(papers: Sequence[Paper | Sequence[str]], settings: Interest
     """
     settings = settings or InterestSettings()
     members: dict[str, set[int]] = {}
+    cleaned: dict[str, str | None] = {}  # each distinct path cleaned and checked once
     for i, paper in enumerate(papers):
-        for c in _paths(paper):
-            c = _clean(c)
-            if eligible(c, settings):
-                members.setdefault(c, set()).add(i)
+        for raw in _paths(paper):
+            if raw not in cleaned:
+                c = _clean(raw)
+                cleaned[raw] = c if eligible(c, settings) else None
+            path = cleaned[raw]
+            if path is not None:
+                members.setdefault(path, set()).add(i)
     # every ancestor exists as a node, even when it lists no paper of its own
     for path in list(members):
         for a in _ancestors(path)[1:]:

@@ -241,14 +241,15 @@ class LibraryIndex:
         if len(found) < 2:
             found = Interests([], {}, settings)
         membership = np.zeros((n, len(found)), dtype=bool)
-        if len(found):
+        labels = found.labels(collections) if len(found) else []
+        if labels:
             column = {name: j for j, name in enumerate(found.names)}
-            cells = [(i, column[x]) for i, labels in enumerate(found.labels(collections)) for x in labels]
+            cells = [(i, column[x]) for i, of_row in enumerate(labels) for x in of_row]
             if cells:
                 rows, cols = np.asarray(cells, dtype=np.int64).T
                 membership[rows, cols] = True
         names = list(found.names)
-        signature = filing_signature(row_ids, membership, names) if row_ids is not None and names else frozenset()
+        signature = filing_signature(row_ids, labels) if row_ids is not None and names else frozenset()
         kept = reusable_filing(previous, self, names, signature)
         filing: InterestClassifier | None
         if kept is not None:
@@ -333,11 +334,19 @@ class LibraryIndex:
 FILING_DRIFT = 0.05  # share of its rows that may change before the filing classifier is fitted again
 
 
-def filing_signature(row_ids: list[str], membership: np.ndarray, names: list[str]) -> frozenset[str]:
-    """One text per row: its content id and the interests it is in (a row moved to another
-    collection counts as changed even where its content id does not say so)."""
-    members = [",".join(names[j] for j in np.flatnonzero(row)) for row in membership]
-    return frozenset(f"{rid}\x1f{m}" for rid, m in zip(row_ids, members))
+def filing_signature(row_ids: list[str], labels: list[list[str]]) -> frozenset[str]:
+    """One text per row: its content id and the interests it is in (``labels``, as
+    :meth:`zotrec.interests.Interests.labels` gives them): a row moved to another collection counts
+    as changed even where its content id does not say so."""
+    joined: dict[tuple[str, ...], str] = {}
+    out = []
+    for rid, of_row in zip(row_ids, labels):
+        key = tuple(of_row)
+        text = joined.get(key)
+        if text is None:
+            text = joined[key] = "\x1e".join(sorted(of_row))
+        out.append(f"{rid}\x1f{text}")
+    return frozenset(out)
 
 
 def reusable_filing(
