@@ -137,6 +137,8 @@ def test_recommend_against_a_cut_off_library_export_warns_on_every_run(isolated_
         out = runner.invoke(app, ["recommend", "--library", str(bib), "--digest", digest])
         assert out.exit_code == EXIT_OK, out.output
         assert f"warning: {bib}: partly read: the file ends in the middle of entry @" in out.stderr, out.stderr
+    out = runner.invoke(app, ["interests", "--library", str(bib)])
+    assert out.exit_code == EXIT_OK and f"warning: {bib}: partly read: " in out.stderr, out.output
 
 
 def test_a_feed_cut_between_two_entries_says_so(shared_data, tmp_path):

@@ -642,7 +642,9 @@ def interests(
         from zotrec.runner import SyncRequest, list_interests
 
         with _status("reading the library", as_json):
-            found, size = list_interests(SyncRequest(library=library, config_path=CTX.config_path))
+            found, size, partial = list_interests(SyncRequest(library=library, config_path=CTX.config_path))
+        if partial:
+            warn_line(f"{library}: {partial}")
         if as_json:
             print_json([s.to_json() for s in found])
             return 0

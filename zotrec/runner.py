@@ -323,9 +323,10 @@ def _library_for(library_spec: str, cfg: Config) -> tuple[Any, str, str]:
     return snapshot_from_file(path, lazy=True), str(path), f"file:{path.resolve()}"
 
 
-def list_interests(request: SyncRequest) -> tuple[list[Any], int]:
+def list_interests(request: SyncRequest) -> tuple[list[Any], int, str | None]:
     """The interests of the configured library (or of ``request.library``: an embedded library or a
-    Zotero export file) with size, top words and held-out filing accuracy; also the profile's size."""
+    Zotero export file) with size, top words and held-out filing accuracy; also the profile's size,
+    and why an export file was read only in part (cut off), if so."""
     from zotrec.recommend.cache import FeatureCache, library_index, profile_rows
     from zotrec.recommend.filing import describe, venue_text
 
@@ -348,9 +349,10 @@ def list_interests(request: SyncRequest) -> tuple[list[Any], int]:
         snapshot, library_id, FeatureCache(), options.collection, interests=options.interest_settings()
     )
     if not index.interests:
-        return [], len(items)
+        return [], len(items), getattr(snapshot, "partial", None)
     venues = [venue_text(i.get("publicationTitle") or i.get("proceedingsTitle")) for i in items]
-    return describe(index.library, venues, index.membership, index.interests, index.terms), len(items)
+    described = describe(index.library, venues, index.membership, index.interests, index.terms)
+    return described, len(items), getattr(snapshot, "partial", None)
 
 
 def classify_only(
