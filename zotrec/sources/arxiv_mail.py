@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from zotrec.paper import Paper, arxiv_version, normalize_arxiv_id, normalize_doi
 from zotrec.sources.common import Options, ParseProblem, parse_date
@@ -116,40 +117,54 @@ def parse(text: str, source: str, options: Options) -> list[Paper]:
         entry_section = section if section != "end" else "replacement"
         if options.skip_replacements and entry_section == "replacement":
             continue
-        fields = _fields(head)
-        title = fields.get("title")
-        if not title:
-            continue
-        date_text = fields.get("date") or fields.get("replaced") or ""
-        date_match = _DATE_IN.search(date_text)
-        extras: dict = {"section": entry_section}
-        if cross_listing:
-            extras["cross_listing"] = True
-        for key in ("comments", "journal-ref", "report-no", "msc-class", "acm-class", "license"):
-            if fields.get(key):
-                extras[key.replace("-", "_")] = fields[key]
-        if fields.get("replaced"):
-            extras["replaced"] = _SIZE.sub("", fields["replaced"])
-        if listing_date:
-            extras["listing_date"] = listing_date.isoformat()
-        url = re.search(r"https?://\S+?(?=\s|,|$)", link)
-        papers.append(
-            Paper(
-                title=title,
-                abstract=" ".join(abstract),
-                authors=split_authors(fields.get("authors", "")),
-                date=parse_date(date_match.group(1)) if date_match else listing_date,
-                arxiv_id=normalize_arxiv_id(raw_id) or raw_id,
-                arxiv_version=arxiv_version(raw_id),
-                doi=normalize_doi(fields.get("doi")),
-                url=url.group(0) if url else f"https://arxiv.org/abs/{raw_id}",
-                source=source,
-                categories=fields.get("categories", "").split(),
-                journal=fields.get("journal-ref"),
-                item_type="preprint",
-                extras=extras,
-            )
-        )
+        paper = _paper(_fields(head), raw_id, abstract, link, cross_listing, entry_section, listing_date, source)
+        if paper is not None:
+            papers.append(paper)
     if n_entries == 0:
         raise ParseProblem("no entries found in the arXiv listing e-mail")
     return papers
+
+
+def _paper(
+    fields: dict[str, str],
+    raw_id: str,
+    abstract: list[str],
+    link: str,
+    cross_listing: bool,
+    section: str,
+    listing_date: date | None,
+    source: str,
+) -> Paper | None:
+    """One listing entry as a Paper (None without a title): ``fields`` from its head lines, ``link``
+    its closing ``\\\\ (https://...)`` line, ``section`` new, cross or replacement."""
+    title = fields.get("title")
+    if not title:
+        return None
+    date_text = fields.get("date") or fields.get("replaced") or ""
+    date_match = _DATE_IN.search(date_text)
+    extras: dict = {"section": section}
+    if cross_listing:
+        extras["cross_listing"] = True
+    for key in ("comments", "journal-ref", "report-no", "msc-class", "acm-class", "license"):
+        if fields.get(key):
+            extras[key.replace("-", "_")] = fields[key]
+    if fields.get("replaced"):
+        extras["replaced"] = _SIZE.sub("", fields["replaced"])
+    if listing_date:
+        extras["listing_date"] = listing_date.isoformat()
+    url = re.search(r"https?://\S+?(?=\s|,|$)", link)
+    return Paper(
+        title=title,
+        abstract=" ".join(abstract),
+        authors=split_authors(fields.get("authors", "")),
+        date=parse_date(date_match.group(1)) if date_match else listing_date,
+        arxiv_id=normalize_arxiv_id(raw_id) or raw_id,
+        arxiv_version=arxiv_version(raw_id),
+        doi=normalize_doi(fields.get("doi")),
+        url=url.group(0) if url else f"https://arxiv.org/abs/{raw_id}",
+        source=source,
+        categories=fields.get("categories", "").split(),
+        journal=fields.get("journal-ref"),
+        item_type="preprint",
+        extras=extras,
+    )
