@@ -60,10 +60,14 @@ def load(kind: str, pool_folders: list[str]) -> tuple[list[Paper], list[Paper]]:
 
 
 def split(library: list[Paper], seed: int) -> tuple[list[Paper], list[Paper]]:
-    """(seen, hidden): a random fifth of each collection's papers with an abstract is hidden."""
+    """(seen, hidden): a random fifth of each collection's papers with an abstract is hidden. The
+    papers are drawn in title order, so every export of one library (RDF, Better BibTeX JSON) hides
+    the same papers, whatever order it lists them in."""
     rng = np.random.default_rng(seed)
     by_collection: dict[str, list[int]] = {}
-    for i, p in enumerate(library):
+    order = sorted(range(len(library)), key=lambda i: (normalize_title(library[i].title), library[i].title or ""))
+    for i in order:
+        p = library[i]
         if p.abstract:
             for c in p.collections:
                 by_collection.setdefault(c, []).append(i)

@@ -207,6 +207,12 @@ ZOTERO_RDF = b"""<rdf:RDF
         <dcterms:isPartOf><bib:Journal><dc:title>Chaos</dc:title>
             <dc:identifier>DOI 10.1063/5.0000001</dc:identifier></bib:Journal></dcterms:isPartOf>
         <dc:title>Second paper</dc:title>
+        <bib:editors><rdf:Seq><rdf:li><foaf:Person>
+            <foaf:surname>Roe</foaf:surname><foaf:givenName>Rick</foaf:givenName>
+        </foaf:Person></rdf:li></rdf:Seq></bib:editors>
+        <bib:authors><rdf:Seq><rdf:li><foaf:Person>
+            <foaf:surname>Poe</foaf:surname><foaf:givenName>Ann</foaf:givenName>
+        </foaf:Person></rdf:li></rdf:Seq></bib:authors>
     </bib:Article>
     <z:Attachment rdf:about="#item_8"><z:itemType>attachment</z:itemType><dc:title>PDF</dc:title></z:Attachment>
     <z:Collection rdf:about="#collection_1">
@@ -234,6 +240,17 @@ def test_zotero_rdf_collections_tags_types():
     assert koop.date_added == "2023-01-05 10:00:00" and koop.authors == ["Jane Doe"]
     assert sorted(second.collections) == ["Dynamics", "Dynamics/Koopman"]
     assert second.doi == "10.1063/5.0000001" and second.journal == "Chaos"
+    assert second.authors == ["Ann Poe", "Rick Roe"]  # authors first, then editors (as Better BibTeX JSON gives)
+
+
+def test_zotero_rdf_and_better_bibtex_json_of_one_library_give_the_same_creators(shared_data):
+    folder = shared_data / "libraries/semanticbim-accord"
+    rdf = {p.title: p.authors for p in read_source(str(folder / "zotero.rdf"))}
+    bbt = {p.title: p.authors for p in read_source(str(folder / "better-bibtex-json.json"))}
+    common = set(rdf) & set(bbt)
+    assert len(common) > 450
+    differ = [t for t in common if sorted(rdf[t]) != sorted(bbt[t])]
+    assert len(differ) <= 5, differ[:5]  # a handful of presenters and programmers, which the JSON reader leaves out
 
 
 # ---------------------------------------------------------------- arXiv JSON lines

@@ -35,9 +35,15 @@ def _child_text(node, path: str) -> str:
     return _text(found)
 
 
+CREATOR_LISTS = ("bib:authors", "bib:editors", "bib:contributors")  # as the Better BibTeX JSON reader counts them
+
+
 def _authors(node) -> list[str]:
+    """The item's authors, then its editors and contributors (a proceedings paper's editors, a
+    book's editors when it has no author), as the Better BibTeX JSON export of the same item gives."""
     names = []
-    for person in node.iterfind("bib:authors/rdf:Seq/rdf:li/*", NS):
+    people = [person for tag in CREATOR_LISTS for person in node.iterfind(f"{tag}/rdf:Seq/rdf:li/*", NS)]
+    for person in people:
         given = _child_text(person, "foaf:givenName") or _child_text(person, "foaf:givenname")
         family = _child_text(person, "foaf:surname") or _child_text(person, "foaf:name")
         name = f"{given} {family}".strip()
